@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Shared KUnit helpers for iodma: devices, managed objects, a fake device
+ * that does DMA through the addresses a command emits, and the checker of
+ * DESIGN.md's invariant 2.  Declared in iodma_kunit.h.
+ */
+#include <kunit/device.h>
+#include <linux/dma-direct.h>
+#include <linux/highmem.h>
+#include <linux/iommu.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include "iodma_kunit.h"
+
+struct device *iodma_test_dev(struct kunit *test, unsigned int bits)
+{
+	struct device *dev = kunit_device_register(test, "iodma");
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, DMA_BIT_MASK(bits)), 0);
+	return dev;
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(pci_dev_put_action, pci_dev_put, struct pci_dev *);
+
+struct device *iodma_test_edu_dev(struct kunit *test)
+{
+	struct pci_dev *pdev = pci_get_device(0x1234, 0x11e8, NULL);
+
+	if (!pdev)
+		kunit_skip(test, "no QEMU edu device (1234:11e8) in this configuration");
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pci_dev_put_action, pdev), 0);
+	return &pdev->dev;
+}
+
+struct device *iodma_test_data_dev(struct kunit *test)
+{
+	struct pci_dev *pdev = pci_get_device(0x1234, 0x11e8, NULL);
+
+	if (pdev && device_iommu_mapped(&pdev->dev)) {
+		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pci_dev_put_action, pdev),
+				0);
+		return &pdev->dev;
+	}
+	pci_dev_put(pdev);
+	return iodma_test_dev(test, 64);
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(cmd_destroy_action, iodma_cmd_destroy, struct iodma_cmd *);
+KUNIT_DEFINE_ACTION_WRAPPER(md_put_action, iodma_md_put, struct iodma_md *);
+
+struct iodma_cmd *iodma_test_cmd(struct kunit *test, struct device *dev,
+				 const struct iodma_spec *spec)
+{
+	struct iodma_cmd *cmd = iodma_cmd_create(dev, spec);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, cmd);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, cmd_destroy_action, cmd), 0);
+	return cmd;
+}
+
+struct iodma_md *iodma_test_md(struct kunit *test, struct iodma_md *md)
+{
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, md);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, md_put_action, md), 0);
+	return md;
+}
+
+void iodma_test_fill(void *buf, size_t len, u32 seed)
+{
+	u8 *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (u8)((i * 2654435761u + seed) >> 13);
+}
+
+static void seg_to_host(const struct iodma_cmd *cmd, const void *raw, u32 i,
+			struct iodma_seg64 *out)
+{
+	switch (cmd->spec.output) {
+	case IODMA_OUT_HOST32:
+		out->addr = ((const struct iodma_seg32 *)raw)[i].addr;
+		out->len = ((const struct iodma_seg32 *)raw)[i].len;
+		break;
+	case IODMA_OUT_BIG32:
+		out->addr = be32_to_cpu(((const struct iodma_seg32_be *)raw)[i].addr);
+		out->len = be32_to_cpu(((const struct iodma_seg32_be *)raw)[i].len);
+		break;
+	case IODMA_OUT_LITTLE32:
+		out->addr = le32_to_cpu(((const struct iodma_seg32_le *)raw)[i].addr);
+		out->len = le32_to_cpu(((const struct iodma_seg32_le *)raw)[i].len);
+		break;
+	case IODMA_OUT_HOST64:
+		*out = ((const struct iodma_seg64 *)raw)[i];
+		break;
+	case IODMA_OUT_BIG64:
+		out->addr = be64_to_cpu(((const struct iodma_seg64_be *)raw)[i].addr);
+		out->len = be64_to_cpu(((const struct iodma_seg64_be *)raw)[i].len);
+		break;
+	case IODMA_OUT_LITTLE64:
+		out->addr = le64_to_cpu(((const struct iodma_seg64_le *)raw)[i].addr);
+		out->len = le64_to_cpu(((const struct iodma_seg64_le *)raw)[i].len);
+		break;
+	}
+}
+
+int iodma_test_segments(struct kunit *test, struct iodma_cmd *cmd, u32 cap,
+			struct iodma_seg64 **segs)
+{
+	u64 off = 0, len;
+	int total = 0, max;
+	void *raw;
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_get_prepared_offset_and_length(cmd, NULL, &len), 0);
+	/* a range never needs more segments than bytes; 4096 is plenty for tests */
+	max = min_t(u64, len, 4096);
+	*segs = kunit_kcalloc(test, max, sizeof(**segs), GFP_KERNEL);
+	raw = kunit_kcalloc(test, cap, sizeof(struct iodma_seg64), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, *segs);
+	KUNIT_ASSERT_NOT_NULL(test, raw);
+	while (off < len) {
+		u32 n = cap, i;
+		int ret = iodma_cmd_gen_segments(cmd, &off, raw, &n);
+
+		if (ret)
+			return ret;
+		KUNIT_ASSERT_GT(test, n, 0);
+		KUNIT_ASSERT_LE(test, total + (int)n, max);
+		for (i = 0; i < n; i++)
+			seg_to_host(cmd, raw, i, &(*segs)[total + i]);
+		total += n;
+	}
+	return total;
+}
+
+void iodma_test_check_invariants(struct kunit *test, struct iodma_cmd *cmd,
+				 const struct iodma_seg64 *segs, int n)
+{
+	const struct iodma_limits *lim = &cmd->lim;
+	u64 covered = 0, len;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_get_prepared_offset_and_length(cmd, NULL, &len), 0);
+	for (i = 0; i < n; i++) {
+		u64 a = segs[i].addr, l = segs[i].len;
+		u64 align = i ? lim->int_align : lim->align;
+
+		KUNIT_EXPECT_GT_MSG(test, l, 0, "segment %d", i);
+		KUNIT_EXPECT_LE_MSG(test, l - 1, lim->addr_limit - a, "segment %d beyond reach", i);
+		KUNIT_EXPECT_EQ_MSG(test, a & (align - 1), 0, "segment %d misaligned", i);
+		KUNIT_EXPECT_EQ_MSG(test, l & (lim->len_align - 1), 0, "segment %d length", i);
+		KUNIT_EXPECT_LE_MSG(test, l, lim->max_seg, "segment %d too long", i);
+		if (lim->boundary_mask)
+			KUNIT_EXPECT_EQ_MSG(test, a & ~lim->boundary_mask,
+					    (a + l - 1) & ~lim->boundary_mask,
+					    "segment %d crosses a boundary", i);
+		covered += l;
+	}
+	KUNIT_EXPECT_EQ(test, covered, len);
+}
+
+/* The physical address behind a bus address of @dev, or 0 if none. */
+static phys_addr_t bus_to_phys(struct device *dev, u64 addr)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+
+	if (domain && (domain->type & __IOMMU_DOMAIN_PAGING))
+		return iommu_iova_to_phys(domain, addr);
+	return dma_to_phys(dev, addr);
+}
+
+void iodma_test_device_dma(struct kunit *test, struct device *dev,
+			   const struct iodma_seg64 *segs, int n, void *buf, bool to_memory)
+{
+	u8 *p = buf;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		u64 done = 0;
+
+		while (done < segs[i].len) {
+			u64 a = segs[i].addr + done;
+			phys_addr_t phys = bus_to_phys(dev, a);
+			size_t chunk = min_t(u64, PAGE_SIZE - offset_in_page(a), segs[i].len - done);
+			struct page *page;
+
+			KUNIT_ASSERT_NE_MSG(test, phys, 0, "bus address %llx not translated", a);
+			KUNIT_ASSERT_TRUE(test, pfn_valid(PHYS_PFN(phys)));
+			page = pfn_to_page(PHYS_PFN(phys));
+			if (to_memory)
+				memcpy_to_page(page, offset_in_page(phys), p, chunk);
+			else
+				memcpy_from_page(p, page, offset_in_page(phys), chunk);
+			p += chunk;
+			done += chunk;
+		}
+	}
+}

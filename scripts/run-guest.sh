@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Boot the test kernel with an initramfs in QEMU (TCG) in one of the test
+# configurations and save what the guest reported under OUTDIR/CONFIG/:
+#   console.log   serial console (printk) and QEMU's own messages
+#   results.txt   the results port (ttyS1): markers, KTAP, kmemleak
+#   ktap/*.ktap   one KTAP file per KUnit suite, cut out of results.txt
+#   kmemleak.txt  kmemleak's report after the modules were unloaded
+#   status        qemu_rc=..., timeout=..., seconds=...
+# Exit status: 0 when the guest reached IODMA-GUEST-DONE, 1 otherwise.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+usage() {
+	cat <<USAGE
+usage: ${0##*/} [-i INITRAMFS] [-k BZIMAGE] [-t SECONDS] [-a APPEND] [-v] CONFIG OUTDIR
+  CONFIG is one of:
+    direct   -M pc, 1 GiB, dma-direct
+    swiotlb  as direct, guest swiotlb=force
+    iommu    -M q35 -device intel-iommu,caching-mode=on -device edu,
+             guest intel_iommu=on iommu.strict=1
+  -i FILE    initramfs (default OUTDIR/initramfs.cpio.gz)
+  -k FILE    kernel (default: the cached test kernel's bzImage)
+  -t SEC     hard timeout for QEMU (default \$TIMEOUT or 300)
+  -a ARGS    extra kernel command line arguments
+  -v         also show the console on stdout while the guest runs
+  -h         this help
+USAGE
+}
+
+initrd=""
+kernel=""
+timeout_s=${TIMEOUT:-300}
+append_extra=""
+verbose=0
+while getopts "i:k:t:a:vh" opt; do
+	case $opt in
+	i) initrd=$OPTARG ;;
+	k) kernel=$OPTARG ;;
+	t) timeout_s=$OPTARG ;;
+	a) append_extra=$OPTARG ;;
+	v) verbose=1 ;;
+	h) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+(($# == 2)) || { usage >&2; exit 2; }
+config=$1
+outdir=$2
+initrd=${initrd:-$outdir/initramfs.cpio.gz}
+if [[ -z $kernel ]]; then
+	kernel="$("$here/build-test-kernel.sh" --print-dir --no-build)/arch/x86/boot/bzImage"
+fi
+[[ -r $kernel ]] || { echo "run-guest: no kernel $kernel (run scripts/build-test-kernel.sh)" >&2; exit 1; }
+[[ -r $initrd ]] || { echo "run-guest: no initramfs $initrd" >&2; exit 1; }
+
+# Oopses panic (CONFIG_PANIC_ON_OOPS, oops=panic), panics reboot at once
+# (panic=-1) and -no-reboot turns that into QEMU exiting: a crash ends the run.
+append="console=ttyS0 loglevel=7 printk.time=1 panic=-1 oops=panic kunit.enable=1"
+qemu=(qemu-system-x86_64 -accel tcg -nodefaults -nographic -no-reboot -smp 2 -m 1G)
+case $config in
+direct) qemu+=(-M pc) ;;
+swiotlb) qemu+=(-M pc); append+=" swiotlb=force" ;;
+iommu)
+	qemu+=(-M q35 -device "intel-iommu,caching-mode=on" -device edu)
+	append+=" intel_iommu=on iommu.strict=1"
+	;;
+*) echo "run-guest: unknown config '$config'" >&2; usage >&2; exit 2 ;;
+esac
+[[ -n $append_extra ]] && append+=" $append_extra"
+
+dir="$outdir/$config"
+rm -rf "$dir"
+mkdir -p "$dir/ktap"
+console="$dir/console.log"
+results="$dir/results.txt"
+: >"$results"
+# ttyS0 on QEMU's stdout, so QEMU's own messages (e.g. "EDU: clamping") land
+# in the console log too; ttyS1 is the results port.
+qemu+=(-serial stdio -serial "file:$results" -kernel "$kernel" -initrd "$initrd" -append "$append")
+
+echo "run-guest: $config: booting (timeout ${timeout_s} s)" >&2
+start=$(date +%s)
+rc=0
+if ((verbose)); then
+	timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null 2>&1 | tee "$console" || rc=${PIPESTATUS[0]}
+else
+	timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null >"$console" 2>&1 || rc=$?
+fi
+secs=$(($(date +%s) - start))
+timed_out=0
+((rc == 124 || rc == 137)) && timed_out=1
+printf 'config=%s\nqemu_rc=%s\ntimeout=%s\ntimeout_limit=%s\nseconds=%s\n' \
+	"$config" "$rc" "$timed_out" "$timeout_s" "$secs" >"$dir/status"
+
+# Cut the per-suite KTAP and the kmemleak report out of the results port.
+tr -d '\r' <"$results" | awk -v dir="$dir" '
+	/^IODMA-KTAP-BEGIN / { f = dir "/ktap/" $2 ".ktap"; printf "" > f; next }
+	/^IODMA-KTAP-END / { close(f); f = ""; next }
+	/^IODMA-KMEMLEAK-BEGIN/ { f = dir "/kmemleak.txt"; printf "" > f; next }
+	/^IODMA-KMEMLEAK-END/ { close(f); f = ""; next }
+	f != "" { print > f }
+'
+
+suites=$(find "$dir/ktap" -name '*.ktap' | wc -l)
+if grep -q '^IODMA-GUEST-DONE' "$results"; then
+	echo "run-guest: $config: done in ${secs} s, $suites suite(s)" >&2
+	exit 0
+fi
+if ((timed_out)); then
+	echo "run-guest: $config: TIMEOUT after ${timeout_s} s (see $console)" >&2
+else
+	echo "run-guest: $config: guest did not finish (qemu rc $rc, see $console)" >&2
+fi
+exit 1

@@ -1,0 +1,660 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Commands: the IODMACommand state machine.
+ *
+ * A command binds one device and one specification.  It is given a memory
+ * descriptor, prepared on a range of it, asked for segments, completed and
+ * given the next descriptor.  This file holds the state and its rules; it
+ * turns the prepared range into a view the backends can map (a scatterlist
+ * of CPU pages, or an array of bus ranges) and leaves the mapping itself to
+ * a backend (struct iodma_map_ops): map_dma.c for the DMA API, map_phys.c
+ * for bypassed and iterate-only commands.  segments.c walks the result.
+ *
+ * Every call validates first and changes nothing when it fails (DESIGN.md,
+ * invariant 1).  A command is used by one thread at a time.
+ */
+#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include "iodma_internal.h"
+
+static const struct iodma_map_ops *ops_for(const struct iodma_spec *spec)
+{
+	return spec->map == IODMA_MAPPED ? &iodma_map_dma_ops : &iodma_map_phys_ops;
+}
+
+/* Validate @spec for @dev into @lim, without touching any command. */
+static int spec_for_device(const struct iodma_spec *spec, struct device *dev,
+			   struct iodma_limits *lim)
+{
+	int ret;
+
+	ret = iodma_spec_normalize(spec, lim);
+	if (ret)
+		return ret;
+	return iodma_spec_check_device(spec, dev);
+}
+
+/**
+ * iodma_cmd_create() - create a command for a device
+ * @dev: the device that performs the DMA
+ * @spec: what the device accepts (copied)
+ *
+ * Context: Process context; may sleep.
+ * Return: the command, ERR_PTR(-EINVAL) for a NULL @dev or an invalid @spec
+ * (see iodma_spec_validate()), ERR_PTR(-EOPNOTSUPP) for IODMA_BYPASSED on a
+ * device behind a translating IOMMU, ERR_PTR(-ENOMEM).
+ */
+struct iodma_cmd *iodma_cmd_create(struct device *dev, const struct iodma_spec *spec)
+{
+	struct iodma_limits lim;
+	struct iodma_cmd *cmd;
+	int ret;
+
+	might_sleep();
+	if (!dev)
+		return ERR_PTR(-EINVAL);
+	ret = spec_for_device(spec, dev, &lim);
+	if (ret)
+		return ERR_PTR(ret);
+	cmd = kzalloc(sizeof(*cmd), GFP_KERNEL);
+	if (!cmd)
+		return ERR_PTR(-ENOMEM);
+	cmd->dev = get_device(dev);
+	cmd->spec = *spec;
+	cmd->lim = lim;
+	cmd->ops = ops_for(spec);
+	return cmd;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_create);
+
+static void cmd_free_view(struct iodma_cmd *cmd)
+{
+	if (cmd->sgt_cap) {
+		/* sg_free_table() needs the allocated count to find the chain */
+		cmd->sgt.orig_nents = cmd->sgt_cap;
+		sg_free_table(&cmd->sgt);
+		cmd->sgt_cap = 0;
+	}
+	kfree(cmd->ranges);
+	cmd->ranges = NULL;
+	cmd->ranges_cap = 0;
+}
+
+/**
+ * iodma_cmd_destroy() - free a command
+ * @cmd: the command, or NULL
+ *
+ * A command destroyed while prepared or with a descriptor set is completed
+ * and cleared first, with a warning: that is a driver bug.
+ *
+ * Context: Process context; may sleep.
+ */
+void iodma_cmd_destroy(struct iodma_cmd *cmd)
+{
+	might_sleep();
+	if (!cmd)
+		return;
+	WARN_ON(cmd->prepared);
+	iodma_cmd_clear_memory_descriptor(cmd, true);
+	cmd_free_view(cmd);
+	put_device(cmd->dev);
+	kfree(cmd);
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_destroy);
+
+/**
+ * iodma_cmd_set_spec() - give a command a new specification
+ * @cmd: the command
+ * @spec: the specification (copied)
+ *
+ * Context: Process context.
+ * Return: 0, -EINVAL for a NULL argument or an invalid @spec, -EOPNOTSUPP as
+ * for iodma_cmd_create(), -EBUSY while a descriptor is set.  On failure the
+ * old specification stays.
+ */
+int iodma_cmd_set_spec(struct iodma_cmd *cmd, const struct iodma_spec *spec)
+{
+	struct iodma_limits lim;
+	int ret;
+
+	if (!cmd)
+		return -EINVAL;
+	ret = spec_for_device(spec, cmd->dev, &lim);
+	if (ret)
+		return ret;
+	if (cmd->md)
+		return -EBUSY;
+	cmd->spec = *spec;
+	cmd->lim = lim;
+	cmd->ops = ops_for(spec);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_set_spec);
+
+/**
+ * iodma_cmd_get_spec() - read a command's specification
+ * @cmd: the command
+ * @spec: filled with the specification exactly as it was given
+ *
+ * Context: Any context.
+ */
+void iodma_cmd_get_spec(const struct iodma_cmd *cmd, struct iodma_spec *spec)
+{
+	*spec = cmd->spec;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_get_spec);
+
+/**
+ * iodma_cmd_device() - the device of a command
+ * @cmd: the command
+ *
+ * Context: Any context.
+ * Return: the device given to iodma_cmd_create().
+ */
+struct device *iodma_cmd_device(const struct iodma_cmd *cmd)
+{
+	return cmd->dev;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_device);
+
+/**
+ * iodma_cmd_clone() - create a command like another one
+ * @cmd: the command to copy
+ * @spec: the new command's specification, or NULL for @cmd's, copied exactly
+ *
+ * The clone has the same device and no descriptor.
+ *
+ * Context: Process context; may sleep.
+ * Return: as for iodma_cmd_create(); ERR_PTR(-EINVAL) for a NULL @cmd.
+ */
+struct iodma_cmd *iodma_cmd_clone(struct iodma_cmd *cmd, const struct iodma_spec *spec)
+{
+	if (!cmd)
+		return ERR_PTR(-EINVAL);
+	return iodma_cmd_create(cmd->dev, spec ? spec : &cmd->spec);
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_clone);
+
+/* Can this command use @md at all?  Checked before anything changes. */
+static int examine_md(struct iodma_cmd *cmd, struct iodma_md *md)
+{
+	if (md->mapped_dev && md->mapped_dev != cmd->dev)
+		return -EINVAL;
+	return 0;
+}
+
+static void complete_all_prepares(struct iodma_cmd *cmd)
+{
+	while (cmd->prepared)
+		iodma_cmd_complete(cmd, true, true);
+}
+
+static void set_md(struct iodma_cmd *cmd, struct iodma_md *md)
+{
+	struct iodma_md *old = cmd->md;
+
+	cmd->md = md ? iodma_md_get(md) : NULL;
+	cmd->md_bus = md && md->bus;
+	iodma_md_put(old);
+}
+
+/**
+ * iodma_cmd_set_memory_descriptor() - bind a descriptor to a command
+ * @cmd: the command
+ * @md: the descriptor (a reference is taken), or NULL to clear
+ * @auto_prepare: prepare the whole descriptor as well
+ *
+ * The same descriptor again: without @auto_prepare, every outstanding
+ * prepare is completed; with it, the descriptor is prepared if it is not.
+ * Another descriptor (or NULL) while the command is prepared: -EBUSY and
+ * nothing changes.  Otherwise the old descriptor is released and @md set;
+ * its length is not checked unless @auto_prepare, so that a long descriptor
+ * can be prepared in pieces.  With @auto_prepare, a failed prepare leaves no
+ * descriptor set.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, -EINVAL for a NULL @cmd or a descriptor already mapped for
+ * another device, -EBUSY (see above), or iodma_cmd_prepare()'s error.
+ */
+int iodma_cmd_set_memory_descriptor(struct iodma_cmd *cmd, struct iodma_md *md,
+				    bool auto_prepare)
+{
+	int ret;
+
+	might_sleep();
+	if (!cmd)
+		return -EINVAL;
+	if (md && md == cmd->md) {
+		if (!auto_prepare) {
+			complete_all_prepares(cmd);
+			return 0;
+		}
+		return cmd->prepared ? 0 : iodma_cmd_prepare(cmd, 0, 0, true, true);
+	}
+	if (cmd->prepared)
+		return -EBUSY;
+	if (md) {
+		ret = examine_md(cmd, md);
+		if (ret)
+			return ret;
+	}
+	set_md(cmd, md);
+	if (md && auto_prepare) {
+		ret = iodma_cmd_prepare(cmd, 0, 0, true, true);
+		if (ret) {
+			set_md(cmd, NULL);
+			return ret;
+		}
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_set_memory_descriptor);
+
+/**
+ * iodma_cmd_clear_memory_descriptor() - unbind a command's descriptor
+ * @cmd: the command
+ * @auto_complete: complete every outstanding prepare first
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, -EINVAL for a NULL @cmd, -EBUSY if prepared and not
+ * @auto_complete (nothing changes).
+ */
+int iodma_cmd_clear_memory_descriptor(struct iodma_cmd *cmd, bool auto_complete)
+{
+	might_sleep();
+	if (!cmd)
+		return -EINVAL;
+	if (cmd->prepared) {
+		if (!auto_complete)
+			return -EBUSY;
+		complete_all_prepares(cmd);
+	}
+	set_md(cmd, NULL);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_clear_memory_descriptor);
+
+/**
+ * iodma_cmd_get_memory_descriptor() - the descriptor set on a command
+ * @cmd: the command
+ *
+ * Context: Any context.
+ * Return: the descriptor (no reference is taken), or NULL.
+ */
+struct iodma_md *iodma_cmd_get_memory_descriptor(const struct iodma_cmd *cmd)
+{
+	return cmd ? cmd->md : NULL;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_get_memory_descriptor);
+
+/**
+ * iodma_cmd_get_io_memory_descriptor() - the memory the device really uses
+ * @cmd: the command
+ *
+ * Context: Any context.
+ * Return: the copy-buffer descriptor while the command bounces, else the
+ * descriptor set on it (no reference is taken), or NULL.
+ */
+struct iodma_md *iodma_cmd_get_io_memory_descriptor(const struct iodma_cmd *cmd)
+{
+	return iodma_cmd_get_memory_descriptor(cmd);
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_get_io_memory_descriptor);
+
+/*
+ * Building the view of the prepared range.  CPU memory becomes a scatterlist
+ * in cmd->sgt whose entries merge physically contiguous chunks, each no
+ * longer than the backend maps in one piece (swiotlb caps a mapping); bus
+ * memory becomes cmd->ranges.  Both are kept between prepares and only grow,
+ * so a command reused for I/Os of a similar shape does not allocate.  The
+ * walk runs twice: once to count, once to fill.
+ */
+struct view_ctx {
+	struct iodma_cmd *cmd;
+	struct scatterlist *sg;	/* last entry written */
+	unsigned int n;		/* entries used */
+	u64 max_entry;
+	u64 open_len;		/* length of the last entry */
+	u64 end;		/* address just past the last entry */
+	bool fill;		/* false: count only */
+};
+
+static int view_sg_chunk(void *arg, const struct iodma_chunk *c)
+{
+	struct view_ctx *v = arg;
+	phys_addr_t phys = page_to_phys(c->page) + c->pgoff;
+	u64 left = c->len;
+
+	while (left) {
+		bool merge = v->n && phys == v->end && v->open_len < v->max_entry;
+		u64 take;
+
+		if (merge) {
+			take = min(left, v->max_entry - v->open_len);
+			v->open_len += take;
+			if (v->fill)
+				v->sg->length = v->open_len;
+		} else {
+			take = min(left, v->max_entry);
+			v->open_len = take;
+			if (v->fill) {
+				v->sg = v->n ? sg_next(v->sg) : v->cmd->sgt.sgl;
+				sg_set_page(v->sg, pfn_to_page(PHYS_PFN(phys)), take,
+					    offset_in_page(phys));
+			}
+			v->n++;
+		}
+		phys += take;
+		left -= take;
+		v->end = phys;
+	}
+	return 0;
+}
+
+static int view_range_chunk(void *arg, const struct iodma_chunk *c)
+{
+	struct view_ctx *v = arg;
+	struct iodma_range *r = v->cmd->ranges;
+
+	if (v->n && c->addr == v->end) {
+		if (v->fill)
+			r[v->n - 1].len += c->len;
+	} else {
+		if (v->fill) {
+			r[v->n].addr = c->addr;
+			r[v->n].len = c->len;
+		}
+		v->n++;
+	}
+	v->end = c->addr + c->len;
+	return 0;
+}
+
+/* Make room for @n scatterlist entries; on failure the old table stays. */
+static int reserve_sg(struct iodma_cmd *cmd, unsigned int n)
+{
+	struct sg_table t;
+	int ret;
+
+	if (n <= cmd->sgt_cap)
+		return 0;
+	n = round_up(n, 32);
+	ret = sg_alloc_table(&t, n, GFP_KERNEL);
+	if (ret)
+		return ret;
+	if (cmd->sgt_cap) {
+		cmd->sgt.orig_nents = cmd->sgt_cap;
+		sg_free_table(&cmd->sgt);
+	}
+	cmd->sgt = t;
+	cmd->sgt_cap = n;
+	cmd->sgt_end = sg_last(t.sgl, n);
+	return 0;
+}
+
+static int reserve_ranges(struct iodma_cmd *cmd, unsigned int n)
+{
+	struct iodma_range *r;
+
+	if (n <= cmd->ranges_cap)
+		return 0;
+	n = round_up(n, 8);
+	r = kmalloc_array(n, sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	kfree(cmd->ranges);
+	cmd->ranges = r;
+	cmd->ranges_cap = n;
+	return 0;
+}
+
+/* The longest scatterlist entry the backend can map in one piece. */
+static u64 max_sg_entry(struct iodma_cmd *cmd)
+{
+	u64 max = SZ_1G;
+
+	if (cmd->spec.map == IODMA_MAPPED)
+		max = min_t(u64, max, dma_max_mapping_size(cmd->dev));
+	return max(round_down(max, PAGE_SIZE), PAGE_SIZE);
+}
+
+static int build_view(struct iodma_cmd *cmd, u64 off, u64 len)
+{
+	iodma_chunk_fn fn = cmd->md_bus ? view_range_chunk : view_sg_chunk;
+	struct view_ctx v = { .cmd = cmd, .max_entry = max_sg_entry(cmd) };
+	int ret;
+
+	ret = iodma_md_walk(cmd->md, off, len, fn, &v);
+	if (ret)
+		return ret;
+	if (cmd->md_bus) {
+		ret = reserve_ranges(cmd, v.n);
+		if (ret)
+			return ret;
+		cmd->nranges = v.n;
+	} else {
+		ret = reserve_sg(cmd, v.n);
+		if (ret)
+			return ret;
+		sg_unmark_end(cmd->sgt_end);
+	}
+
+	v = (struct view_ctx){ .cmd = cmd, .max_entry = v.max_entry, .fill = true };
+	ret = iodma_md_walk(cmd->md, off, len, fn, &v);
+	if (WARN_ON_ONCE(ret))
+		return ret;
+	if (!cmd->md_bus) {
+		sg_mark_end(v.sg);
+		cmd->sgt_end = v.sg;
+		cmd->sgt.orig_nents = v.n;
+		cmd->sgt.nents = v.n;
+	}
+	return 0;
+}
+
+static unsigned long sync_attrs(bool sync)
+{
+	return sync ? 0 : DMA_ATTR_SKIP_CPU_SYNC;
+}
+
+/**
+ * iodma_cmd_prepare() - prepare a range of the descriptor for DMA
+ * @cmd: the command
+ * @offset: first byte in the descriptor
+ * @length: bytes; 0 means from @offset to the end of the descriptor
+ * @flush_cache: make CPU writes visible to the device (dma_sync for device)
+ * @synchronize: copy into the copy buffer when bouncing (implies @flush_cache)
+ *
+ * Pins the memory, maps it for the device and positions the segment cursor
+ * at the start of the range.  A prepare of the range already prepared
+ * nests (one more iodma_cmd_complete() is needed).
+ *
+ * Context: Process context; may sleep.
+ * Return: 0; -EINVAL for a NULL @cmd, a range outside the descriptor or
+ * wrapping, or a length that is not a multiple of length_alignment;
+ * -ENODATA without a descriptor; -ENOSPC for a length above
+ * max_transfer_size; -EBUSY if another range is prepared; -EFAULT for user
+ * memory that cannot be pinned; -ENOMEM.  Any failure leaves the command
+ * unprepared (or, when nested, as it was).
+ */
+int iodma_cmd_prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_cache,
+		      bool synchronize)
+{
+	u64 mdlen, end;
+	int ret;
+
+	might_sleep();
+	if (!cmd)
+		return -EINVAL;
+	if (!cmd->md)
+		return -ENODATA;
+	mdlen = cmd->md->length;
+	if (!length) {
+		if (offset >= mdlen)
+			return -EINVAL;
+		length = mdlen - offset;
+	}
+	if (check_add_overflow(offset, length, &end) || end > mdlen)
+		return -EINVAL;
+	if (cmd->prepared) {
+		if (offset != cmd->prep_off || length != cmd->prep_len)
+			return -EBUSY;
+		cmd->prepared++;
+		return 0;
+	}
+	if (length > cmd->lim.max_transfer)
+		return -ENOSPC;
+	if (length & (cmd->lim.len_align - 1))
+		return -EINVAL;
+
+	ret = iodma_md_prepare(cmd->md);
+	if (ret)
+		return ret;
+	ret = build_view(cmd, offset, length);
+	if (ret)
+		goto err_complete_md;
+	ret = cmd->ops->map(cmd, sync_attrs(flush_cache || synchronize));
+	if (ret)
+		goto err_complete_md;
+
+	cmd->prep_off = offset;
+	cmd->prep_len = length;
+	cmd->prepared = 1;
+	iodma_cursor_reset(cmd);
+	return 0;
+
+err_complete_md:
+	iodma_md_complete(cmd->md);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_prepare);
+
+/**
+ * iodma_cmd_complete() - undo one iodma_cmd_prepare()
+ * @cmd: the command
+ * @invalidate_cache: make device writes visible to the CPU (dma_sync for cpu)
+ * @synchronize: copy out of the copy buffer when bouncing (implies
+ *	@invalidate_cache)
+ *
+ * The last complete of a nest unmaps the range and unpins the memory; the
+ * emitted addresses are no longer valid for the device.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, -EINVAL for a NULL @cmd, -ENODATA if not prepared.
+ */
+int iodma_cmd_complete(struct iodma_cmd *cmd, bool invalidate_cache, bool synchronize)
+{
+	might_sleep();
+	if (!cmd)
+		return -EINVAL;
+	if (!cmd->prepared)
+		return -ENODATA;
+	if (--cmd->prepared)
+		return 0;
+	cmd->ops->unmap(cmd, sync_attrs(invalidate_cache || synchronize));
+	iodma_md_complete(cmd->md);
+	cmd->src = IODMA_SRC_NONE;
+	cmd->cur.valid = false;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_complete);
+
+#define IODMA_SYNC_ALL	(IODMA_SYNC_FOR_DEVICE | IODMA_SYNC_FOR_CPU | IODMA_FORCE_DOUBLE_BUFFER)
+
+/**
+ * iodma_cmd_synchronize() - cache and copy-buffer maintenance while prepared
+ * @cmd: the command
+ * @options: IODMA_SYNC_FOR_DEVICE (before the device reads or writes) or
+ *	IODMA_SYNC_FOR_CPU (before the CPU looks), optionally with
+ *	IODMA_FORCE_DOUBLE_BUFFER
+ *
+ * Context: Process context.
+ * Return: 0; -EINVAL for a NULL @cmd, unknown options, or both or neither
+ * direction; -ENODATA if not prepared; -EOPNOTSUPP for
+ * IODMA_FORCE_DOUBLE_BUFFER in this version (no copy buffer yet).
+ */
+int iodma_cmd_synchronize(struct iodma_cmd *cmd, u32 options)
+{
+	u32 dirs = options & (IODMA_SYNC_FOR_DEVICE | IODMA_SYNC_FOR_CPU);
+
+	if (!cmd || (options & ~IODMA_SYNC_ALL) || !dirs ||
+	    dirs == (IODMA_SYNC_FOR_DEVICE | IODMA_SYNC_FOR_CPU))
+		return -EINVAL;
+	if (!cmd->prepared)
+		return -ENODATA;
+	if (options & IODMA_FORCE_DOUBLE_BUFFER)
+		return -EOPNOTSUPP;
+	cmd->ops->sync(cmd, dirs == IODMA_SYNC_FOR_DEVICE);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_synchronize);
+
+/**
+ * iodma_cmd_get_prepared_offset_and_length() - the prepared range
+ * @cmd: the command
+ * @offset: filled with the first byte of the range in the descriptor, or NULL
+ * @length: filled with its length, or NULL
+ *
+ * Context: Any context.
+ * Return: 0, -EINVAL for a NULL @cmd, -ENODATA if not prepared.
+ */
+int iodma_cmd_get_prepared_offset_and_length(const struct iodma_cmd *cmd, u64 *offset,
+					     u64 *length)
+{
+	if (!cmd)
+		return -EINVAL;
+	if (!cmd->prepared)
+		return -ENODATA;
+	if (offset)
+		*offset = cmd->prep_off;
+	if (length)
+		*length = cmd->prep_len;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_get_prepared_offset_and_length);
+
+static u64 cmd_copy(struct iodma_cmd *cmd, u64 offset, void *buf, const void *src, u64 len)
+{
+	if (!cmd || !cmd->prepared || offset >= cmd->prep_len)
+		return 0;
+	len = min(len, cmd->prep_len - offset);
+	if (src)
+		return iodma_md_write_bytes(cmd->md, cmd->prep_off + offset, src, len);
+	return iodma_md_read_bytes(cmd->md, cmd->prep_off + offset, buf, len);
+}
+
+/**
+ * iodma_cmd_read_bytes() - read the prepared memory as the device sees it
+ * @cmd: the command
+ * @offset: first byte, relative to the prepared range
+ * @buf: destination
+ * @len: bytes wanted; clamped to the prepared range
+ *
+ * Does not move the segment cursor.
+ *
+ * Context: Process context; may sleep.
+ * Return: bytes copied; 0 when not prepared, @offset is past the end, or the
+ * memory is bus memory the CPU does not touch.
+ */
+u64 iodma_cmd_read_bytes(struct iodma_cmd *cmd, u64 offset, void *buf, u64 len)
+{
+	return cmd_copy(cmd, offset, buf, NULL, len);
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_read_bytes);
+
+/**
+ * iodma_cmd_write_bytes() - write the prepared memory as the device sees it
+ * @cmd: the command
+ * @offset: first byte, relative to the prepared range
+ * @buf: source
+ * @len: bytes; clamped to the prepared range
+ *
+ * Context: Process context; may sleep.
+ * Return: bytes copied, as for iodma_cmd_read_bytes().
+ */
+u64 iodma_cmd_write_bytes(struct iodma_cmd *cmd, u64 offset, const void *buf, u64 len)
+{
+	return cmd_copy(cmd, offset, NULL, buf, len);
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_write_bytes);

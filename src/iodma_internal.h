@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * iodma internals shared by the files of the module and its KUnit suites.
+ *
+ * md.c      memory descriptors and their chunk walk
+ * spec.c    the one place that knows the specification rules
+ * cmd.c     the command state machine (set, prepare, complete, sync)
+ * segments.c the segment cursor and the output formats
+ * map_*.c   backends: the DMA API, physical (bypassed / iterate-only)
+ */
+#ifndef _IODMA_INTERNAL_H
+#define _IODMA_INTERNAL_H
+
+#include <linux/iodma.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/scatterlist.h>
+#include <linux/dma-mapping.h>
+#include <kunit/visibility.h>
+
+#define IODMA_VERSION "0.1.0"
+
+enum iodma_md_kind {
+	IODMA_MD_KVA,
+	IODMA_MD_VMALLOC,
+	IODMA_MD_PAGES,
+	IODMA_MD_USER,
+	IODMA_MD_SGTABLE,
+	IODMA_MD_MAPPED,
+	IODMA_MD_PHYS,
+	IODMA_MD_SUBRANGE,
+	IODMA_MD_MULTI,
+};
+
+/*
+ * A descriptor's memory is either CPU memory (pages the CPU can reach, mapped
+ * by the command) or bus memory (addresses the device uses as they are, or
+ * physical ranges without struct page).  A multi never mixes the two.
+ */
+struct iodma_md {
+	struct kref ref;
+	enum iodma_md_kind kind;
+	enum dma_data_direction dir;
+	bool bus;		/* bus memory: no struct page, no CPU access */
+	struct device *mapped_dev;	/* mapped sg_tables: the device, else NULL */
+	u64 length;
+	struct mutex wire_lock;	/* protects wire_count and the user pins */
+	unsigned int wire_count;
+	union {
+		struct {
+			void *addr;
+		} kva;
+		struct {
+			struct page **pages;
+			unsigned int npages;
+			size_t offset;
+		} pages;
+		struct {
+			unsigned long uaddr;
+			struct mm_struct *mm;
+			struct page **pages;	/* pinned while wired */
+			unsigned int npages;
+		} user;
+		struct {
+			struct sg_table *sgt;
+		} sgt;
+		struct {
+			struct iodma_phys_range *ranges;
+			unsigned int n;
+		} phys;
+		struct {
+			struct iodma_md *parent;
+			u64 offset;
+		} sub;
+		struct {
+			struct iodma_md **mds;
+			unsigned int n;
+		} multi;
+	};
+};
+
+/*
+ * One contiguous piece of a descriptor, as the walk yields it.  CPU memory
+ * comes as (page, offset in page, len) with len possibly spanning several
+ * physically contiguous pages; bus memory as (addr, len) with @mapped telling
+ * whether @addr is already a device address.
+ */
+struct iodma_chunk {
+	struct page *page;
+	unsigned int pgoff;
+	u64 len;
+	u64 addr;
+	bool mapped;
+};
+
+typedef int (*iodma_chunk_fn)(void *ctx, const struct iodma_chunk *chunk);
+
+int iodma_md_walk(struct iodma_md *md, u64 offset, u64 len, iodma_chunk_fn fn, void *ctx);
+bool iodma_dir_valid(enum dma_data_direction dir);
+
+/* A normalised, validated specification. */
+struct iodma_limits {
+	u64 addr_limit;		/* last reachable address (inclusive) */
+	u64 max_seg;
+	u64 max_transfer;
+	u64 align;
+	u64 len_align;
+	u64 int_align;
+	u64 boundary_mask;	/* 0 = none */
+	bool out32;
+};
+
+int iodma_spec_normalize(const struct iodma_spec *spec, struct iodma_limits *lim);
+int iodma_spec_check_device(const struct iodma_spec *spec, struct device *dev);
+
+/* The addresses the device sees for the prepared range, in order. */
+struct iodma_range {
+	u64 addr;
+	u64 len;
+};
+
+/* Where the segment cursor reads bus ranges from. */
+enum iodma_src_kind {
+	IODMA_SRC_NONE,
+	IODMA_SRC_SG_DMA,	/* sg_dma_address/sg_dma_len of mapped entries */
+	IODMA_SRC_SG_PHYS,	/* phys_to_dma(sg_phys()) / length of CPU entries */
+	IODMA_SRC_RANGES,	/* cmd->ranges */
+};
+
+struct iodma_cursor {
+	u64 pos;		/* byte offset in the prepared range */
+	struct scatterlist *sg;	/* current entry (SG sources) */
+	unsigned int idx;	/* current entry index */
+	u64 in;			/* bytes of the current entry already consumed */
+	bool valid;
+};
+
+struct iodma_cmd;
+
+/*
+ * A mapping backend.  map() makes cmd->src describe the bus addresses of the
+ * prepared range (built in cmd->sgt or cmd->ranges by cmd.c), unmap() undoes
+ * it, sync() does the cache/bounce maintenance of the DMA API.
+ */
+struct iodma_map_ops {
+	int (*map)(struct iodma_cmd *cmd, unsigned long attrs);
+	void (*unmap)(struct iodma_cmd *cmd, unsigned long attrs);
+	void (*sync)(struct iodma_cmd *cmd, bool for_device);
+};
+
+extern const struct iodma_map_ops iodma_map_dma_ops;
+extern const struct iodma_map_ops iodma_map_phys_ops;
+
+struct iodma_cmd {
+	struct device *dev;
+	struct iodma_spec spec;
+	struct iodma_limits lim;
+	const struct iodma_map_ops *ops;
+
+	struct iodma_md *md;
+	bool md_bus;		/* bus memory: ranges, not pages */
+
+	unsigned int prepared;	/* nesting count */
+	u64 prep_off;
+	u64 prep_len;
+
+	/* CPU view of the prepared range, reused between prepares */
+	struct sg_table sgt;
+	unsigned int sgt_cap;	/* entries allocated in sgt */
+	struct scatterlist *sgt_end;	/* entry carrying the end mark */
+
+	/* bus view for bus descriptors */
+	struct iodma_range *ranges;
+	unsigned int nranges;
+	unsigned int ranges_cap;
+	bool ranges_mapped;	/* cmd->ranges came from dma_map_resource() */
+
+	enum iodma_src_kind src;
+	unsigned int src_n;	/* entries in the source */
+	struct iodma_cursor cur;
+	u64 cursor_steps;	/* KUnit: entries the cursor has moved over */
+};
+
+void iodma_cursor_reset(struct iodma_cmd *cmd);
+
+#endif /* _IODMA_INTERNAL_H */

@@ -1,0 +1,853 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Memory descriptors: which memory takes part in an I/O.
+ *
+ * A descriptor is immutable once made, refcounted with a kref, and knows how
+ * to walk its bytes as chunks (struct iodma_chunk): physically contiguous CPU
+ * runs of pages, or bus ranges that need no struct page.  Everything else is
+ * built on that one walk: the command's scatterlist (cmd.c), read/write
+ * bytes, and sub-ranges and concatenations, which just walk their parents.
+ *
+ * The only state a descriptor has is its wiring counter (IOKit's
+ * prepare/complete on a memory descriptor): user memory is pinned with
+ * pin_user_pages*() while the counter is above zero.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include "iodma_internal.h"
+
+bool iodma_dir_valid(enum dma_data_direction dir)
+{
+	return dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE || dir == DMA_FROM_DEVICE;
+}
+
+static struct iodma_md *md_alloc(enum iodma_md_kind kind, enum dma_data_direction dir, u64 len)
+{
+	struct iodma_md *md;
+
+	md = kzalloc(sizeof(*md), GFP_KERNEL);
+	if (!md)
+		return NULL;
+	kref_init(&md->ref);
+	mutex_init(&md->wire_lock);
+	md->kind = kind;
+	md->dir = dir;
+	md->length = len;
+	return md;
+}
+
+/* A range [addr, addr + len) that is not empty and does not wrap. */
+static bool range_ok(u64 addr, u64 len)
+{
+	u64 end;
+
+	return len && !check_add_overflow(addr, len - 1, &end);
+}
+
+/**
+ * iodma_md_from_kva() - describe kernel virtual memory
+ * @addr: kmalloc, page-allocator (linear map) or vmalloc address
+ * @len: length in bytes
+ * @dir: DMA direction of the I/O
+ *
+ * The memory must stay allocated for the life of the descriptor.  A range
+ * must lie wholly in the linear map or wholly in the vmalloc area.
+ *
+ * Context: Process context; may sleep.
+ * Return: the descriptor, ERR_PTR(-EINVAL) for a NULL @addr, a zero or
+ * wrapping @len, a bad @dir or memory outside both areas, ERR_PTR(-ENOMEM).
+ */
+struct iodma_md *iodma_md_from_kva(void *addr, size_t len, enum dma_data_direction dir)
+{
+	enum iodma_md_kind kind;
+	struct iodma_md *md;
+	void *last;
+
+	might_sleep();
+	if (!addr || !iodma_dir_valid(dir) || !range_ok((unsigned long)addr, len))
+		return ERR_PTR(-EINVAL);
+	last = addr + len - 1;
+	if (is_vmalloc_addr(addr) && is_vmalloc_addr(last))
+		kind = IODMA_MD_VMALLOC;
+	else if (virt_addr_valid(addr) && virt_addr_valid(last))
+		kind = IODMA_MD_KVA;
+	else
+		return ERR_PTR(-EINVAL);
+
+	md = md_alloc(kind, dir, len);
+	if (!md)
+		return ERR_PTR(-ENOMEM);
+	md->kva.addr = addr;
+	return md;
+}
+EXPORT_SYMBOL_GPL(iodma_md_from_kva);
+
+/**
+ * iodma_md_from_pages() - describe an array of pages
+ * @pages: the pages; the array is copied, the pages must outlive the descriptor
+ * @npages: entries in @pages
+ * @offset: first byte, relative to the start of @pages[0]
+ * @len: length in bytes
+ * @dir: DMA direction of the I/O
+ *
+ * Context: Process context; may sleep.
+ * Return: the descriptor, ERR_PTR(-EINVAL) for NULL @pages or a NULL entry,
+ * @npages 0, @len 0, a range beyond @npages pages or a bad @dir,
+ * ERR_PTR(-ENOMEM).
+ */
+struct iodma_md *iodma_md_from_pages(struct page **pages, unsigned int npages, size_t offset,
+				     size_t len, enum dma_data_direction dir)
+{
+	struct iodma_md *md;
+	unsigned int i;
+	u64 end;
+
+	might_sleep();
+	if (!pages || !npages || !iodma_dir_valid(dir) || !range_ok(offset, len))
+		return ERR_PTR(-EINVAL);
+	end = (u64)offset + len;
+	if (end > (u64)npages << PAGE_SHIFT)
+		return ERR_PTR(-EINVAL);
+	for (i = 0; i < npages; i++)
+		if (!pages[i])
+			return ERR_PTR(-EINVAL);
+
+	md = md_alloc(IODMA_MD_PAGES, dir, len);
+	if (!md)
+		return ERR_PTR(-ENOMEM);
+	md->pages.pages = kmemdup_array(pages, npages, sizeof(*pages), GFP_KERNEL);
+	if (!md->pages.pages) {
+		kfree(md);
+		return ERR_PTR(-ENOMEM);
+	}
+	md->pages.npages = npages;
+	md->pages.offset = offset;
+	return md;
+}
+EXPORT_SYMBOL_GPL(iodma_md_from_pages);
+
+/**
+ * iodma_md_from_user() - describe user memory of the calling process
+ * @uaddr: user address
+ * @len: length in bytes
+ * @dir: DMA direction of the I/O (DMA_FROM_DEVICE and DMA_BIDIRECTIONAL need
+ *	writable memory)
+ *
+ * The pages are pinned with pin_user_pages*() only while the descriptor is
+ * prepared (iodma_md_prepare() or a command's prepare), and unpinned when
+ * the last prepare completes.  The descriptor holds the process's mm, so it
+ * may be prepared from another context (a worker) as well.
+ *
+ * Context: Process context of the owning process; may sleep.
+ * Return: the descriptor, ERR_PTR(-EINVAL) for a zero or wrapping @len, a bad
+ * @dir or a caller without an mm, ERR_PTR(-EFAULT) for a range outside the
+ * user address space, ERR_PTR(-ENOMEM).
+ */
+struct iodma_md *iodma_md_from_user(unsigned long uaddr, size_t len,
+				    enum dma_data_direction dir)
+{
+	struct iodma_md *md;
+
+	might_sleep();
+	if (!iodma_dir_valid(dir) || !range_ok(uaddr, len) || !current->mm)
+		return ERR_PTR(-EINVAL);
+	if (!access_ok((void __user *)uaddr, len))
+		return ERR_PTR(-EFAULT);
+
+	md = md_alloc(IODMA_MD_USER, dir, len);
+	if (!md)
+		return ERR_PTR(-ENOMEM);
+	md->user.uaddr = uaddr;
+	md->user.mm = current->mm;
+	mmgrab(md->user.mm);
+	md->user.npages = DIV_ROUND_UP(offset_in_page(uaddr) + len, PAGE_SIZE);
+	return md;
+}
+EXPORT_SYMBOL_GPL(iodma_md_from_user);
+
+/* Sum of an sg_table's CPU (@dma false) or DMA lengths; 0 if it overflows. */
+static u64 sgt_length(struct sg_table *sgt, bool dma)
+{
+	struct scatterlist *sg;
+	unsigned int i, n = dma ? sgt->nents : sgt->orig_nents;
+	u64 total = 0;
+
+	for_each_sg(sgt->sgl, sg, n, i) {
+		u64 l = dma ? sg_dma_len(sg) : sg->length;
+
+		if (!l || check_add_overflow(total, l, &total))
+			return 0;
+	}
+	return total;
+}
+
+/**
+ * iodma_md_from_sgtable() - describe a caller's scatterlist (CPU view)
+ * @sgt: the table; its orig_nents entries are used and must outlive the
+ *	descriptor, unchanged
+ * @dir: DMA direction of the I/O
+ *
+ * Context: Process context; may sleep.
+ * Return: the descriptor, ERR_PTR(-EINVAL) for a NULL or empty @sgt, an
+ * entry of length 0 or a bad @dir, ERR_PTR(-ENOMEM).
+ */
+struct iodma_md *iodma_md_from_sgtable(struct sg_table *sgt, enum dma_data_direction dir)
+{
+	struct iodma_md *md;
+	u64 len;
+
+	might_sleep();
+	if (!sgt || !sgt->sgl || !sgt->orig_nents || !iodma_dir_valid(dir))
+		return ERR_PTR(-EINVAL);
+	len = sgt_length(sgt, false);
+	if (!len)
+		return ERR_PTR(-EINVAL);
+	md = md_alloc(IODMA_MD_SGTABLE, dir, len);
+	if (!md)
+		return ERR_PTR(-ENOMEM);
+	md->sgt.sgt = sgt;
+	return md;
+}
+EXPORT_SYMBOL_GPL(iodma_md_from_sgtable);
+
+/**
+ * iodma_md_from_mapped_sgtable() - describe a scatterlist already mapped for a device
+ * @dev: the device the table is mapped for
+ * @sgt: the table; its nents DMA entries are used as they are
+ * @dir: DMA direction of the I/O
+ *
+ * A command for @dev emits the existing bus addresses without mapping again;
+ * a command for another device refuses the descriptor (-EINVAL at
+ * iodma_cmd_set_memory_descriptor()).  The owner of the mapping keeps it and
+ * its cache maintenance; the CPU never touches the memory through iodma.
+ *
+ * Context: Process context; may sleep.
+ * Return: the descriptor, ERR_PTR(-EINVAL) for a NULL @dev or @sgt, no mapped
+ * entry, a DMA length of 0 or a bad @dir, ERR_PTR(-ENOMEM).
+ */
+struct iodma_md *iodma_md_from_mapped_sgtable(struct device *dev, struct sg_table *sgt,
+					      enum dma_data_direction dir)
+{
+	struct iodma_md *md;
+	u64 len;
+
+	might_sleep();
+	if (!dev || !sgt || !sgt->sgl || !sgt->nents || !iodma_dir_valid(dir))
+		return ERR_PTR(-EINVAL);
+	len = sgt_length(sgt, true);
+	if (!len)
+		return ERR_PTR(-EINVAL);
+	md = md_alloc(IODMA_MD_MAPPED, dir, len);
+	if (!md)
+		return ERR_PTR(-ENOMEM);
+	md->bus = true;
+	md->mapped_dev = dev;
+	md->sgt.sgt = sgt;
+	return md;
+}
+EXPORT_SYMBOL_GPL(iodma_md_from_mapped_sgtable);
+
+/**
+ * iodma_md_from_phys() - describe bus/physical ranges that need not be RAM
+ * @ranges: the ranges (copied)
+ * @n: entries in @ranges
+ * @dir: DMA direction of the I/O
+ *
+ * For a peer device's BAR, reserved or remote memory.  The CPU never touches
+ * it: read/write bytes copy 0 bytes; a command that would have to bounce it
+ * fails with -EOPNOTSUPP.
+ *
+ * Context: Process context; may sleep.
+ * Return: the descriptor, ERR_PTR(-EINVAL) for NULL @ranges, @n 0, an empty
+ * or wrapping range, a total that overflows or a bad @dir, ERR_PTR(-ENOMEM).
+ */
+struct iodma_md *iodma_md_from_phys(const struct iodma_phys_range *ranges, unsigned int n,
+				    enum dma_data_direction dir)
+{
+	struct iodma_md *md;
+	unsigned int i;
+	u64 total = 0;
+
+	might_sleep();
+	if (!ranges || !n || !iodma_dir_valid(dir))
+		return ERR_PTR(-EINVAL);
+	for (i = 0; i < n; i++) {
+		if (!range_ok(ranges[i].addr, ranges[i].len) ||
+		    check_add_overflow(total, ranges[i].len, &total))
+			return ERR_PTR(-EINVAL);
+	}
+	md = md_alloc(IODMA_MD_PHYS, dir, total);
+	if (!md)
+		return ERR_PTR(-ENOMEM);
+	md->phys.ranges = kmemdup_array(ranges, n, sizeof(*ranges), GFP_KERNEL);
+	if (!md->phys.ranges) {
+		kfree(md);
+		return ERR_PTR(-ENOMEM);
+	}
+	md->phys.n = n;
+	md->bus = true;
+	return md;
+}
+EXPORT_SYMBOL_GPL(iodma_md_from_phys);
+
+/**
+ * iodma_md_subrange() - describe part of another descriptor
+ * @parent: the descriptor (a reference is taken)
+ * @offset: first byte in @parent
+ * @len: length in bytes
+ *
+ * The sub-range has @parent's direction.
+ *
+ * Context: Process context; may sleep.
+ * Return: the descriptor, ERR_PTR(-EINVAL) for a NULL @parent, @len 0 or a
+ * range outside @parent, ERR_PTR(-ENOMEM).
+ */
+struct iodma_md *iodma_md_subrange(struct iodma_md *parent, u64 offset, u64 len)
+{
+	struct iodma_md *md;
+	u64 end;
+
+	might_sleep();
+	if (!parent || !len || check_add_overflow(offset, len, &end) || end > parent->length)
+		return ERR_PTR(-EINVAL);
+	md = md_alloc(IODMA_MD_SUBRANGE, parent->dir, len);
+	if (!md)
+		return ERR_PTR(-ENOMEM);
+	md->bus = parent->bus;
+	md->mapped_dev = parent->mapped_dev;
+	md->sub.parent = iodma_md_get(parent);
+	md->sub.offset = offset;
+	return md;
+}
+EXPORT_SYMBOL_GPL(iodma_md_subrange);
+
+/* May memory described for @child take part in an I/O of direction @dir? */
+static bool dir_compatible(enum dma_data_direction child, enum dma_data_direction dir)
+{
+	return child == dir || child == DMA_BIDIRECTIONAL;
+}
+
+/**
+ * iodma_md_multi() - concatenate descriptors
+ * @mds: the descriptors, in order (a reference is taken on each)
+ * @n: entries in @mds
+ * @dir: DMA direction of the I/O
+ *
+ * The parts must all be CPU memory or all bus memory, and already-mapped
+ * parts must be mapped for one device.  Each part's direction must be @dir
+ * or DMA_BIDIRECTIONAL (a part pinned read-only cannot receive data).
+ *
+ * Context: Process context; may sleep.
+ * Return: the descriptor, ERR_PTR(-EINVAL) for NULL @mds or a NULL entry,
+ * @n 0, a bad or incompatible direction, mixed kinds of memory, or a total
+ * length that overflows, ERR_PTR(-ENOMEM).
+ */
+struct iodma_md *iodma_md_multi(struct iodma_md **mds, unsigned int n,
+				enum dma_data_direction dir)
+{
+	struct iodma_md *md;
+	unsigned int i;
+	u64 total = 0;
+
+	might_sleep();
+	if (!mds || !n || !iodma_dir_valid(dir))
+		return ERR_PTR(-EINVAL);
+	for (i = 0; i < n; i++) {
+		if (!mds[i] || !dir_compatible(mds[i]->dir, dir) ||
+		    mds[i]->bus != mds[0]->bus || mds[i]->mapped_dev != mds[0]->mapped_dev ||
+		    check_add_overflow(total, mds[i]->length, &total))
+			return ERR_PTR(-EINVAL);
+	}
+	md = md_alloc(IODMA_MD_MULTI, dir, total);
+	if (!md)
+		return ERR_PTR(-ENOMEM);
+	md->multi.mds = kmalloc_array(n, sizeof(*mds), GFP_KERNEL);
+	if (!md->multi.mds) {
+		kfree(md);
+		return ERR_PTR(-ENOMEM);
+	}
+	for (i = 0; i < n; i++)
+		md->multi.mds[i] = iodma_md_get(mds[i]);
+	md->multi.n = n;
+	md->bus = mds[0]->bus;
+	md->mapped_dev = mds[0]->mapped_dev;
+	return md;
+}
+EXPORT_SYMBOL_GPL(iodma_md_multi);
+
+/**
+ * iodma_md_get() - take a reference on a descriptor
+ * @md: the descriptor
+ *
+ * Context: Any context.
+ * Return: @md.
+ */
+struct iodma_md *iodma_md_get(struct iodma_md *md)
+{
+	kref_get(&md->ref);
+	return md;
+}
+EXPORT_SYMBOL_GPL(iodma_md_get);
+
+static void md_release(struct kref *ref)
+{
+	struct iodma_md *md = container_of(ref, struct iodma_md, ref);
+	unsigned int i;
+
+	WARN_ON_ONCE(md->wire_count);
+	switch (md->kind) {
+	case IODMA_MD_PAGES:
+		kfree(md->pages.pages);
+		break;
+	case IODMA_MD_USER:
+		mmdrop(md->user.mm);
+		break;
+	case IODMA_MD_PHYS:
+		kfree(md->phys.ranges);
+		break;
+	case IODMA_MD_SUBRANGE:
+		iodma_md_put(md->sub.parent);
+		break;
+	case IODMA_MD_MULTI:
+		for (i = 0; i < md->multi.n; i++)
+			iodma_md_put(md->multi.mds[i]);
+		kfree(md->multi.mds);
+		break;
+	default:
+		break;
+	}
+	mutex_destroy(&md->wire_lock);
+	kfree(md);
+}
+
+/**
+ * iodma_md_put() - drop a reference on a descriptor
+ * @md: the descriptor, or NULL
+ *
+ * The last reference frees it.  A descriptor must not be freed while
+ * prepared: commands hold a reference while it is set on them.
+ *
+ * Context: Process context (the last put may sleep: mmdrop, sub-descriptors).
+ */
+void iodma_md_put(struct iodma_md *md)
+{
+	if (md)
+		kref_put(&md->ref, md_release);
+}
+EXPORT_SYMBOL_GPL(iodma_md_put);
+
+/**
+ * iodma_md_length() - length of a descriptor
+ * @md: the descriptor
+ *
+ * Context: Any context.
+ * Return: its length in bytes.
+ */
+u64 iodma_md_length(const struct iodma_md *md)
+{
+	return md->length;
+}
+EXPORT_SYMBOL_GPL(iodma_md_length);
+
+/**
+ * iodma_md_direction() - DMA direction of a descriptor
+ * @md: the descriptor
+ *
+ * Context: Any context.
+ * Return: DMA_TO_DEVICE, DMA_FROM_DEVICE or DMA_BIDIRECTIONAL.
+ */
+enum dma_data_direction iodma_md_direction(const struct iodma_md *md)
+{
+	return md->dir;
+}
+EXPORT_SYMBOL_GPL(iodma_md_direction);
+
+/* Pin the pages of a user descriptor; called with wire_lock held. */
+static int user_pin(struct iodma_md *md)
+{
+	unsigned long start = md->user.uaddr & PAGE_MASK;
+	unsigned int n = md->user.npages;
+	unsigned int flags = md->dir == DMA_TO_DEVICE ? 0 : FOLL_WRITE;
+	struct mm_struct *mm = md->user.mm;
+	struct page **pages;
+	long got;
+
+	lockdep_assert_held(&md->wire_lock);
+	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	if (current->mm == mm) {
+		got = pin_user_pages_fast(start, n, flags, pages);
+	} else {
+		if (!mmget_not_zero(mm)) {
+			kvfree(pages);
+			return -EFAULT;
+		}
+		mmap_read_lock(mm);
+		got = pin_user_pages_remote(mm, start, n, flags, pages, NULL);
+		mmap_read_unlock(mm);
+		mmput(mm);
+	}
+	if (got != n) {
+		if (got > 0)
+			unpin_user_pages(pages, got);
+		kvfree(pages);
+		return got < 0 && got != -EFAULT ? (int)got : -EFAULT;
+	}
+	md->user.pages = pages;
+	return 0;
+}
+
+static void user_unpin(struct iodma_md *md)
+{
+	lockdep_assert_held(&md->wire_lock);
+	unpin_user_pages_dirty_lock(md->user.pages, md->user.npages, md->dir != DMA_TO_DEVICE);
+	kvfree(md->user.pages);
+	md->user.pages = NULL;
+}
+
+/**
+ * iodma_md_prepare() - wire a descriptor's memory for I/O (nestable)
+ * @md: the descriptor
+ *
+ * The first prepare pins user memory; later ones only count.  Each
+ * successful prepare needs one iodma_md_complete().
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, -EFAULT if user memory is not mapped (or read-only for a
+ * device write), -ENOMEM.  On failure nothing is pinned.
+ */
+int iodma_md_prepare(struct iodma_md *md)
+{
+	unsigned int i;
+	int ret = 0;
+
+	might_sleep();
+	if (md->kind == IODMA_MD_SUBRANGE) {
+		ret = iodma_md_prepare(md->sub.parent);
+	} else if (md->kind == IODMA_MD_MULTI) {
+		for (i = 0; i < md->multi.n; i++) {
+			ret = iodma_md_prepare(md->multi.mds[i]);
+			if (ret)
+				break;
+		}
+		if (ret) {
+			while (i--)
+				iodma_md_complete(md->multi.mds[i]);
+		}
+	}
+	if (ret)
+		return ret;
+
+	mutex_lock(&md->wire_lock);
+	if (md->kind == IODMA_MD_USER && !md->wire_count)
+		ret = user_pin(md);
+	if (!ret)
+		md->wire_count++;
+	mutex_unlock(&md->wire_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(iodma_md_prepare);
+
+/**
+ * iodma_md_complete() - undo one iodma_md_prepare()
+ * @md: the descriptor
+ *
+ * The last complete unpins user memory and marks it dirty when the device
+ * may have written it.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, -ENODATA if the descriptor is not prepared.
+ */
+int iodma_md_complete(struct iodma_md *md)
+{
+	unsigned int i;
+
+	might_sleep();
+	mutex_lock(&md->wire_lock);
+	if (!md->wire_count) {
+		mutex_unlock(&md->wire_lock);
+		return -ENODATA;
+	}
+	if (!--md->wire_count && md->kind == IODMA_MD_USER)
+		user_unpin(md);
+	mutex_unlock(&md->wire_lock);
+
+	if (md->kind == IODMA_MD_SUBRANGE) {
+		iodma_md_complete(md->sub.parent);
+	} else if (md->kind == IODMA_MD_MULTI) {
+		for (i = 0; i < md->multi.n; i++)
+			iodma_md_complete(md->multi.mds[i]);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iodma_md_complete);
+
+/* Emit [off, off + len) of a physically contiguous page run starting at @page. */
+static int emit_pages(struct page *page, u64 pgoff, u64 len, iodma_chunk_fn fn, void *ctx)
+{
+	struct iodma_chunk c = {
+		.page = nth_page(page, pgoff >> PAGE_SHIFT),
+		.pgoff = offset_in_page(pgoff),
+		.len = len,
+	};
+
+	return fn(ctx, &c);
+}
+
+static int emit_bus(u64 addr, u64 len, bool mapped, iodma_chunk_fn fn, void *ctx)
+{
+	struct iodma_chunk c = { .addr = addr, .len = len, .mapped = mapped };
+
+	return fn(ctx, &c);
+}
+
+/* Walk the entries of an sg_table, restricted to [off, off + len). */
+static int walk_sgt(struct iodma_md *md, u64 off, u64 len, iodma_chunk_fn fn, void *ctx)
+{
+	bool dma = md->kind == IODMA_MD_MAPPED;
+	struct sg_table *sgt = md->sgt.sgt;
+	unsigned int i, n = dma ? sgt->nents : sgt->orig_nents;
+	struct scatterlist *sg;
+	int ret;
+
+	for_each_sg(sgt->sgl, sg, n, i) {
+		u64 l = dma ? sg_dma_len(sg) : sg->length;
+		u64 take;
+
+		if (off >= l) {
+			off -= l;
+			continue;
+		}
+		take = min(l - off, len);
+		if (dma)
+			ret = emit_bus(sg_dma_address(sg) + off, take, true, fn, ctx);
+		else
+			ret = emit_pages(sg_page(sg), sg->offset + off, take, fn, ctx);
+		if (ret)
+			return ret;
+		len -= take;
+		off = 0;
+		if (!len)
+			break;
+	}
+	return 0;
+}
+
+/* Walk a page array (@first_off bytes into @pages[0]) restricted to [off, off + len). */
+static int walk_page_array(struct page **pages, u64 first_off, u64 off, u64 len,
+			   iodma_chunk_fn fn, void *ctx)
+{
+	u64 pos = first_off + off;
+	int ret;
+
+	while (len) {
+		u64 take = min_t(u64, PAGE_SIZE - offset_in_page(pos), len);
+
+		ret = emit_pages(pages[pos >> PAGE_SHIFT], offset_in_page(pos), take, fn, ctx);
+		if (ret)
+			return ret;
+		pos += take;
+		len -= take;
+	}
+	return 0;
+}
+
+static int walk_vmalloc(void *addr, u64 off, u64 len, iodma_chunk_fn fn, void *ctx)
+{
+	int ret;
+
+	while (len) {
+		void *va = addr + off;
+		u64 take = min_t(u64, PAGE_SIZE - offset_in_page(va), len);
+
+		ret = emit_pages(vmalloc_to_page(va), offset_in_page(va), take, fn, ctx);
+		if (ret)
+			return ret;
+		off += take;
+		len -= take;
+	}
+	return 0;
+}
+
+static int walk_phys(struct iodma_md *md, u64 off, u64 len, iodma_chunk_fn fn, void *ctx)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < md->phys.n && len; i++) {
+		const struct iodma_phys_range *r = &md->phys.ranges[i];
+		u64 take;
+
+		if (off >= r->len) {
+			off -= r->len;
+			continue;
+		}
+		take = min(r->len - off, len);
+		ret = emit_bus(r->addr + off, take, false, fn, ctx);
+		if (ret)
+			return ret;
+		len -= take;
+		off = 0;
+	}
+	return 0;
+}
+
+static int walk_multi(struct iodma_md *md, u64 off, u64 len, iodma_chunk_fn fn, void *ctx)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < md->multi.n && len; i++) {
+		struct iodma_md *part = md->multi.mds[i];
+		u64 take;
+
+		if (off >= part->length) {
+			off -= part->length;
+			continue;
+		}
+		take = min(part->length - off, len);
+		ret = iodma_md_walk(part, off, take, fn, ctx);
+		if (ret)
+			return ret;
+		len -= take;
+		off = 0;
+	}
+	return 0;
+}
+
+/**
+ * iodma_md_walk() - call @fn for each chunk of [@offset, @offset + @len)
+ * @md: the descriptor
+ * @offset: first byte
+ * @len: bytes; the range must lie inside @md
+ * @fn: callback; a nonzero return stops the walk and is returned
+ * @ctx: passed to @fn
+ *
+ * User descriptors can only be walked while prepared (-EFAULT otherwise).
+ */
+int iodma_md_walk(struct iodma_md *md, u64 offset, u64 len, iodma_chunk_fn fn, void *ctx)
+{
+	if (WARN_ON_ONCE(offset > md->length || len > md->length - offset))
+		return -EINVAL;
+
+	switch (md->kind) {
+	case IODMA_MD_KVA:
+		return emit_pages(virt_to_page(md->kva.addr), offset_in_page(md->kva.addr) + offset,
+				  len, fn, ctx);
+	case IODMA_MD_VMALLOC:
+		return walk_vmalloc(md->kva.addr, offset, len, fn, ctx);
+	case IODMA_MD_PAGES:
+		return walk_page_array(md->pages.pages, md->pages.offset, offset, len, fn, ctx);
+	case IODMA_MD_USER:
+		if (!md->user.pages)
+			return -EFAULT;
+		return walk_page_array(md->user.pages, offset_in_page(md->user.uaddr), offset, len,
+				       fn, ctx);
+	case IODMA_MD_SGTABLE:
+	case IODMA_MD_MAPPED:
+		return walk_sgt(md, offset, len, fn, ctx);
+	case IODMA_MD_PHYS:
+		return walk_phys(md, offset, len, fn, ctx);
+	case IODMA_MD_SUBRANGE:
+		return iodma_md_walk(md->sub.parent, md->sub.offset + offset, len, fn, ctx);
+	case IODMA_MD_MULTI:
+		return walk_multi(md, offset, len, fn, ctx);
+	}
+	return -EINVAL;
+}
+EXPORT_SYMBOL_IF_KUNIT(iodma_md_walk);
+
+struct copy_ctx {
+	u8 *buf;
+	bool to_md;
+	u64 done;
+};
+
+/* Copy one chunk page by page through kmap_local_page(); bus memory is skipped. */
+static int copy_chunk(void *arg, const struct iodma_chunk *c)
+{
+	struct copy_ctx *cc = arg;
+	struct page *page = c->page;
+	size_t pgoff = c->pgoff;
+	u64 left = c->len;
+
+	if (!page)
+		return 0;
+	while (left) {
+		size_t n = min_t(u64, PAGE_SIZE - pgoff, left);
+
+		if (cc->to_md)
+			memcpy_to_page(page, pgoff, cc->buf + cc->done, n);
+		else
+			memcpy_from_page(cc->buf + cc->done, page, pgoff, n);
+		cc->done += n;
+		left -= n;
+		page = nth_page(page, 1);
+		pgoff = 0;
+	}
+	return 0;
+}
+
+static u64 md_copy(struct iodma_md *md, u64 offset, void *buf, u64 len, bool to_md)
+{
+	struct copy_ctx cc = { .buf = buf, .to_md = to_md };
+	bool wired = false;
+
+	if (!md || !buf || offset >= md->length || md->bus)
+		return 0;
+	len = min(len, md->length - offset);
+	if (!len)
+		return 0;
+	/* user memory that is not pinned is pinned for the copy only */
+	if (md->kind != IODMA_MD_KVA && md->kind != IODMA_MD_VMALLOC &&
+	    md->kind != IODMA_MD_PAGES && md->kind != IODMA_MD_SGTABLE) {
+		if (iodma_md_prepare(md))
+			return 0;
+		wired = true;
+	}
+	iodma_md_walk(md, offset, len, copy_chunk, &cc);
+	if (wired)
+		iodma_md_complete(md);
+	return cc.done;
+}
+
+/**
+ * iodma_md_read_bytes() - copy from a descriptor's memory
+ * @md: the descriptor
+ * @offset: first byte in @md
+ * @buf: destination
+ * @len: bytes wanted; clamped to the end of @md
+ *
+ * Context: Process context; may sleep (user memory is pinned for the copy
+ * if it is not prepared).
+ * Return: bytes copied: 0 for bus memory, an @offset past the end, or user
+ * memory that cannot be pinned.
+ */
+u64 iodma_md_read_bytes(struct iodma_md *md, u64 offset, void *buf, u64 len)
+{
+	return md_copy(md, offset, buf, len, false);
+}
+EXPORT_SYMBOL_GPL(iodma_md_read_bytes);
+
+/**
+ * iodma_md_write_bytes() - copy into a descriptor's memory
+ * @md: the descriptor
+ * @offset: first byte in @md
+ * @buf: source
+ * @len: bytes; clamped to the end of @md
+ *
+ * Context: Process context; may sleep (see iodma_md_read_bytes()).
+ * Return: bytes copied, as for iodma_md_read_bytes().
+ */
+u64 iodma_md_write_bytes(struct iodma_md *md, u64 offset, const void *buf, u64 len)
+{
+	return md_copy(md, offset, (void *)buf, len, true);
+}
+EXPORT_SYMBOL_GPL(iodma_md_write_bytes);

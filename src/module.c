@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * iodma module glue: version and load message.  The API lives in md.c,
+ * spec.c, cmd.c and segments.c; the backends in map_*.c.
+ */
+#include <linux/module.h>
+#include "iodma_internal.h"
+
+/**
+ * iodma_version() - the version of the loaded iodma module
+ *
+ * Context: Any context.
+ * Return: a constant string "major.minor.patch".
+ */
+const char *iodma_version(void)
+{
+	return IODMA_VERSION;
+}
+EXPORT_SYMBOL_GPL(iodma_version);
+
+static int __init iodma_init(void)
+{
+	pr_info("iodma %s loaded\n", IODMA_VERSION);
+	return 0;
+}
+
+static void __exit iodma_exit(void)
+{
+	pr_info("iodma %s unloaded\n", IODMA_VERSION);
+}
+
+module_init(iodma_init);
+module_exit(iodma_exit);
+
+MODULE_DESCRIPTION("IODMACommand-style DMA commands for Linux drivers");
+MODULE_AUTHOR("The iodma authors");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(IODMA_VERSION);

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Segments: what the device is programmed with.
+ *
+ * After prepare, a command's bus addresses are a list of entries: the mapped
+ * entries of its scatterlist (DMA API), its CPU entries as physical addresses
+ * (bypassed, iterate-only) or an array of ranges (bus descriptors).  A cursor
+ * walks that list; each segment starts where the cursor is, takes in every
+ * following entry that is contiguous on the bus (maximal coalescing), and is
+ * then cut at the address limit, max_segment_size, the boundary, the length
+ * alignment and the internal alignment, in that order.
+ *
+ * The cursor is kept between calls, so a driver that asks for its segments
+ * in order pays O(1) per segment; only a jump to another offset rewalks.
+ * Nothing here allocates.
+ */
+#include <linux/dma-direct.h>
+#include <linux/module.h>
+#include "iodma_internal.h"
+
+/* The bus address and length of the entry under the cursor. */
+static void entry_of(const struct iodma_cmd *cmd, const struct iodma_cursor *cur, u64 *addr,
+		     u64 *len)
+{
+	switch (cmd->src) {
+	case IODMA_SRC_SG_DMA:
+		*addr = sg_dma_address(cur->sg);
+		*len = sg_dma_len(cur->sg);
+		break;
+	case IODMA_SRC_SG_PHYS:
+		*addr = sg_phys(cur->sg);
+		if (cmd->spec.map == IODMA_BYPASSED)
+			*addr = phys_to_dma(cmd->dev, *addr);
+		*len = cur->sg->length;
+		break;
+	default:
+		*addr = cmd->ranges[cur->idx].addr;
+		*len = cmd->ranges[cur->idx].len;
+		break;
+	}
+}
+
+/* Move to the next entry; false at the end of the list. */
+static bool entry_next(struct iodma_cmd *cmd, struct iodma_cursor *cur)
+{
+	if (cur->idx + 1 >= cmd->src_n)
+		return false;
+	cur->idx++;
+	if (cmd->src != IODMA_SRC_RANGES)
+		cur->sg = sg_next(cur->sg);
+	cur->in = 0;
+	cmd->cursor_steps++;
+	return true;
+}
+
+/* Advance the cursor by @bytes (which must not pass the end). */
+static void cursor_advance(struct iodma_cmd *cmd, struct iodma_cursor *cur, u64 bytes)
+{
+	u64 addr, len;
+
+	cur->pos += bytes;
+	while (bytes) {
+		entry_of(cmd, cur, &addr, &len);
+		if (bytes < len - cur->in) {
+			cur->in += bytes;
+			return;
+		}
+		bytes -= len - cur->in;
+		cur->in = len;
+		/* an exhausted entry is left behind: the next segment starts clean */
+		if (!entry_next(cmd, cur))
+			return;
+	}
+}
+
+/**
+ * iodma_cursor_reset() - put the cursor at the start of the prepared range
+ * @cmd: a prepared command
+ */
+void iodma_cursor_reset(struct iodma_cmd *cmd)
+{
+	cmd->cur = (struct iodma_cursor){
+		.sg = cmd->src == IODMA_SRC_RANGES ? NULL : cmd->sgt.sgl,
+		.valid = true,
+	};
+}
+
+/* Cap @cap at the bytes from @addr to the end of the (@mask + 1) block. */
+static u64 cap_to_block(u64 cap, u64 addr, u64 mask)
+{
+	u64 room = (addr | mask) - addr;
+
+	return room >= cap - 1 ? cap : room + 1;
+}
+
+/*
+ * Compute the segment starting at the cursor without moving it.  Returns 0
+ * and fills @seg_addr/@seg_len, or -ERANGE / -EINVAL for a segment the device
+ * cannot take (only possible for commands that cannot bounce).
+ */
+static int next_segment(struct iodma_cmd *cmd, u64 *seg_addr, u64 *seg_len)
+{
+	const struct iodma_limits *lim = &cmd->lim;
+	struct iodma_cursor probe = cmd->cur;
+	u64 addr, elen, len, run, cap;
+	u64 align = probe.pos ? lim->int_align : lim->align;
+
+	entry_of(cmd, &probe, &addr, &elen);
+	addr += probe.in;
+	if (addr > lim->addr_limit)
+		return -ERANGE;
+	if (addr & (align - 1))
+		return -EINVAL;
+
+	cap = min(lim->max_seg, cmd->prep_len - probe.pos);
+	cap = cap_to_block(cap, addr, lim->addr_limit);
+	if (lim->boundary_mask)
+		cap = cap_to_block(cap, addr, lim->boundary_mask);
+
+	/* coalesce contiguous entries, looking no further than the cap */
+	run = elen - probe.in;
+	while (run < cap) {
+		u64 naddr, nlen;
+
+		if (!entry_next(cmd, &probe))
+			break;
+		entry_of(cmd, &probe, &naddr, &nlen);
+		if (naddr != addr + run)
+			break;
+		run += nlen;
+	}
+	len = min(run, cap);
+
+	/* the last segment's length is a multiple already (checked at prepare) */
+	if (probe.pos + len < cmd->prep_len)
+		len = round_down(len, lim->len_align);
+	/* where the segment stops mid-run, the next one starts there: align it */
+	if (len < run && lim->int_align > 1) {
+		u64 end = round_down(addr + len, lim->int_align);
+
+		if (end > addr)
+			len = end - addr;
+	}
+	if (!len)
+		return -EINVAL;
+	*seg_addr = addr;
+	*seg_len = len;
+	return 0;
+}
+
+static void seek(struct iodma_cmd *cmd, u64 offset)
+{
+	iodma_cursor_reset(cmd);
+	cursor_advance(cmd, &cmd->cur, offset);
+}
+
+static void put_seg(const struct iodma_cmd *cmd, void *segs, u32 i, u64 addr, u64 len)
+{
+	switch (cmd->spec.output) {
+	case IODMA_OUT_HOST32:
+		((struct iodma_seg32 *)segs)[i] = (struct iodma_seg32){ (u32)addr, (u32)len };
+		break;
+	case IODMA_OUT_BIG32:
+		((struct iodma_seg32_be *)segs)[i] =
+			(struct iodma_seg32_be){ cpu_to_be32(addr), cpu_to_be32(len) };
+		break;
+	case IODMA_OUT_LITTLE32:
+		((struct iodma_seg32_le *)segs)[i] =
+			(struct iodma_seg32_le){ cpu_to_le32(addr), cpu_to_le32(len) };
+		break;
+	case IODMA_OUT_HOST64:
+		((struct iodma_seg64 *)segs)[i] = (struct iodma_seg64){ addr, len };
+		break;
+	case IODMA_OUT_BIG64:
+		((struct iodma_seg64_be *)segs)[i] =
+			(struct iodma_seg64_be){ cpu_to_be64(addr), cpu_to_be64(len) };
+		break;
+	case IODMA_OUT_LITTLE64:
+		((struct iodma_seg64_le *)segs)[i] =
+			(struct iodma_seg64_le){ cpu_to_le64(addr), cpu_to_le64(len) };
+		break;
+	}
+}
+
+static int gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsigned int width)
+{
+	struct iodma_cursor saved;
+	u64 addr, len;
+	u32 n;
+	int ret;
+
+	if (!cmd || !offset || !segs || !nsegs || !*nsegs)
+		return -EINVAL;
+	if (width && width != (cmd->lim.out32 ? 32 : 64))
+		return -EINVAL;
+	if (!cmd->prepared)
+		return -ENODATA;
+	if (*offset >= cmd->prep_len)
+		return -EOVERFLOW;
+
+	saved = cmd->cur;
+	if (!cmd->cur.valid || cmd->cur.pos != *offset)
+		seek(cmd, *offset);
+	for (n = 0; n < *nsegs && cmd->cur.pos < cmd->prep_len; n++) {
+		ret = next_segment(cmd, &addr, &len);
+		if (ret) {
+			cmd->cur = saved;
+			return ret;
+		}
+		put_seg(cmd, segs, n, addr, len);
+		cursor_advance(cmd, &cmd->cur, len);
+	}
+	*offset = cmd->cur.pos;
+	*nsegs = n;
+	return 0;
+}
+
+/**
+ * iodma_cmd_gen_segments() - generate the segments of the prepared range
+ * @cmd: a prepared command
+ * @offset: in: where to start, relative to the prepared range; out: advanced
+ *	past the bytes emitted
+ * @segs: array of the command's output format (struct iodma_seg32 and so on)
+ * @nsegs: in: capacity of @segs; out: segments written
+ *
+ * Segments are maximal: contiguous bus ranges coalesce, then are cut at the
+ * 2^addr_bits limit, max_segment_size, the segment boundary, down to a
+ * multiple of length_alignment and so that the next one starts on
+ * internal_alignment.  Calls in order cost O(1) per segment.  The idiom is
+ * ``while (offset < length)``.
+ *
+ * Context: Any context; does not sleep or allocate.
+ * Return: 0; -EINVAL for a NULL argument, a capacity of 0, or a segment
+ * whose address is not aligned (alignment for the first segment of the
+ * range, internal_alignment after it) or that cannot be cut to a multiple
+ * of length_alignment; -ENODATA if not prepared; -EOVERFLOW if @offset is at
+ * or past the end of the prepared range; -ERANGE for a segment beyond
+ * 2^addr_bits.  On error neither @offset nor @nsegs changes.
+ */
+int iodma_cmd_gen_segments(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs)
+{
+	return gen(cmd, offset, segs, nsegs, 0);
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_gen_segments);
+
+/**
+ * iodma_cmd_gen32_segments() - iodma_cmd_gen_segments(), type-checked for 32-bit output
+ * @cmd: a prepared command whose output is 32 bits wide
+ * @offset: as for iodma_cmd_gen_segments()
+ * @segs: the segments
+ * @nsegs: as for iodma_cmd_gen_segments()
+ *
+ * Context: Any context; does not sleep or allocate.
+ * Return: as for iodma_cmd_gen_segments(); -EINVAL if the command's output is
+ * 64 bits wide.
+ */
+int iodma_cmd_gen32_segments(struct iodma_cmd *cmd, u64 *offset, struct iodma_seg32 *segs,
+			     u32 *nsegs)
+{
+	return gen(cmd, offset, segs, nsegs, 32);
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_gen32_segments);
+
+/**
+ * iodma_cmd_gen64_segments() - iodma_cmd_gen_segments(), type-checked for 64-bit output
+ * @cmd: a prepared command whose output is 64 bits wide
+ * @offset: as for iodma_cmd_gen_segments()
+ * @segs: the segments
+ * @nsegs: as for iodma_cmd_gen_segments()
+ *
+ * Context: Any context; does not sleep or allocate.
+ * Return: as for iodma_cmd_gen_segments(); -EINVAL if the command's output is
+ * 32 bits wide.
+ */
+int iodma_cmd_gen64_segments(struct iodma_cmd *cmd, u64 *offset, struct iodma_seg64 *segs,
+			     u32 *nsegs)
+{
+	return gen(cmd, offset, segs, nsegs, 64);
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_gen64_segments);

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Specifications: the one place that knows the rules of struct iodma_spec.
+ *
+ * A specification is checked once, when a command is created or given a new
+ * one, and turned into struct iodma_limits, the normalised form the segment
+ * generator and the backends read.  Nothing is checked again at I/O time.
+ */
+#include <linux/iommu.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include "iodma_internal.h"
+
+static bool output_is_32(enum iodma_output out)
+{
+	return out == IODMA_OUT_HOST32 || out == IODMA_OUT_BIG32 || out == IODMA_OUT_LITTLE32;
+}
+
+static bool pow2_or_zero(u64 v)
+{
+	return !v || is_power_of_2(v);
+}
+
+/*
+ * iodma_spec_normalize() - validate @spec and fill @lim from it.
+ * The rules are DESIGN.md's plus the checks IOKit lacks: a boundary that is
+ * not 2^n - 1, and limits that leave no legal segment length.
+ */
+int iodma_spec_normalize(const struct iodma_spec *spec, struct iodma_limits *lim)
+{
+	bool out32;
+	unsigned int bits;
+	u64 len_align;
+
+	if (!spec)
+		return -EINVAL;
+	if ((unsigned int)spec->output > IODMA_OUT_LITTLE64)
+		return -EINVAL;
+	if ((unsigned int)spec->map > IODMA_ITERATE_ONLY)
+		return -EINVAL;
+	if (spec->flags & ~IODMA_SPEC_FLAGS_ALL)
+		return -EINVAL;
+
+	out32 = output_is_32(spec->output);
+	bits = spec->addr_bits ? spec->addr_bits : (out32 ? 32 : 64);
+	if (bits < PAGE_SHIFT || bits > 64 || (out32 && bits > 32))
+		return -EINVAL;
+
+	if (!pow2_or_zero(spec->alignment) || !pow2_or_zero(spec->length_alignment) ||
+	    !pow2_or_zero(spec->internal_alignment))
+		return -EINVAL;
+	/* a boundary is a power of two: the mask is 2^n - 1 */
+	if (spec->seg_boundary_mask && !is_power_of_2(spec->seg_boundary_mask + 1) &&
+	    spec->seg_boundary_mask != U64_MAX)
+		return -EINVAL;
+
+	len_align = spec->length_alignment ? spec->length_alignment : 1;
+	/* a segment must be able to hold at least one length unit */
+	if (spec->max_segment_size && spec->max_segment_size < len_align)
+		return -EINVAL;
+	if (spec->seg_boundary_mask && spec->seg_boundary_mask != U64_MAX &&
+	    spec->seg_boundary_mask + 1 < len_align)
+		return -EINVAL;
+	if (spec->max_transfer_size && spec->max_transfer_size < len_align)
+		return -EINVAL;
+
+	if (!lim)
+		return 0;
+	lim->out32 = out32;
+	lim->addr_limit = bits == 64 ? U64_MAX : (1ULL << bits) - 1;
+	lim->max_seg = spec->max_segment_size ? spec->max_segment_size : U64_MAX;
+	/* a 32-bit output cannot carry a longer length */
+	if (out32)
+		lim->max_seg = min_t(u64, lim->max_seg, U32_MAX);
+	lim->max_seg = round_down(lim->max_seg, len_align);
+	lim->max_transfer = spec->max_transfer_size ? spec->max_transfer_size : U64_MAX;
+	lim->align = spec->alignment ? spec->alignment : 1;
+	lim->len_align = len_align;
+	lim->int_align = spec->internal_alignment ? spec->internal_alignment : lim->align;
+	lim->boundary_mask = spec->seg_boundary_mask == U64_MAX ? 0 : spec->seg_boundary_mask;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(iodma_spec_normalize);
+
+/* True when DMA from @dev goes through a translating IOMMU domain. */
+static bool device_translated(struct device *dev)
+{
+	struct iommu_domain *domain;
+
+	if (!device_iommu_mapped(dev))
+		return false;
+	domain = iommu_get_domain_for_dev(dev);
+	return domain && (domain->type & __IOMMU_DOMAIN_PAGING);
+}
+
+/*
+ * iodma_spec_check_device() - the rules that depend on the device: BYPASSED
+ * addresses are CPU physical addresses, which a translating IOMMU would
+ * reinterpret as IOVAs.
+ */
+int iodma_spec_check_device(const struct iodma_spec *spec, struct device *dev)
+{
+	if (spec->map == IODMA_BYPASSED && device_translated(dev))
+		return -EOPNOTSUPP;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(iodma_spec_check_device);
+
+/**
+ * iodma_spec_validate() - check a specification without creating a command
+ * @spec: the specification
+ *
+ * Applies every rule iodma_cmd_create() applies that does not depend on the
+ * device: @addr_bits below PAGE_SHIFT (other than 0), above 64, or above 32
+ * with a 32-bit output; an alignment that is not a power of two; a
+ * @seg_boundary_mask that is not 2^n - 1; a @max_segment_size,
+ * @max_transfer_size or boundary smaller than @length_alignment; an unknown
+ * output, map type or flag.
+ *
+ * Context: Any context.
+ * Return: 0 if valid, -EINVAL if @spec is NULL or breaks a rule.
+ */
+int iodma_spec_validate(const struct iodma_spec *spec)
+{
+	return iodma_spec_normalize(spec, NULL);
+}
+EXPORT_SYMBOL_GPL(iodma_spec_validate);
