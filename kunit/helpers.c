@@ -14,7 +14,14 @@
 
 struct device *iodma_test_dev(struct kunit *test, unsigned int bits)
 {
-	struct device *dev = kunit_device_register(test, "iodma");
+	static atomic_t serial = ATOMIC_INIT(0);
+	char *name = kunit_kzalloc(test, 24, GFP_KERNEL);
+	struct device *dev;
+
+	/* each device brings a driver of its name: names must differ */
+	KUNIT_ASSERT_NOT_NULL(test, name);
+	snprintf(name, 24, "iodma%d", atomic_inc_return(&serial));
+	dev = kunit_device_register(test, name);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
 	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, DMA_BIT_MASK(bits)), 0);
@@ -46,7 +53,14 @@ struct device *iodma_test_data_dev(struct kunit *test)
 	return iodma_test_dev(test, 64);
 }
 
-KUNIT_DEFINE_ACTION_WRAPPER(cmd_destroy_action, iodma_cmd_destroy, struct iodma_cmd *);
+/* A test may end with its command prepared: finish the I/O, then destroy. */
+static void cmd_destroy_action(void *arg)
+{
+	struct iodma_cmd *cmd = arg;
+
+	iodma_cmd_clear_memory_descriptor(cmd, true);
+	iodma_cmd_destroy(cmd);
+}
 KUNIT_DEFINE_ACTION_WRAPPER(md_put_action, iodma_md_put, struct iodma_md *);
 
 struct iodma_cmd *iodma_test_cmd(struct kunit *test, struct device *dev,

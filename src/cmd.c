@@ -315,6 +315,7 @@ struct view_ctx {
 	struct scatterlist *sg;	/* last entry written */
 	unsigned int n;		/* entries used */
 	u64 max_entry;
+	u64 boundary;		/* entries never cross (boundary + 1) lines */
 	u64 open_len;		/* length of the last entry */
 	u64 end;		/* address just past the last entry */
 	bool fill;		/* false: count only */
@@ -327,16 +328,20 @@ static int view_sg_chunk(void *arg, const struct iodma_chunk *c)
 	u64 left = c->len;
 
 	while (left) {
-		bool merge = v->n && phys == v->end && v->open_len < v->max_entry;
+		u64 room = (phys | v->boundary) - phys + 1;
+		bool merge = v->n && phys == v->end && v->open_len < v->max_entry &&
+			     (phys & v->boundary);
 		u64 take;
 
+		if (!room)	/* boundary of all ones: no line to cross */
+			room = U64_MAX;
 		if (merge) {
-			take = min(left, v->max_entry - v->open_len);
+			take = min3(left, v->max_entry - v->open_len, room);
 			v->open_len += take;
 			if (v->fill)
 				v->sg->length = v->open_len;
 		} else {
-			take = min(left, v->max_entry);
+			take = min3(left, v->max_entry, room);
 			v->open_len = take;
 			if (v->fill) {
 				v->sg = v->n ? sg_next(v->sg) : v->cmd->sgt.sgl;
@@ -409,21 +414,31 @@ static int reserve_ranges(struct iodma_cmd *cmd, unsigned int n)
 	return 0;
 }
 
-/* The longest scatterlist entry the backend can map in one piece. */
-static u64 max_sg_entry(struct iodma_cmd *cmd)
+/*
+ * The longest scatterlist entry the backend maps in one piece, and the line
+ * no entry crosses: the device's DMA parameters (DMA-API debug checks them)
+ * and swiotlb's largest mapping.
+ */
+static void sg_entry_limits(struct iodma_cmd *cmd, struct view_ctx *v)
 {
 	u64 max = SZ_1G;
 
-	if (cmd->spec.map == IODMA_MAPPED)
+	v->boundary = U64_MAX;
+	if (cmd->spec.map == IODMA_MAPPED) {
 		max = min_t(u64, max, dma_max_mapping_size(cmd->dev));
-	return max(round_down(max, PAGE_SIZE), PAGE_SIZE);
+		max = min_t(u64, max, dma_get_max_seg_size(cmd->dev));
+		v->boundary = dma_get_seg_boundary(cmd->dev);
+	}
+	v->max_entry = max(round_down(max, PAGE_SIZE), PAGE_SIZE);
 }
 
 static int build_view(struct iodma_cmd *cmd, u64 off, u64 len)
 {
 	iodma_chunk_fn fn = cmd->md_bus ? view_range_chunk : view_sg_chunk;
-	struct view_ctx v = { .cmd = cmd, .max_entry = max_sg_entry(cmd) };
+	struct view_ctx v = { .cmd = cmd };
 	int ret;
+
+	sg_entry_limits(cmd, &v);
 
 	ret = iodma_md_walk(cmd->md, off, len, fn, &v);
 	if (ret)
@@ -440,7 +455,8 @@ static int build_view(struct iodma_cmd *cmd, u64 off, u64 len)
 		sg_unmark_end(cmd->sgt_end);
 	}
 
-	v = (struct view_ctx){ .cmd = cmd, .max_entry = v.max_entry, .fill = true };
+	v = (struct view_ctx){ .cmd = cmd, .max_entry = v.max_entry, .boundary = v.boundary,
+			       .fill = true };
 	ret = iodma_md_walk(cmd->md, off, len, fn, &v);
 	if (WARN_ON_ONCE(ret))
 		return ret;

@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit: segment generation.  Exact segment lists for known physical
+ * layouts (iterate-only commands emit physical addresses, so the expected
+ * list follows from the pages), every cut rule, the six output formats,
+ * the error contract of gen_segments and the O(1) cursor.
+ */
+#include <kunit/test.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/swiotlb.h>
+#include <linux/vmalloc.h>
+#include "iodma_kunit.h"
+
+struct block {
+	struct page *page;
+	unsigned int order;
+};
+
+static void block_free(void *arg)
+{
+	struct block *b = arg;
+
+	__free_pages(b->page, b->order);
+}
+
+/* 2^order physically contiguous pages, naturally aligned, freed at test end. */
+static struct page *alloc_block(struct kunit *test, unsigned int order)
+{
+	struct block *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	b->page = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
+	KUNIT_ASSERT_NOT_NULL(test, b->page);
+	b->order = order;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, block_free, b), 0);
+	return b->page;
+}
+
+static struct iodma_cmd *iter_cmd(struct kunit *test, struct iodma_spec spec)
+{
+	spec.map = IODMA_ITERATE_ONLY;
+	return iodma_test_cmd(test, iodma_test_dev(test, 64), &spec);
+}
+
+/* Prepare @md on @cmd (whole), generate with capacity @cap, check invariants. */
+static int prepare_and_gen(struct kunit *test, struct iodma_cmd *cmd, struct iodma_md *md,
+			   u32 cap, struct iodma_seg64 **segs)
+{
+	int n;
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	n = iodma_test_segments(test, cmd, cap, segs);
+	KUNIT_ASSERT_GT(test, n, 0);
+	iodma_test_check_invariants(test, cmd, *segs, n);
+	return n;
+}
+
+static void expect_seg(struct kunit *test, const struct iodma_seg64 *s, u64 addr, u64 len)
+{
+	KUNIT_EXPECT_EQ(test, s->addr, addr);
+	KUNIT_EXPECT_EQ(test, s->len, len);
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(vunmap_action, vunmap, const void *);
+
+/* A 3-page vmalloc (vmap) buffer at offset 100, pages scattered, max 4096. */
+static void seg_vmalloc_three_pages_offset_100(struct kunit *test)
+{
+	struct page *blk = alloc_block(test, 3), *pages[3];
+	struct iodma_seg64 *segs;
+	struct iodma_cmd *cmd;
+	struct iodma_md *md;
+	void *va;
+	int n;
+
+	/* pages 0, 4 and 2 of the block: never contiguous, out of order */
+	pages[0] = blk;
+	pages[1] = nth_page(blk, 4);
+	pages[2] = nth_page(blk, 2);
+	va = vmap(pages, 3, VM_MAP, PAGE_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, va);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vunmap_action, va), 0);
+
+	cmd = iter_cmd(test, (struct iodma_spec){ .max_segment_size = 4096,
+						  .output = IODMA_OUT_HOST64 });
+	md = iodma_test_md(test, iodma_md_from_kva(va + 100, 3 * PAGE_SIZE - 100,
+						   DMA_TO_DEVICE));
+	n = prepare_and_gen(test, cmd, md, 8, &segs);
+	KUNIT_ASSERT_EQ(test, n, 3);
+	expect_seg(test, &segs[0], page_to_phys(pages[0]) + 100, PAGE_SIZE - 100);
+	expect_seg(test, &segs[1], page_to_phys(pages[1]), PAGE_SIZE);
+	expect_seg(test, &segs[2], page_to_phys(pages[2]), PAGE_SIZE);
+}
+
+/* 1 MiB physically contiguous, max_segment_size 64 KiB: 16 segments. */
+static void seg_contiguous_1mib_max_64k(struct kunit *test)
+{
+	struct page *blk = alloc_block(test, get_order(SZ_1M));
+	struct iodma_spec spec = { .max_segment_size = SZ_64K, .output = IODMA_OUT_HOST64 };
+	struct iodma_cmd *cmd = iter_cmd(test, spec);
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(page_address(blk), SZ_1M,
+								      DMA_FROM_DEVICE));
+	struct iodma_seg64 *segs;
+	int n, i;
+
+	n = prepare_and_gen(test, cmd, md, 64, &segs);
+	KUNIT_ASSERT_EQ(test, n, 16);
+	for (i = 0; i < 16; i++)
+		expect_seg(test, &segs[i], page_to_phys(blk) + i * SZ_64K, SZ_64K);
+}
+
+/* The same through the DMA API: 16 segments unless swiotlb scatters the bounce slots. */
+static void seg_contiguous_1mib_mapped(struct kunit *test)
+{
+	struct page *blk = alloc_block(test, get_order(SZ_1M));
+	struct iodma_spec spec = { .max_segment_size = SZ_64K, .output = IODMA_OUT_HOST64 };
+	struct device *dev = iodma_test_data_dev(test);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(page_address(blk), SZ_1M,
+								      DMA_FROM_DEVICE));
+	struct iodma_seg64 *segs;
+	int n;
+
+	n = prepare_and_gen(test, cmd, md, 64, &segs);
+	if (is_swiotlb_force_bounce(dev)) {
+		/* each 256 KiB bounce slot run is contiguous: at least 16 */
+		KUNIT_EXPECT_GE(test, n, 16);
+	} else {
+		KUNIT_EXPECT_EQ(test, n, 16);
+	}
+	KUNIT_EXPECT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
+}
+
+/* A boundary mask splits a contiguous 8 KiB run that crosses a 64 KiB line. */
+static void seg_boundary_splits_in_two(struct kunit *test)
+{
+	struct page *blk = alloc_block(test, get_order(SZ_128K));
+	struct iodma_spec spec = { .seg_boundary_mask = SZ_64K - 1, .output = IODMA_OUT_HOST64 };
+	struct iodma_cmd *cmd = iter_cmd(test, spec);
+	phys_addr_t base = page_to_phys(blk);
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(page_address(blk) + SZ_64K -
+								      SZ_4K, SZ_8K,
+								      DMA_TO_DEVICE));
+	struct iodma_seg64 *segs;
+	int n;
+
+	n = prepare_and_gen(test, cmd, md, 8, &segs);
+	KUNIT_ASSERT_EQ(test, n, 2);
+	expect_seg(test, &segs[0], base + SZ_64K - SZ_4K, SZ_4K);
+	expect_seg(test, &segs[1], base + SZ_64K, SZ_4K);
+}
+
+/* Capacity 1 and capacity 64 walk to identical lists. */
+static void seg_capacity_does_not_change_the_list(struct kunit *test)
+{
+	struct page *blk = alloc_block(test, 4), *pages[8];
+	static const int pick[8] = { 0, 1, 2, 5, 9, 10, 14, 3 };
+	struct iodma_spec spec = { .max_segment_size = 6000, .internal_alignment = 512,
+				   .output = IODMA_OUT_HOST64 };
+	struct iodma_cmd *a = iter_cmd(test, spec), *b = iter_cmd(test, spec);
+	struct iodma_seg64 *sa, *sb;
+	struct iodma_md *md;
+	int i, na, nb;
+
+	for (i = 0; i < 8; i++)
+		pages[i] = nth_page(blk, pick[i]);
+	md = iodma_test_md(test, iodma_md_from_pages(pages, 8, 512, 8 * PAGE_SIZE - 1024,
+						     DMA_TO_DEVICE));
+	na = prepare_and_gen(test, a, md, 1, &sa);
+	nb = prepare_and_gen(test, b, md, 64, &sb);
+	KUNIT_ASSERT_EQ(test, na, nb);
+	/* pages 0-2 are one run: 6000 cut back so the next starts on 512 */
+	expect_seg(test, &sa[0], page_to_phys(blk) + 512, 5632);
+	expect_seg(test, &sa[1], page_to_phys(blk) + 6144, 5632);
+	expect_seg(test, &sa[2], page_to_phys(blk) + 11776, 512);
+	expect_seg(test, &sa[3], page_to_phys(blk) + 5 * PAGE_SIZE, PAGE_SIZE);
+	for (i = 0; i < na; i++) {
+		KUNIT_EXPECT_EQ(test, sa[i].addr, sb[i].addr);
+		KUNIT_EXPECT_EQ(test, sa[i].len, sb[i].len);
+	}
+}
+
+/* Pieces of a multi that are contiguous coalesce; a sub-range of it too. */
+static void seg_multi_and_subrange_coalesce(struct kunit *test)
+{
+	struct page *blk = alloc_block(test, 2);
+	void *va = page_address(blk);
+	phys_addr_t base = page_to_phys(blk);
+	struct iodma_spec spec = { .output = IODMA_OUT_HOST64 };
+	struct iodma_cmd *cmd = iter_cmd(test, spec);
+	struct iodma_md *a = iodma_test_md(test, iodma_md_from_kva(va, SZ_8K, DMA_TO_DEVICE));
+	struct iodma_md *b = iodma_test_md(test, iodma_md_from_kva(va + SZ_8K, SZ_8K,
+								     DMA_TO_DEVICE));
+	struct iodma_md *ab_parts[2] = { a, b }, *ba_parts[2] = { b, a };
+	struct iodma_md *ab = iodma_test_md(test, iodma_md_multi(ab_parts, 2, DMA_TO_DEVICE));
+	struct iodma_md *ba = iodma_test_md(test, iodma_md_multi(ba_parts, 2, DMA_TO_DEVICE));
+	struct iodma_md *sub = iodma_test_md(test, iodma_md_subrange(ab, 100, SZ_8K));
+	struct iodma_seg64 *segs;
+	int n;
+
+	n = prepare_and_gen(test, cmd, ab, 8, &segs);
+	KUNIT_ASSERT_EQ(test, n, 1);
+	expect_seg(test, &segs[0], base, SZ_16K);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+
+	n = prepare_and_gen(test, cmd, ba, 8, &segs);
+	KUNIT_ASSERT_EQ(test, n, 2);
+	expect_seg(test, &segs[0], base + SZ_8K, SZ_8K);
+	expect_seg(test, &segs[1], base, SZ_8K);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+
+	n = prepare_and_gen(test, cmd, sub, 8, &segs);
+	KUNIT_ASSERT_EQ(test, n, 1);
+	expect_seg(test, &segs[0], base + 100, SZ_8K);
+}
+
+/* A prepared piece of a descriptor: segments cover the piece, offsets relative to it. */
+static void seg_partial_prepare(struct kunit *test)
+{
+	struct page *blk = alloc_block(test, 2);
+	struct iodma_spec spec = { .output = IODMA_OUT_HOST64 };
+	struct iodma_cmd *cmd = iter_cmd(test, spec);
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(page_address(blk), SZ_16K,
+								      DMA_TO_DEVICE));
+	struct iodma_seg64 *segs;
+	int n;
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, false), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(cmd, 4096 + 8, 1000, true, true), 0);
+	n = iodma_test_segments(test, cmd, 4, &segs);
+	KUNIT_ASSERT_EQ(test, n, 1);
+	expect_seg(test, &segs[0], page_to_phys(blk) + 4096 + 8, 1000);
+}
+
+/* max_segment_size 6000 with internal_alignment 4096: cut back to the 4 KiB line. */
+static void seg_internal_alignment_cuts_long_run(struct kunit *test)
+{
+	struct page *blk = alloc_block(test, 2);
+	struct iodma_spec spec = { .max_segment_size = 6000, .internal_alignment = 4096,
+				   .output = IODMA_OUT_HOST64 };
+	struct iodma_cmd *cmd = iter_cmd(test, spec);
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(page_address(blk), SZ_16K,
+								      DMA_TO_DEVICE));
+	struct iodma_seg64 *segs;
+	int n, i;
+
+	n = prepare_and_gen(test, cmd, md, 8, &segs);
+	KUNIT_ASSERT_EQ(test, n, 4);
+	for (i = 0; i < 4; i++)
+		expect_seg(test, &segs[i], page_to_phys(blk) + i * SZ_4K, SZ_4K);
+}
+
+struct format_case {
+	const char *name;
+	enum iodma_output out;
+	u8 bytes[16];
+	unsigned int size;
+};
+
+/* addr 0x12345000, len 0x1800, as the device reads them */
+static const struct format_case format_cases[] = {
+	{ "big32", IODMA_OUT_BIG32,
+	  { 0x12, 0x34, 0x50, 0x00, 0x00, 0x00, 0x18, 0x00 }, 8 },
+	{ "little32", IODMA_OUT_LITTLE32,
+	  { 0x00, 0x50, 0x34, 0x12, 0x00, 0x18, 0x00, 0x00 }, 8 },
+	{ "big64", IODMA_OUT_BIG64,
+	  { 0, 0, 0, 0, 0x12, 0x34, 0x50, 0x00, 0, 0, 0, 0, 0x00, 0x00, 0x18, 0x00 }, 16 },
+	{ "little64", IODMA_OUT_LITTLE64,
+	  { 0x00, 0x50, 0x34, 0x12, 0, 0, 0, 0, 0x00, 0x18, 0x00, 0x00, 0, 0, 0, 0 }, 16 },
+#ifdef __LITTLE_ENDIAN
+	{ "host32", IODMA_OUT_HOST32,
+	  { 0x00, 0x50, 0x34, 0x12, 0x00, 0x18, 0x00, 0x00 }, 8 },
+	{ "host64", IODMA_OUT_HOST64,
+	  { 0x00, 0x50, 0x34, 0x12, 0, 0, 0, 0, 0x00, 0x18, 0x00, 0x00, 0, 0, 0, 0 }, 16 },
+#else
+	{ "host32", IODMA_OUT_HOST32,
+	  { 0x12, 0x34, 0x50, 0x00, 0x00, 0x00, 0x18, 0x00 }, 8 },
+	{ "host64", IODMA_OUT_HOST64,
+	  { 0, 0, 0, 0, 0x12, 0x34, 0x50, 0x00, 0, 0, 0, 0, 0x00, 0x00, 0x18, 0x00 }, 16 },
+#endif
+};
+
+KUNIT_ARRAY_PARAM_DESC(format, format_cases, name);
+
+static void seg_output_format_byte_order(struct kunit *test)
+{
+	const struct format_case *c = test->param_value;
+	static const struct iodma_phys_range r = { .addr = 0x12345000, .len = 0x1800 };
+	struct iodma_cmd *cmd = iter_cmd(test, (struct iodma_spec){ .output = c->out });
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_phys(&r, 1, DMA_TO_DEVICE));
+	u8 raw[32];
+	u32 n = 2;
+	u64 off = 0;
+
+	memset(raw, 0xa5, sizeof(raw));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_gen_segments(cmd, &off, raw, &n), 0);
+	KUNIT_EXPECT_EQ(test, n, 1U);
+	KUNIT_EXPECT_EQ(test, off, 0x1800ULL);
+	KUNIT_EXPECT_EQ(test, memcmp(raw, c->bytes, c->size), 0);
+	/* nothing written past the one segment */
+	KUNIT_EXPECT_EQ(test, raw[c->size], 0xa5);
+}
+
+static void seg_gen32_gen64_type_checked(struct kunit *test)
+{
+	static const struct iodma_phys_range r = { .addr = 0x100000, .len = 0x1000 };
+	struct iodma_cmd *c32 = iter_cmd(test, (struct iodma_spec){ .output = IODMA_OUT_BIG32 });
+	struct iodma_cmd *c64 = iter_cmd(test, (struct iodma_spec){ .output = IODMA_OUT_HOST64 });
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_phys(&r, 1, DMA_TO_DEVICE));
+	struct iodma_seg32 s32;
+	struct iodma_seg64 s64;
+	u32 n = 1;
+	u64 off = 0;
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(c32, md, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(c64, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen64_segments(c32, &off, &s64, &n), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen32_segments(c64, &off, &s32, &n), -EINVAL);
+	KUNIT_EXPECT_EQ(test, n, 1U);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen64_segments(c64, &off, &s64, &n), 0);
+	KUNIT_EXPECT_EQ(test, s64.addr, 0x100000ULL);
+	off = 0;
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen32_segments(c32, &off, &s32, &n), 0);
+	KUNIT_EXPECT_EQ(test, be32_to_cpu((__force __be32)s32.addr), 0x100000U);
+}
+
+/* A 32-bit output given memory above 4 GiB: -ERANGE, nothing moves. */
+static void seg_out32_above_4g_is_erange(struct kunit *test)
+{
+	static const struct iodma_phys_range r = { .addr = SZ_4G + SZ_64K, .len = SZ_4K };
+	struct iodma_cmd *cmd = iter_cmd(test, (struct iodma_spec){ .output = IODMA_OUT_HOST32 });
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_phys(&r, 1, DMA_TO_DEVICE));
+	struct iodma_seg32 s = { 0x11, 0x22 };
+	u32 n = 1;
+	u64 off = 0;
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen32_segments(cmd, &off, &s, &n), -ERANGE);
+	KUNIT_EXPECT_EQ(test, off, 0ULL);
+	KUNIT_EXPECT_EQ(test, n, 1U);
+}
+
+/* The same with a real page of RAM above 4 GiB (guests with more than 4 GiB). */
+static void seg_out32_ram_above_4g_is_erange(struct kunit *test)
+{
+	struct iodma_cmd *cmd = iter_cmd(test, (struct iodma_spec){ .output = IODMA_OUT_HOST32 });
+	struct page *page = alloc_page(GFP_KERNEL);
+	struct iodma_seg32 s;
+	struct iodma_md *md;
+	u32 n = 1;
+	u64 off = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	if (page_to_phys(page) < SZ_4G) {
+		__free_page(page);
+		kunit_skip(test, "no RAM above 4 GiB in this guest (GFP_KERNEL page below 4 GiB)");
+	}
+	md = iodma_md_from_pages(&page, 1, 0, PAGE_SIZE, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, md);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen32_segments(cmd, &off, &s, &n), -ERANGE);
+	KUNIT_EXPECT_EQ(test, off, 0ULL);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	iodma_md_put(md);
+	__free_page(page);
+}
+
+/* A run crossing 2^addr_bits: cut at the limit, then -ERANGE for the rest. */
+static void seg_addr_limit_cuts_then_erange(struct kunit *test)
+{
+	static const struct iodma_phys_range r = { .addr = SZ_4G - SZ_4K, .len = SZ_8K };
+	struct iodma_cmd *cmd = iter_cmd(test, (struct iodma_spec){ .addr_bits = 32,
+								   .output = IODMA_OUT_HOST64 });
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_phys(&r, 1, DMA_TO_DEVICE));
+	struct iodma_seg64 s[2];
+	u32 n = 2;
+	u64 off = 0;
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	/* the whole call fails: the first segment is not reported either */
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cmd, &off, s, &n), -ERANGE);
+	KUNIT_EXPECT_EQ(test, n, 2U);
+	KUNIT_EXPECT_EQ(test, off, 0ULL);
+	n = 1;
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cmd, &off, s, &n), 0);
+	KUNIT_EXPECT_EQ(test, n, 1U);
+	expect_seg(test, &s[0], SZ_4G - SZ_4K, SZ_4K);
+	KUNIT_EXPECT_EQ(test, off, (u64)SZ_4K);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cmd, &off, s, &n), -ERANGE);
+	KUNIT_EXPECT_EQ(test, off, (u64)SZ_4K);
+}
+
+/* Iterate-only cannot bounce: misalignment is reported, not fixed. */
+static void seg_misaligned_is_einval(struct kunit *test)
+{
+	static const struct iodma_phys_range first = { .addr = 0x100010, .len = 1024 };
+	static const struct iodma_phys_range two[2] = {
+		{ .addr = 0x200000, .len = 1000 }, { .addr = 0x300000, .len = 24 },
+	};
+	struct iodma_cmd *a = iter_cmd(test, (struct iodma_spec){ .alignment = 512,
+								 .output = IODMA_OUT_HOST64 });
+	struct iodma_cmd *l = iter_cmd(test, (struct iodma_spec){ .length_alignment = 512,
+								 .output = IODMA_OUT_HOST64 });
+	struct iodma_md *m1 = iodma_test_md(test, iodma_md_from_phys(&first, 1, DMA_TO_DEVICE));
+	struct iodma_md *m2 = iodma_test_md(test, iodma_md_from_phys(two, 2, DMA_TO_DEVICE));
+	struct iodma_seg64 s[4];
+	u32 n = 4;
+	u64 off = 0;
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(a, m1, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(a, &off, s, &n), -EINVAL);
+	/* 1000 + 24 bytes: 512, then 488 that no multiple of 512 can carry */
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(l, m2, true), 0);
+	n = 1;
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(l, &off, s, &n), 0);
+	expect_seg(test, &s[0], 0x200000, 512);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(l, &off, s, &n), -EINVAL);
+	KUNIT_EXPECT_EQ(test, off, 512ULL);
+}
+
+static void seg_argument_errors(struct kunit *test)
+{
+	static const struct iodma_phys_range r = { .addr = 0x100000, .len = 0x1000 };
+	struct iodma_cmd *cmd = iter_cmd(test, (struct iodma_spec){ .output = IODMA_OUT_HOST64 });
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_phys(&r, 1, DMA_TO_DEVICE));
+	struct iodma_seg64 s;
+	u32 n = 1, zero = 0;
+	u64 off = 0;
+
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cmd, &off, &s, &n), -ENODATA);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, false), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cmd, &off, &s, &n), -ENODATA);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(cmd, 0, 0, true, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(NULL, &off, &s, &n), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cmd, NULL, &s, &n), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cmd, &off, NULL, &n), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cmd, &off, &s, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cmd, &off, &s, &zero), -EINVAL);
+	off = 0x1000;
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cmd, &off, &s, &n), -EOVERFLOW);
+	off = ~0ULL;
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cmd, &off, &s, &n), -EOVERFLOW);
+	KUNIT_EXPECT_EQ(test, off, ~0ULL);
+	/* a jump into the middle works and is relative to the prepared range */
+	off = 0x800;
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cmd, &off, &s, &n), 0);
+	expect_seg(test, &s, 0x100800, 0x800);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
+	off = 0;
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cmd, &off, &s, &n), -ENODATA);
+}
+
+/* 4096 segments one at a time: the cursor moves at most twice per segment. */
+static void seg_sequential_generation_is_o1(struct kunit *test)
+{
+	const unsigned int count = 4096;
+	struct iodma_phys_range *r = kunit_kcalloc(test, count, sizeof(*r), GFP_KERNEL);
+	struct iodma_cmd *cmd = iter_cmd(test, (struct iodma_spec){ .output = IODMA_OUT_HOST64 });
+	struct iodma_md *md;
+	struct iodma_seg64 s;
+	unsigned int i;
+	u64 off = 0, steps;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	for (i = 0; i < count; i++) {
+		r[i].addr = 0x100000 + i * 1024ULL;
+		r[i].len = 512;
+	}
+	md = iodma_test_md(test, iodma_md_from_phys(r, count, DMA_TO_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	steps = cmd->cursor_steps;
+	for (i = 0; i < count; i++) {
+		u32 n = 1;
+
+		KUNIT_ASSERT_EQ(test, iodma_cmd_gen_segments(cmd, &off, &s, &n), 0);
+		KUNIT_ASSERT_EQ(test, s.addr, r[i].addr);
+	}
+	KUNIT_EXPECT_EQ(test, off, count * 512ULL);
+	KUNIT_EXPECT_LE(test, cmd->cursor_steps - steps, 2ULL * count);
+}
+
+/* The same over a scatterlist of 512 scattered pages, with reads in between. */
+static void seg_sequential_sg_is_o1_and_reads_keep_cursor(struct kunit *test)
+{
+	const unsigned int count = 512;
+	struct page **pages = kunit_kcalloc(test, count, sizeof(*pages), GFP_KERNEL);
+	struct page *blk = alloc_block(test, 10);
+	struct iodma_cmd *cmd = iter_cmd(test, (struct iodma_spec){ .output = IODMA_OUT_HOST64 });
+	struct iodma_md *md;
+	struct iodma_seg64 s;
+	unsigned int i;
+	u64 off = 0, steps;
+	u8 byte;
+
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	for (i = 0; i < count; i++)
+		pages[i] = nth_page(blk, 2 * i);	/* every other page: no two adjacent */
+	md = iodma_test_md(test, iodma_md_from_pages(pages, count, 0, count * PAGE_SIZE,
+						     DMA_TO_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	steps = cmd->cursor_steps;
+	for (i = 0; i < count; i++) {
+		u32 n = 1;
+
+		KUNIT_ASSERT_EQ(test, iodma_cmd_gen_segments(cmd, &off, &s, &n), 0);
+		KUNIT_ASSERT_EQ(test, s.addr, (u64)page_to_phys(pages[i]));
+		KUNIT_ASSERT_EQ(test, iodma_cmd_read_bytes(cmd, 0, &byte, 1), 1ULL);
+	}
+	KUNIT_EXPECT_LE(test, cmd->cursor_steps - steps, 2ULL * count);
+}
+
+static struct kunit_case segments_test_cases[] = {
+	KUNIT_CASE(seg_vmalloc_three_pages_offset_100),
+	KUNIT_CASE(seg_contiguous_1mib_max_64k),
+	KUNIT_CASE(seg_contiguous_1mib_mapped),
+	KUNIT_CASE(seg_boundary_splits_in_two),
+	KUNIT_CASE(seg_capacity_does_not_change_the_list),
+	KUNIT_CASE(seg_multi_and_subrange_coalesce),
+	KUNIT_CASE(seg_partial_prepare),
+	KUNIT_CASE(seg_internal_alignment_cuts_long_run),
+	KUNIT_CASE_PARAM(seg_output_format_byte_order, format_gen_params),
+	KUNIT_CASE(seg_gen32_gen64_type_checked),
+	KUNIT_CASE(seg_out32_above_4g_is_erange),
+	KUNIT_CASE(seg_out32_ram_above_4g_is_erange),
+	KUNIT_CASE(seg_addr_limit_cuts_then_erange),
+	KUNIT_CASE(seg_misaligned_is_einval),
+	KUNIT_CASE(seg_argument_errors),
+	KUNIT_CASE(seg_sequential_generation_is_o1),
+	KUNIT_CASE(seg_sequential_sg_is_o1_and_reads_keep_cursor),
+	{}
+};
+
+static struct kunit_suite segments_test_suite = {
+	.name = "iodma_segments",
+	.test_cases = segments_test_cases,
+};
+
+kunit_test_suite(segments_test_suite);
