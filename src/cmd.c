@@ -16,6 +16,7 @@
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
+#include <linux/swiotlb.h>
 #include "iodma_internal.h"
 
 static const struct iodma_map_ops *ops_for(const struct iodma_spec *spec)
@@ -61,6 +62,7 @@ struct iodma_cmd *iodma_cmd_create(struct device *dev, const struct iodma_spec *
 	if (!cmd)
 		return ERR_PTR(-ENOMEM);
 	cmd->dev = get_device(dev);
+	cmd->translated = iodma_dev_translated(dev);
 	cmd->spec = *spec;
 	cmd->lim = lim;
 	cmd->ops = ops_for(spec);
@@ -98,6 +100,7 @@ void iodma_cmd_destroy(struct iodma_cmd *cmd)
 	WARN_ON(cmd->prepared);
 	iodma_cmd_clear_memory_descriptor(cmd, true);
 	cmd_free_view(cmd);
+	iodma_md_put(cmd->cbuf_md);
 	put_device(cmd->dev);
 	kfree(cmd);
 }
@@ -298,6 +301,8 @@ EXPORT_SYMBOL_GPL(iodma_cmd_get_memory_descriptor);
  */
 struct iodma_md *iodma_cmd_get_io_memory_descriptor(const struct iodma_cmd *cmd)
 {
+	if (cmd && cmd->bounce)
+		return cmd->cbuf_md;
 	return iodma_cmd_get_memory_descriptor(cmd);
 }
 EXPORT_SYMBOL_GPL(iodma_cmd_get_io_memory_descriptor);
@@ -432,18 +437,30 @@ static void sg_entry_limits(struct iodma_cmd *cmd, struct view_ctx *v)
 	v->max_entry = max(round_down(max, PAGE_SIZE), PAGE_SIZE);
 }
 
-static int build_view(struct iodma_cmd *cmd, u64 off, u64 len)
+/* Walk [off, off + len) of @md as the command's view needs it. */
+static int view_walk(struct iodma_cmd *cmd, struct iodma_md *md, u64 off, u64 len,
+		     struct view_ctx *v)
 {
-	iodma_chunk_fn fn = cmd->md_bus ? view_range_chunk : view_sg_chunk;
+	if (md->kind == IODMA_MD_COPYBUF && cmd->in_place)
+		return iodma_cbuf_walk(&md->cbuf, off, len, true, view_range_chunk, v);
+	return iodma_md_walk(md, off, len, md->bus ? view_range_chunk : view_sg_chunk, v);
+}
+
+/*
+ * Fill cmd->sgt (CPU memory) or cmd->ranges (bus memory, copy buffers used in
+ * place) with [off, off + len) of @md.  On failure the old view stays.
+ */
+static int build_view(struct iodma_cmd *cmd, struct iodma_md *md, u64 off, u64 len)
+{
+	bool ranges = md->bus || (md->kind == IODMA_MD_COPYBUF && cmd->in_place);
 	struct view_ctx v = { .cmd = cmd };
 	int ret;
 
 	sg_entry_limits(cmd, &v);
-
-	ret = iodma_md_walk(cmd->md, off, len, fn, &v);
+	ret = view_walk(cmd, md, off, len, &v);
 	if (ret)
 		return ret;
-	if (cmd->md_bus) {
+	if (ranges) {
 		ret = reserve_ranges(cmd, v.n);
 		if (ret)
 			return ret;
@@ -457,16 +474,93 @@ static int build_view(struct iodma_cmd *cmd, u64 off, u64 len)
 
 	v = (struct view_ctx){ .cmd = cmd, .max_entry = v.max_entry, .boundary = v.boundary,
 			       .fill = true };
-	ret = iodma_md_walk(cmd->md, off, len, fn, &v);
+	ret = view_walk(cmd, md, off, len, &v);
 	if (WARN_ON_ONCE(ret))
 		return ret;
-	if (!cmd->md_bus) {
+	if (!ranges) {
 		sg_mark_end(v.sg);
 		cmd->sgt_end = v.sg;
 		cmd->sgt.orig_nents = v.n;
 		cmd->sgt.nents = v.n;
 	}
 	return 0;
+}
+
+/* A copy-buffer descriptor of this command's device needs neither mapping nor bounce. */
+static bool md_in_place(const struct iodma_cmd *cmd, const struct iodma_md *md)
+{
+	if (md->kind != IODMA_MD_COPYBUF || cmd->spec.map == IODMA_ITERATE_ONLY)
+		return false;
+	return md->cbuf.dev == (cmd->spec.map == IODMA_MAPPED ? cmd->dev : NULL);
+}
+
+static bool can_bounce(const struct iodma_cmd *cmd)
+{
+	return cmd->spec.map != IODMA_ITERATE_ONLY && !cmd->md_bus && !cmd->in_place;
+}
+
+/* The highest bus address the device reaches without translation. */
+static u64 device_reach(struct iodma_cmd *cmd)
+{
+	u64 reach = dma_get_mask(cmd->dev);
+
+	if (cmd->dev->bus_dma_limit)
+		reach = min(reach, cmd->dev->bus_dma_limit);
+	return reach;
+}
+
+/*
+ * Can the range go to the device as it is?  For dma-direct and BYPASSED the
+ * bus addresses follow from the physical ones, so this is decided before any
+ * mapping is made (a mapping beyond the mask would fail with a warning).
+ */
+static enum iodma_bounce_reason preflight(struct iodma_cmd *cmd)
+{
+	if (cmd->force_bounce)
+		return IODMA_BOUNCE_FORCED;
+	if (!can_bounce(cmd) || cmd->translated)
+		return IODMA_BOUNCE_NONE;
+	cmd->src = IODMA_SRC_SG_PHYS;
+	cmd->src_n = cmd->sgt.orig_nents;
+	return iodma_segments_check(cmd, device_reach(cmd));
+}
+
+/* After mapping: an IOMMU or a forced swiotlb chose the addresses, check them. */
+static enum iodma_bounce_reason postflight(struct iodma_cmd *cmd)
+{
+	if (!can_bounce(cmd) || cmd->spec.map != IODMA_MAPPED ||
+	    !(cmd->translated || is_swiotlb_force_bounce(cmd->dev)))
+		return IODMA_BOUNCE_NONE;
+	return iodma_segments_check(cmd, U64_MAX);
+}
+
+/* Reserve what bouncing the prepared range needs: the only step that can fail. */
+static int bounce_reserve(struct iodma_cmd *cmd)
+{
+	struct iodma_cbuf *cb;
+	int ret;
+
+	ret = iodma_bounce_reserve(cmd, cmd->prep_len, GFP_KERNEL);
+	if (ret)
+		return ret;
+	cb = &cmd->cbuf_md->cbuf;
+	return reserve_ranges(cmd, cb->n);
+}
+
+/* Point the command at its copy buffer; bounce_reserve() must have succeeded. */
+static void bounce_start(struct iodma_cmd *cmd, enum iodma_bounce_reason reason, bool fill,
+			 bool mirror)
+{
+	struct view_ctx v = { .cmd = cmd, .fill = true };
+
+	iodma_cbuf_walk(&cmd->cbuf_md->cbuf, 0, cmd->prep_len, true, view_range_chunk, &v);
+	cmd->nranges = v.n;
+	cmd->src = IODMA_SRC_RANGES;
+	cmd->src_n = v.n;
+	cmd->bounce = reason;
+	cmd->stats.bounces++;
+	if (fill || mirror || cmd->md->dir == DMA_FROM_DEVICE)
+		iodma_bounce_in(cmd, mirror);
 }
 
 static unsigned long sync_attrs(bool sync)
@@ -491,12 +585,20 @@ static unsigned long sync_attrs(bool sync)
  * wrapping, or a length that is not a multiple of length_alignment;
  * -ENODATA without a descriptor; -ENOSPC for a length above
  * max_transfer_size; -EBUSY if another range is prepared; -EFAULT for user
- * memory that cannot be pinned; -ENOMEM.  Any failure leaves the command
+ * memory that cannot be pinned; -ENOMEM (also when a needed copy buffer
+ * cannot be allocated).
+ *
+ * When the memory breaks the specification (an address beyond addr_bits or
+ * the device's DMA mask, an alignment or length rule) and the command can
+ * copy it (BYPASSED or MAPPED, CPU memory), the range goes through the
+ * command's copy buffer: see iodma_cmd_bounce_reason().  Any failure leaves the command
  * unprepared (or, when nested, as it was).
  */
 int iodma_cmd_prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_cache,
 		      bool synchronize)
 {
+	enum iodma_bounce_reason reason;
+	unsigned long attrs;
 	u64 mdlen, end;
 	int ret;
 
@@ -527,20 +629,44 @@ int iodma_cmd_prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_
 	ret = iodma_md_prepare(cmd->md);
 	if (ret)
 		return ret;
-	ret = build_view(cmd, offset, length);
+	cmd->in_place = md_in_place(cmd, cmd->md);
+	ret = build_view(cmd, cmd->md, offset, length);
 	if (ret)
 		goto err_complete_md;
-	ret = cmd->ops->map(cmd, sync_attrs(flush_cache || synchronize));
-	if (ret)
-		goto err_complete_md;
-
 	cmd->prep_off = offset;
 	cmd->prep_len = length;
+	iodma_cursor_reset(cmd);
+
+	reason = preflight(cmd);
+	if (!reason) {
+		attrs = sync_attrs(flush_cache || synchronize);
+		ret = cmd->ops->map(cmd, attrs);
+		if (ret)
+			goto err_complete_md;
+		reason = postflight(cmd);
+		if (reason) {
+			ret = bounce_reserve(cmd);
+			/* unmap without copying back: nothing was written yet */
+			cmd->ops->unmap(cmd, DMA_ATTR_SKIP_CPU_SYNC);
+			if (ret)
+				goto err_complete_md;
+			bounce_start(cmd, reason, flush_cache || synchronize, false);
+		}
+	} else {
+		ret = bounce_reserve(cmd);
+		if (ret)
+			goto err_complete_md;
+		bounce_start(cmd, reason, synchronize, false);
+	}
+
 	cmd->prepared = 1;
+	cmd->stats.prepares++;
 	iodma_cursor_reset(cmd);
 	return 0;
 
 err_complete_md:
+	cmd->src = IODMA_SRC_NONE;
+	cmd->in_place = false;
 	iodma_md_complete(cmd->md);
 	return ret;
 }
@@ -568,8 +694,16 @@ int iodma_cmd_complete(struct iodma_cmd *cmd, bool invalidate_cache, bool synchr
 		return -ENODATA;
 	if (--cmd->prepared)
 		return 0;
-	cmd->ops->unmap(cmd, sync_attrs(invalidate_cache || synchronize));
+	if (cmd->bounce) {
+		if (synchronize)
+			iodma_bounce_out(cmd);
+		cmd->bounce = IODMA_BOUNCE_NONE;
+	} else {
+		cmd->ops->unmap(cmd, sync_attrs(invalidate_cache || synchronize));
+	}
 	iodma_md_complete(cmd->md);
+	cmd->force_bounce = false;
+	cmd->in_place = false;
 	cmd->src = IODMA_SRC_NONE;
 	cmd->cur.valid = false;
 	return 0;
@@ -578,30 +712,68 @@ EXPORT_SYMBOL_GPL(iodma_cmd_complete);
 
 #define IODMA_SYNC_ALL	(IODMA_SYNC_FOR_DEVICE | IODMA_SYNC_FOR_CPU | IODMA_FORCE_DOUBLE_BUFFER)
 
+/* Re-prepare the prepared range through the copy buffer (IODMA_FORCE_DOUBLE_BUFFER). */
+static int force_double_buffer(struct iodma_cmd *cmd)
+{
+	int ret;
+
+	if (cmd->bounce)
+		return 0;
+	if (cmd->prepared > 1)
+		return -EBUSY;
+	if (!can_bounce(cmd))
+		return -EOPNOTSUPP;
+	ret = bounce_reserve(cmd);
+	if (ret)
+		return ret;
+	/* the memory becomes what the CPU had and the device wrote so far ... */
+	cmd->ops->unmap(cmd, 0);
+	cmd->force_bounce = true;
+	/* ... and the copy buffer its mirror, so either direction is in sync */
+	bounce_start(cmd, IODMA_BOUNCE_FORCED, true, true);
+	iodma_cursor_reset(cmd);
+	return 1;
+}
+
 /**
  * iodma_cmd_synchronize() - cache and copy-buffer maintenance while prepared
  * @cmd: the command
  * @options: IODMA_SYNC_FOR_DEVICE (before the device reads or writes) or
  *	IODMA_SYNC_FOR_CPU (before the CPU looks), optionally with
- *	IODMA_FORCE_DOUBLE_BUFFER
+ *	IODMA_FORCE_DOUBLE_BUFFER to move the prepared range into the copy
+ *	buffer (the segments change: generate them again)
  *
- * Context: Process context.
+ * While bouncing, FOR_DEVICE copies the descriptor's data into the copy
+ * buffer and FOR_CPU copies the device's data out of it.
+ *
+ * Context: Process context; may sleep.
  * Return: 0; -EINVAL for a NULL @cmd, unknown options, or both or neither
- * direction; -ENODATA if not prepared; -EOPNOTSUPP for
- * IODMA_FORCE_DOUBLE_BUFFER in this version (no copy buffer yet).
+ * direction; -ENODATA if not prepared; for IODMA_FORCE_DOUBLE_BUFFER, -EBUSY
+ * if prepared more than once, -EOPNOTSUPP for memory iodma cannot copy
+ * (iterate-only commands, bus descriptors), -ENOMEM.  On error nothing changed.
  */
 int iodma_cmd_synchronize(struct iodma_cmd *cmd, u32 options)
 {
 	u32 dirs = options & (IODMA_SYNC_FOR_DEVICE | IODMA_SYNC_FOR_CPU);
+	bool for_device = dirs == IODMA_SYNC_FOR_DEVICE;
+	int ret;
 
 	if (!cmd || (options & ~IODMA_SYNC_ALL) || !dirs ||
 	    dirs == (IODMA_SYNC_FOR_DEVICE | IODMA_SYNC_FOR_CPU))
 		return -EINVAL;
 	if (!cmd->prepared)
 		return -ENODATA;
-	if (options & IODMA_FORCE_DOUBLE_BUFFER)
-		return -EOPNOTSUPP;
-	cmd->ops->sync(cmd, dirs == IODMA_SYNC_FOR_DEVICE);
+	if (options & IODMA_FORCE_DOUBLE_BUFFER) {
+		ret = force_double_buffer(cmd);
+		if (ret)
+			return ret < 0 ? ret : 0;
+	}
+	if (!cmd->bounce)
+		cmd->ops->sync(cmd, for_device);
+	else if (for_device)
+		iodma_bounce_in(cmd, false);
+	else
+		iodma_bounce_out(cmd);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(iodma_cmd_synchronize);
@@ -635,6 +807,12 @@ static u64 cmd_copy(struct iodma_cmd *cmd, u64 offset, void *buf, const void *sr
 	if (!cmd || !cmd->prepared || offset >= cmd->prep_len)
 		return 0;
 	len = min(len, cmd->prep_len - offset);
+	/* while bouncing the device sees the copy buffer, which starts at the range */
+	if (cmd->bounce) {
+		if (src)
+			return iodma_md_write_bytes(cmd->cbuf_md, offset, src, len);
+		return iodma_md_read_bytes(cmd->cbuf_md, offset, buf, len);
+	}
 	if (src)
 		return iodma_md_write_bytes(cmd->md, cmd->prep_off + offset, src, len);
 	return iodma_md_read_bytes(cmd->md, cmd->prep_off + offset, buf, len);
@@ -674,3 +852,30 @@ u64 iodma_cmd_write_bytes(struct iodma_cmd *cmd, u64 offset, const void *buf, u6
 	return cmd_copy(cmd, offset, NULL, buf, len);
 }
 EXPORT_SYMBOL_GPL(iodma_cmd_write_bytes);
+
+/**
+ * iodma_cmd_bounce_reason() - why the prepared range goes through the copy buffer
+ * @cmd: the command
+ *
+ * Context: Any context.
+ * Return: IODMA_BOUNCE_NONE when not prepared or not bouncing, else the first
+ * rule the memory broke (or IODMA_BOUNCE_FORCED).
+ */
+enum iodma_bounce_reason iodma_cmd_bounce_reason(const struct iodma_cmd *cmd)
+{
+	return cmd && cmd->prepared ? cmd->bounce : IODMA_BOUNCE_NONE;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_bounce_reason);
+
+/**
+ * iodma_cmd_get_stats() - counters of a command
+ * @cmd: the command
+ * @stats: filled with its counters since creation
+ *
+ * Context: Any context.
+ */
+void iodma_cmd_get_stats(const struct iodma_cmd *cmd, struct iodma_cmd_stats *stats)
+{
+	*stats = cmd->stats;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_get_stats);

@@ -30,6 +30,26 @@ enum iodma_md_kind {
 	IODMA_MD_PHYS,
 	IODMA_MD_SUBRANGE,
 	IODMA_MD_MULTI,
+	IODMA_MD_COPYBUF,
+};
+
+/* One chunk of a copy buffer: 2^order pages, and their bus address. */
+struct iodma_cbuf_chunk {
+	struct page *page;
+	unsigned int order;
+	dma_addr_t dma;
+};
+
+/*
+ * Copy-buffer memory (bounce.c).  With @dev, the chunks come from
+ * dma_alloc_pages() on it and @dma is valid for it; without, they are zone
+ * pages and @dma is their phys_to_dma() address.
+ */
+struct iodma_cbuf {
+	struct device *dev;
+	u64 size;
+	unsigned int n;
+	struct iodma_cbuf_chunk *chunks;
 };
 
 /*
@@ -76,6 +96,7 @@ struct iodma_md {
 			struct iodma_md **mds;
 			unsigned int n;
 		} multi;
+		struct iodma_cbuf cbuf;
 	};
 };
 
@@ -96,6 +117,7 @@ struct iodma_chunk {
 typedef int (*iodma_chunk_fn)(void *ctx, const struct iodma_chunk *chunk);
 
 int iodma_md_walk(struct iodma_md *md, u64 offset, u64 len, iodma_chunk_fn fn, void *ctx);
+struct iodma_md *iodma_md_alloc(enum iodma_md_kind kind, enum dma_data_direction dir, u64 len);
 bool iodma_dir_valid(enum dma_data_direction dir);
 
 /* A normalised, validated specification. */
@@ -112,6 +134,7 @@ struct iodma_limits {
 
 int iodma_spec_normalize(const struct iodma_spec *spec, struct iodma_limits *lim);
 int iodma_spec_check_device(const struct iodma_spec *spec, struct device *dev);
+bool iodma_dev_translated(struct device *dev);
 
 /* The addresses the device sees for the prepared range, in order. */
 struct iodma_range {
@@ -153,6 +176,7 @@ extern const struct iodma_map_ops iodma_map_phys_ops;
 
 struct iodma_cmd {
 	struct device *dev;
+	bool translated;	/* behind a translating IOMMU domain */
 	struct iodma_spec spec;
 	struct iodma_limits lim;
 	const struct iodma_map_ops *ops;
@@ -175,6 +199,13 @@ struct iodma_cmd {
 	unsigned int ranges_cap;
 	bool ranges_mapped;	/* cmd->ranges came from dma_map_resource() */
 
+	/* double buffering (bounce.c) */
+	struct iodma_md *cbuf_md;	/* the command's own copy buffer, grow-only */
+	enum iodma_bounce_reason bounce;	/* why the prepared range bounces */
+	bool force_bounce;	/* IODMA_FORCE_DOUBLE_BUFFER until the last complete */
+	bool in_place;		/* the descriptor is a copy buffer of this device */
+	struct iodma_cmd_stats stats;
+
 	enum iodma_src_kind src;
 	unsigned int src_n;	/* entries in the source */
 	struct iodma_cursor cur;
@@ -182,5 +213,15 @@ struct iodma_cmd {
 };
 
 void iodma_cursor_reset(struct iodma_cmd *cmd);
+enum iodma_bounce_reason iodma_segments_check(struct iodma_cmd *cmd, u64 addr_limit);
+
+int iodma_cbuf_alloc(struct iodma_cmd *cmd, struct iodma_cbuf *cb, u64 size, gfp_t gfp);
+void iodma_cbuf_free(struct iodma_cbuf *cb);
+int iodma_cbuf_walk(const struct iodma_cbuf *cb, u64 off, u64 len, bool bus, iodma_chunk_fn fn,
+		    void *ctx);
+int iodma_bounce_reserve(struct iodma_cmd *cmd, u64 len, gfp_t gfp);
+void iodma_bounce_in(struct iodma_cmd *cmd, bool mirror);
+void iodma_bounce_out(struct iodma_cmd *cmd);
+void iodma_cbuf_sync_range(struct iodma_cmd *cmd, bool for_device);
 
 #endif /* _IODMA_INTERNAL_H */

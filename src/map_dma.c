@@ -4,8 +4,9 @@
  * mapping (dma-direct, swiotlb or the device's IOMMU DMA domain).
  *
  * CPU memory is mapped as one scatterlist with dma_map_sgtable(); physical
- * ranges with dma_map_resource(); descriptors already mapped for the device
- * are used as they are.  Syncs are the DMA API's.
+ * ranges with dma_map_resource(); descriptors already mapped for the device,
+ * and copy buffers allocated for it, are used as they are.  Syncs are the
+ * DMA API's.
  */
 #include <linux/dma-mapping.h>
 #include "iodma_internal.h"
@@ -43,6 +44,15 @@ static int dma_map(struct iodma_cmd *cmd, unsigned long attrs)
 {
 	int ret;
 
+	/* a copy buffer of this device is mapped for its whole life */
+	if (cmd->in_place) {
+		cmd->ranges_mapped = false;
+		cmd->src = IODMA_SRC_RANGES;
+		cmd->src_n = cmd->nranges;
+		if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
+			iodma_cbuf_sync_range(cmd, true);
+		return 0;
+	}
 	if (cmd->md_bus) {
 		ret = map_ranges(cmd, attrs);
 		if (ret)
@@ -61,7 +71,10 @@ static int dma_map(struct iodma_cmd *cmd, unsigned long attrs)
 
 static void dma_unmap(struct iodma_cmd *cmd, unsigned long attrs)
 {
-	if (!cmd->md_bus)
+	if (cmd->in_place) {
+		if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
+			iodma_cbuf_sync_range(cmd, false);
+	} else if (!cmd->md_bus)
 		dma_unmap_sgtable(cmd->dev, &cmd->sgt, cmd->md->dir, attrs);
 	else if (cmd->ranges_mapped)
 		unmap_ranges(cmd, cmd->nranges, attrs);
@@ -71,6 +84,10 @@ static void dma_sync(struct iodma_cmd *cmd, bool for_device)
 {
 	unsigned int i;
 
+	if (cmd->in_place) {
+		iodma_cbuf_sync_range(cmd, for_device);
+		return;
+	}
 	if (!cmd->md_bus) {
 		if (for_device)
 			dma_sync_sgtable_for_device(cmd->dev, &cmd->sgt, cmd->md->dir);

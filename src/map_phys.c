@@ -11,7 +11,7 @@
 
 static int phys_map(struct iodma_cmd *cmd, unsigned long attrs)
 {
-	if (cmd->md_bus) {
+	if (cmd->md_bus || cmd->in_place) {
 		cmd->src = IODMA_SRC_RANGES;
 		cmd->src_n = cmd->nranges;
 	} else {

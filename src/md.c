@@ -27,7 +27,7 @@ bool iodma_dir_valid(enum dma_data_direction dir)
 	return dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE || dir == DMA_FROM_DEVICE;
 }
 
-static struct iodma_md *md_alloc(enum iodma_md_kind kind, enum dma_data_direction dir, u64 len)
+struct iodma_md *iodma_md_alloc(enum iodma_md_kind kind, enum dma_data_direction dir, u64 len)
 {
 	struct iodma_md *md;
 
@@ -80,7 +80,7 @@ struct iodma_md *iodma_md_from_kva(void *addr, size_t len, enum dma_data_directi
 	else
 		return ERR_PTR(-EINVAL);
 
-	md = md_alloc(kind, dir, len);
+	md = iodma_md_alloc(kind, dir, len);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
 	md->kva.addr = addr;
@@ -118,7 +118,7 @@ struct iodma_md *iodma_md_from_pages(struct page **pages, unsigned int npages, s
 		if (!pages[i])
 			return ERR_PTR(-EINVAL);
 
-	md = md_alloc(IODMA_MD_PAGES, dir, len);
+	md = iodma_md_alloc(IODMA_MD_PAGES, dir, len);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
 	md->pages.pages = kmemdup_array(pages, npages, sizeof(*pages), GFP_KERNEL);
@@ -160,7 +160,7 @@ struct iodma_md *iodma_md_from_user(unsigned long uaddr, size_t len,
 	if (!access_ok((void __user *)uaddr, len))
 		return ERR_PTR(-EFAULT);
 
-	md = md_alloc(IODMA_MD_USER, dir, len);
+	md = iodma_md_alloc(IODMA_MD_USER, dir, len);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
 	md->user.uaddr = uaddr;
@@ -208,7 +208,7 @@ struct iodma_md *iodma_md_from_sgtable(struct sg_table *sgt, enum dma_data_direc
 	len = sgt_length(sgt, false);
 	if (!len)
 		return ERR_PTR(-EINVAL);
-	md = md_alloc(IODMA_MD_SGTABLE, dir, len);
+	md = iodma_md_alloc(IODMA_MD_SGTABLE, dir, len);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
 	md->sgt.sgt = sgt;
@@ -243,7 +243,7 @@ struct iodma_md *iodma_md_from_mapped_sgtable(struct device *dev, struct sg_tabl
 	len = sgt_length(sgt, true);
 	if (!len)
 		return ERR_PTR(-EINVAL);
-	md = md_alloc(IODMA_MD_MAPPED, dir, len);
+	md = iodma_md_alloc(IODMA_MD_MAPPED, dir, len);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
 	md->bus = true;
@@ -282,7 +282,7 @@ struct iodma_md *iodma_md_from_phys(const struct iodma_phys_range *ranges, unsig
 		    check_add_overflow(total, ranges[i].len, &total))
 			return ERR_PTR(-EINVAL);
 	}
-	md = md_alloc(IODMA_MD_PHYS, dir, total);
+	md = iodma_md_alloc(IODMA_MD_PHYS, dir, total);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
 	md->phys.ranges = kmemdup_array(ranges, n, sizeof(*ranges), GFP_KERNEL);
@@ -316,7 +316,7 @@ struct iodma_md *iodma_md_subrange(struct iodma_md *parent, u64 offset, u64 len)
 	might_sleep();
 	if (!parent || !len || check_add_overflow(offset, len, &end) || end > parent->length)
 		return ERR_PTR(-EINVAL);
-	md = md_alloc(IODMA_MD_SUBRANGE, parent->dir, len);
+	md = iodma_md_alloc(IODMA_MD_SUBRANGE, parent->dir, len);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
 	md->bus = parent->bus;
@@ -364,7 +364,7 @@ struct iodma_md *iodma_md_multi(struct iodma_md **mds, unsigned int n,
 		    check_add_overflow(total, mds[i]->length, &total))
 			return ERR_PTR(-EINVAL);
 	}
-	md = md_alloc(IODMA_MD_MULTI, dir, total);
+	md = iodma_md_alloc(IODMA_MD_MULTI, dir, total);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
 	md->multi.mds = kmalloc_array(n, sizeof(*mds), GFP_KERNEL);
@@ -418,6 +418,9 @@ static void md_release(struct kref *ref)
 		for (i = 0; i < md->multi.n; i++)
 			iodma_md_put(md->multi.mds[i]);
 		kfree(md->multi.mds);
+		break;
+	case IODMA_MD_COPYBUF:
+		iodma_cbuf_free(&md->cbuf);
 		break;
 	default:
 		break;
@@ -759,6 +762,8 @@ int iodma_md_walk(struct iodma_md *md, u64 offset, u64 len, iodma_chunk_fn fn, v
 		return iodma_md_walk(md->sub.parent, md->sub.offset + offset, len, fn, ctx);
 	case IODMA_MD_MULTI:
 		return walk_multi(md, offset, len, fn, ctx);
+	case IODMA_MD_COPYBUF:
+		return iodma_cbuf_walk(&md->cbuf, offset, len, false, fn, ctx);
 	}
 	return -EINVAL;
 }
@@ -806,8 +811,8 @@ static u64 md_copy(struct iodma_md *md, u64 offset, void *buf, u64 len, bool to_
 	if (!len)
 		return 0;
 	/* user memory that is not pinned is pinned for the copy only */
-	if (md->kind != IODMA_MD_KVA && md->kind != IODMA_MD_VMALLOC &&
-	    md->kind != IODMA_MD_PAGES && md->kind != IODMA_MD_SGTABLE) {
+	if (md->kind == IODMA_MD_USER || md->kind == IODMA_MD_SUBRANGE ||
+	    md->kind == IODMA_MD_MULTI) {
 		if (iodma_md_prepare(md))
 			return 0;
 		wired = true;

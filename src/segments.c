@@ -94,13 +94,15 @@ static u64 cap_to_block(u64 cap, u64 addr, u64 mask)
 }
 
 /*
- * Compute the segment starting at the cursor without moving it.  Returns 0
- * and fills @seg_addr/@seg_len, or -ERANGE / -EINVAL for a segment the device
- * cannot take (only possible for commands that cannot bounce).
+ * Compute the segment starting at the cursor under @lim without moving the
+ * cursor.  Returns IODMA_BOUNCE_NONE and fills @seg_addr/@seg_len, or the
+ * rule the segment breaks (only possible for commands that cannot bounce, or
+ * in the preflight dry run).
  */
-static int next_segment(struct iodma_cmd *cmd, u64 *seg_addr, u64 *seg_len)
+static enum iodma_bounce_reason next_segment(struct iodma_cmd *cmd,
+					     const struct iodma_limits *lim, u64 *seg_addr,
+					     u64 *seg_len)
 {
-	const struct iodma_limits *lim = &cmd->lim;
 	struct iodma_cursor probe = cmd->cur;
 	u64 addr, elen, len, run, cap;
 	u64 align = probe.pos ? lim->int_align : lim->align;
@@ -108,9 +110,9 @@ static int next_segment(struct iodma_cmd *cmd, u64 *seg_addr, u64 *seg_len)
 	entry_of(cmd, &probe, &addr, &elen);
 	addr += probe.in;
 	if (addr > lim->addr_limit)
-		return -ERANGE;
+		return IODMA_BOUNCE_ADDRESS;
 	if (addr & (align - 1))
-		return -EINVAL;
+		return probe.pos ? IODMA_BOUNCE_INTERNAL : IODMA_BOUNCE_ALIGNMENT;
 
 	cap = min(lim->max_seg, cmd->prep_len - probe.pos);
 	cap = cap_to_block(cap, addr, lim->addr_limit);
@@ -142,10 +144,38 @@ static int next_segment(struct iodma_cmd *cmd, u64 *seg_addr, u64 *seg_len)
 			len = end - addr;
 	}
 	if (!len)
-		return -EINVAL;
+		return IODMA_BOUNCE_LENGTH;
 	*seg_addr = addr;
 	*seg_len = len;
-	return 0;
+	return IODMA_BOUNCE_NONE;
+}
+
+/**
+ * iodma_segments_check() - dry run of the segment rules over the prepared range
+ * @cmd: a command whose bus view (cmd->src) is set up
+ * @reach: the highest address the device reaches, besides addr_bits
+ *
+ * The preflight of the bounce decision: the first rule a segment of the
+ * range would break, or IODMA_BOUNCE_NONE.  The cursor is left as it was.
+ */
+enum iodma_bounce_reason iodma_segments_check(struct iodma_cmd *cmd, u64 reach)
+{
+	struct iodma_limits lim = cmd->lim;
+	struct iodma_cursor saved = cmd->cur;
+	u64 steps = cmd->cursor_steps, addr, len;
+	enum iodma_bounce_reason r = IODMA_BOUNCE_NONE;
+
+	lim.addr_limit = min(lim.addr_limit, reach);
+	iodma_cursor_reset(cmd);
+	while (cmd->cur.pos < cmd->prep_len) {
+		r = next_segment(cmd, &lim, &addr, &len);
+		if (r)
+			break;
+		cursor_advance(cmd, &cmd->cur, len);
+	}
+	cmd->cur = saved;
+	cmd->cursor_steps = steps;
+	return r;
 }
 
 static void seek(struct iodma_cmd *cmd, u64 offset)
@@ -184,10 +214,10 @@ static void put_seg(const struct iodma_cmd *cmd, void *segs, u32 i, u64 addr, u6
 
 static int gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsigned int width)
 {
+	enum iodma_bounce_reason r;
 	struct iodma_cursor saved;
 	u64 addr, len;
 	u32 n;
-	int ret;
 
 	if (!cmd || !offset || !segs || !nsegs || !*nsegs)
 		return -EINVAL;
@@ -202,10 +232,10 @@ static int gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsig
 	if (!cmd->cur.valid || cmd->cur.pos != *offset)
 		seek(cmd, *offset);
 	for (n = 0; n < *nsegs && cmd->cur.pos < cmd->prep_len; n++) {
-		ret = next_segment(cmd, &addr, &len);
-		if (ret) {
+		r = next_segment(cmd, &cmd->lim, &addr, &len);
+		if (r) {
 			cmd->cur = saved;
-			return ret;
+			return r == IODMA_BOUNCE_ADDRESS ? -ERANGE : -EINVAL;
 		}
 		put_seg(cmd, segs, n, addr, len);
 		cursor_advance(cmd, &cmd->cur, len);

@@ -83,7 +83,7 @@ int iodma_spec_normalize(const struct iodma_spec *spec, struct iodma_limits *lim
 EXPORT_SYMBOL_IF_KUNIT(iodma_spec_normalize);
 
 /* True when DMA from @dev goes through a translating IOMMU domain. */
-static bool device_translated(struct device *dev)
+bool iodma_dev_translated(struct device *dev)
 {
 	struct iommu_domain *domain;
 
@@ -100,7 +100,7 @@ static bool device_translated(struct device *dev)
  */
 int iodma_spec_check_device(const struct iodma_spec *spec, struct device *dev)
 {
-	if (spec->map == IODMA_BYPASSED && device_translated(dev))
+	if (spec->map == IODMA_BYPASSED && iodma_dev_translated(dev))
 		return -EOPNOTSUPP;
 	return 0;
 }

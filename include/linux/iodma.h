@@ -137,6 +137,36 @@ struct iodma_phys_range {
 	u64 len;
 };
 
+/**
+ * enum iodma_bounce_reason - why a prepared range goes through a copy buffer
+ * @IODMA_BOUNCE_NONE: it does not
+ * @IODMA_BOUNCE_ADDRESS: an address is beyond addr_bits or the device's reach
+ * @IODMA_BOUNCE_ALIGNMENT: the first segment's address breaks alignment
+ * @IODMA_BOUNCE_LENGTH: a segment cannot be cut to a multiple of length_alignment
+ * @IODMA_BOUNCE_INTERNAL: a later segment's address breaks internal_alignment
+ * @IODMA_BOUNCE_FORCED: IODMA_FORCE_DOUBLE_BUFFER
+ */
+enum iodma_bounce_reason {
+	IODMA_BOUNCE_NONE,
+	IODMA_BOUNCE_ADDRESS,
+	IODMA_BOUNCE_ALIGNMENT,
+	IODMA_BOUNCE_LENGTH,
+	IODMA_BOUNCE_INTERNAL,
+	IODMA_BOUNCE_FORCED,
+};
+
+/**
+ * struct iodma_cmd_stats - what a command has done since it was created
+ * @prepares: first (not nested) prepares
+ * @bounces: prepares that went through the copy buffer
+ * @bytes_bounced: bytes copied into and out of the copy buffer
+ */
+struct iodma_cmd_stats {
+	u64 prepares;
+	u64 bounces;
+	u64 bytes_bounced;
+};
+
 /* iodma_cmd_synchronize() options */
 #define IODMA_SYNC_FOR_DEVICE		BIT(0)
 #define IODMA_SYNC_FOR_CPU		BIT(1)
@@ -193,6 +223,11 @@ int iodma_cmd_gen64_segments(struct iodma_cmd *cmd, u64 *offset, struct iodma_se
 			     u32 *nsegs);
 u64 iodma_cmd_read_bytes(struct iodma_cmd *cmd, u64 offset, void *buf, u64 len);
 u64 iodma_cmd_write_bytes(struct iodma_cmd *cmd, u64 offset, const void *buf, u64 len);
+struct iodma_md *iodma_cmd_create_copy_buffer(struct iodma_cmd *cmd,
+					      enum dma_data_direction dir, u64 length);
+enum iodma_bounce_reason iodma_cmd_bounce_reason(const struct iodma_cmd *cmd);
+const char *iodma_bounce_reason_name(enum iodma_bounce_reason reason);
+void iodma_cmd_get_stats(const struct iodma_cmd *cmd, struct iodma_cmd_stats *stats);
 /* The module's version string, "major.minor.patch". */
 const char *iodma_version(void);
 
