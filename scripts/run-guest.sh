@@ -15,7 +15,7 @@ usage() {
 	cat <<USAGE
 usage: ${0##*/} [-i INITRAMFS] [-k BZIMAGE] [-t SECONDS] [-a APPEND] [-v] CONFIG OUTDIR
   CONFIG is one of:
-    direct   -M pc, 1 GiB, dma-direct
+    direct   -M pc, 4 GiB (1 GiB of it above 4 GiB), dma-direct
     swiotlb  as direct, guest swiotlb=force
     iommu    -M q35 -device intel-iommu,caching-mode=on -device edu,
              guest intel_iommu=on iommu.strict=1
@@ -23,6 +23,9 @@ usage: ${0##*/} [-i INITRAMFS] [-k BZIMAGE] [-t SECONDS] [-a APPEND] [-v] CONFIG
   -k FILE    kernel (default: the cached test kernel's bzImage)
   -t SEC     hard timeout for QEMU (default \$TIMEOUT or 300)
   -a ARGS    extra kernel command line arguments
+  -e         edu run: add -device edu where the config lacks it, and
+             -icount shift=auto,sleep=off (an edu DMA takes 100 ms of
+             virtual time; idle guest time then passes at once)
   -v         also show the console on stdout while the guest runs
   -h         this help
 USAGE
@@ -32,13 +35,15 @@ initrd=""
 kernel=""
 timeout_s=${TIMEOUT:-300}
 append_extra=""
+edu=0
 verbose=0
-while getopts "i:k:t:a:vh" opt; do
+while getopts "i:k:t:a:evh" opt; do
 	case $opt in
 	i) initrd=$OPTARG ;;
 	k) kernel=$OPTARG ;;
 	t) timeout_s=$OPTARG ;;
 	a) append_extra=$OPTARG ;;
+	e) edu=1 ;;
 	v) verbose=1 ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -57,10 +62,16 @@ fi
 
 # Oopses panic (CONFIG_PANIC_ON_OOPS, oops=panic), panics reboot at once
 # (panic=-1) and -no-reboot turns that into QEMU exiting: a crash ends the run.
-append="console=ttyS0 loglevel=7 printk.time=1 panic=-1 oops=panic kunit.enable=1"
-qemu=(qemu-system-x86_64 -accel tcg -nodefaults -nographic -no-reboot -smp 2 -m 1G)
+# no_timer_check: under TCG on a loaded host the IO-APIC timer check can fail
+# and panic ("timer doesn't work through Interrupt-remapped IO-APIC").
+append="console=ttyS0 loglevel=7 printk.time=1 panic=-1 oops=panic kunit.enable=1 no_timer_check"
+# The direct guest has RAM above 4 GiB (pc puts 3 GiB below 4 GiB, the rest
+# above), so that the bounce tests find memory beyond 28, 30 and 32-bit reach:
+# GFP_KERNEL prefers ZONE_NORMAL, which then lies above 4 GiB.
+qemu=(qemu-system-x86_64 -accel tcg -nodefaults -nographic -no-reboot -smp 2)
+mem=${MEM:-1G}
 case $config in
-direct) qemu+=(-M pc) ;;
+direct) qemu+=(-M pc); mem=${MEM:-4G} ;;
 swiotlb) qemu+=(-M pc); append+=" swiotlb=force" ;;
 iommu)
 	qemu+=(-M q35 -device "intel-iommu,caching-mode=on" -device edu)
@@ -68,6 +79,11 @@ iommu)
 	;;
 *) echo "run-guest: unknown config '$config'" >&2; usage >&2; exit 2 ;;
 esac
+if ((edu)); then
+	[[ " ${qemu[*]} " == *" edu "* ]] || qemu+=(-device edu)
+	qemu+=(-icount shift=auto,sleep=off)
+fi
+qemu+=(-m "$mem")
 [[ -n $append_extra ]] && append+=" $append_extra"
 
 dir="$outdir/$config"

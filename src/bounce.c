@@ -20,6 +20,7 @@
  * they are.
  */
 #include <linux/dma-direct.h>
+#include <linux/dma-map-ops.h>
 #include <linux/highmem.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -55,7 +56,7 @@ EXPORT_SYMBOL_GPL(iodma_bounce_reason_name);
 
 static void chunk_free(struct iodma_cbuf *cb, struct iodma_cbuf_chunk *c)
 {
-	if (cb->dev)
+	if (c->dma_alloc)
 		dma_free_pages(cb->dev, PAGE_SIZE << c->order, c->page, c->dma,
 			       DMA_BIDIRECTIONAL);
 	else
@@ -96,15 +97,24 @@ static int chunk_alloc(const struct iodma_cmd *cmd, struct iodma_cbuf *cb,
 
 	gfp |= __GFP_NOWARN | (order ? __GFP_NORETRY : 0);
 	c->order = order;
+	c->dma_alloc = false;
 	if (cb->dev) {
 		c->page = dma_alloc_pages(cb->dev, size, &c->dma, DMA_BIDIRECTIONAL, gfp);
 		if (!c->page)
 			return -ENOMEM;
-		if (chunk_fits(cmd, c->dma, size))
+		if (chunk_fits(cmd, c->dma, size)) {
+			c->dma_alloc = true;
 			return 0;
-		/* a device mask wider than addr_bits: the DMA API cannot help */
+		}
 		dma_free_pages(cb->dev, size, c->page, c->dma, DMA_BIDIRECTIONAL);
-		return -ENOMEM;
+		/*
+		 * A DMA mask wider than addr_bits: the DMA API allocates for the
+		 * mask.  A coherent dma-direct device reaches zone pages below
+		 * addr_bits by their physical address, as the DMA API would map
+		 * them; anything else cannot be helped.
+		 */
+		if (cmd->translated || !dev_is_dma_coherent(cmd->dev))
+			return -ENOMEM;
 	}
 	/* physical addresses: try the zone that is wide enough, then the narrowest */
 	for (pass = 0; pass < 2; pass++) {
@@ -210,8 +220,6 @@ static void cbuf_sync(const struct iodma_cbuf *cb, u64 off, u64 len, enum dma_da
 {
 	unsigned int i;
 
-	if (!cb->dev)
-		return;
 	for (i = 0; i < cb->n && len; i++) {
 		u64 csize = PAGE_SIZE << cb->chunks[i].order, take;
 
@@ -220,9 +228,10 @@ static void cbuf_sync(const struct iodma_cbuf *cb, u64 off, u64 len, enum dma_da
 			continue;
 		}
 		take = min(csize - off, len);
-		if (for_device)
+		/* zone pages of a coherent device have nothing to sync */
+		if (cb->chunks[i].dma_alloc && for_device)
 			dma_sync_single_range_for_device(cb->dev, cb->chunks[i].dma, off, take, dir);
-		else
+		else if (cb->chunks[i].dma_alloc)
 			dma_sync_single_range_for_cpu(cb->dev, cb->chunks[i].dma, off, take, dir);
 		len -= take;
 		off = 0;

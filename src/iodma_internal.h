@@ -33,17 +33,20 @@ enum iodma_md_kind {
 	IODMA_MD_COPYBUF,
 };
 
-/* One chunk of a copy buffer: 2^order pages, and their bus address. */
+/*
+ * One chunk of a copy buffer: 2^order pages and their bus address, from
+ * dma_alloc_pages() (@dma_alloc) or from a zone below the limit.
+ */
 struct iodma_cbuf_chunk {
 	struct page *page;
 	unsigned int order;
+	bool dma_alloc;
 	dma_addr_t dma;
 };
 
 /*
- * Copy-buffer memory (bounce.c).  With @dev, the chunks come from
- * dma_alloc_pages() on it and @dma is valid for it; without, they are zone
- * pages and @dma is their phys_to_dma() address.
+ * Copy-buffer memory (bounce.c).  With @dev (MAPPED commands), @dma is the
+ * chunks' bus address for it; without, their phys_to_dma() address.
  */
 struct iodma_cbuf {
 	struct device *dev;

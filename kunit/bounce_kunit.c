@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit: the copy-buffer path.  Memory beyond the device's reach, misaligned
+ * memory and forced double buffering go through the copy buffer, with the
+ * reason recorded, segments inside the limits and data verified both ways
+ * with the fake device; memory that needs no copy is not copied; copy
+ * buffers made for a command are used in place; only the prepared piece is
+ * copied.
+ */
+#include <kunit/test.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/swiotlb.h>
+#include <linux/vmalloc.h>
+#include "iodma_kunit.h"
+
+static void free_page_action(void *arg)
+{
+	__free_page(arg);
+}
+
+/* @n pages whose physical address is above @limit, or the test is skipped. */
+static struct page **pages_above(struct kunit *test, u64 limit, unsigned int n)
+{
+	struct page **pages = kunit_kcalloc(test, n, sizeof(*pages), GFP_KERNEL);
+	unsigned int got = 0, tries;
+	LIST_HEAD(rejects);
+	struct page *p, *tmp;
+
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	for (tries = 0; got < n && tries < 32768; tries++) {
+		p = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+		if (!p)
+			break;
+		if (page_to_phys(p) > limit) {
+			pages[got++] = p;
+			KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_page_action, p),
+					0);
+		} else {
+			list_add(&p->lru, &rejects);
+		}
+	}
+	list_for_each_entry_safe(p, tmp, &rejects, lru) {
+		list_del(&p->lru);
+		__free_page(p);
+	}
+	if (got < n)
+		kunit_skip(test, "no RAM above %#llx in this guest", limit);
+	return pages;
+}
+
+/* The chunk of the command's copy buffer holding bus address @a, or NULL. */
+static const struct iodma_cbuf_chunk *chunk_at(const struct iodma_cbuf *cb, u64 a)
+{
+	unsigned int c;
+
+	for (c = 0; c < cb->n; c++)
+		if (a >= cb->chunks[c].dma && a - cb->chunks[c].dma < PAGE_SIZE << cb->chunks[c].order)
+			return &cb->chunks[c];
+	return NULL;
+}
+
+/* Every byte of every segment lies in the command's copy buffer (chunks may be adjacent). */
+static void expect_in_copy_buffer(struct kunit *test, struct iodma_cmd *cmd,
+				  const struct iodma_seg64 *segs, int n)
+{
+	const struct iodma_cbuf *cb;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, cmd->cbuf_md);
+	cb = &cmd->cbuf_md->cbuf;
+	for (i = 0; i < n; i++) {
+		u64 a = segs[i].addr, end = segs[i].addr + segs[i].len;
+
+		while (a < end) {
+			const struct iodma_cbuf_chunk *c = chunk_at(cb, a);
+
+			KUNIT_ASSERT_NOT_NULL_MSG(test, c, "segment %d: %llx outside the copy buffer",
+						  i, a);
+			a = min(end, c->dma + (PAGE_SIZE << c->order));
+		}
+	}
+}
+
+struct reach_case {
+	const char *name;
+	unsigned int bits;
+	enum iodma_map_type map;
+};
+
+static const struct reach_case reach_cases[] = {
+	{ "mapped_28", 28, IODMA_MAPPED },
+	{ "mapped_30", 30, IODMA_MAPPED },
+	{ "mapped_32", 32, IODMA_MAPPED },
+	{ "bypassed_28", 28, IODMA_BYPASSED },
+	{ "bypassed_30", 30, IODMA_BYPASSED },
+	{ "bypassed_32", 32, IODMA_BYPASSED },
+};
+
+KUNIT_ARRAY_PARAM_DESC(reach, reach_cases, name);
+
+/* Memory beyond addr_bits: bounced for "address", segments below the limit, data both ways. */
+static void bounce_memory_beyond_reach(struct kunit *test)
+{
+	const struct reach_case *c = test->param_value;
+	u64 limit = DMA_BIT_MASK(c->bits), len = 4 * PAGE_SIZE - 200;
+	struct iodma_spec spec = { .addr_bits = c->bits, .map = c->map,
+				   .max_segment_size = SZ_8K, .output = IODMA_OUT_HOST64 };
+	struct device *dev = iodma_test_dev(test, c->bits);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+	struct page **pages = pages_above(test, limit, 4);
+	u8 *pattern = kunit_kmalloc(test, len, GFP_KERNEL);
+	u8 *seen = kunit_kzalloc(test, len, GFP_KERNEL);
+	struct iodma_cmd_stats st;
+	struct iodma_seg64 *segs;
+	struct iodma_md *md;
+	int n, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, pattern);
+	KUNIT_ASSERT_NOT_NULL(test, seen);
+
+	/* the device writes: DMA_FROM_DEVICE */
+	md = iodma_test_md(test, iodma_md_from_pages(pages, 4, 100, len, DMA_FROM_DEVICE));
+	iodma_test_fill(pattern, len, c->bits);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_ADDRESS);
+	KUNIT_EXPECT_STREQ(test, iodma_bounce_reason_name(iodma_cmd_bounce_reason(cmd)),
+			   "address");
+	KUNIT_EXPECT_PTR_EQ(test, iodma_cmd_get_io_memory_descriptor(cmd), cmd->cbuf_md);
+	n = iodma_test_segments(test, cmd, 4, &segs);
+	KUNIT_ASSERT_GT(test, n, 0);
+	iodma_test_check_invariants(test, cmd, segs, n);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_LE(test, segs[i].addr + segs[i].len - 1, limit);
+	iodma_test_device_dma(test, dev, segs, n, pattern, true);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_md_read_bytes(md, 0, seen, len), len);
+	KUNIT_EXPECT_EQ(test, memcmp(seen, pattern, len), 0);
+	iodma_cmd_get_stats(cmd, &st);
+	KUNIT_EXPECT_EQ(test, st.bounces, 1ULL);
+	/* zeroed in, copied out: the copy-out is the only data copy */
+	KUNIT_EXPECT_EQ(test, st.bytes_bounced, len);
+
+	/* the CPU writes: DMA_TO_DEVICE */
+	md = iodma_test_md(test, iodma_md_from_pages(pages, 4, 100, len, DMA_TO_DEVICE));
+	iodma_test_fill(pattern, len, c->bits + 1);
+	KUNIT_ASSERT_EQ(test, iodma_md_write_bytes(md, 0, pattern, len), len);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_ADDRESS);
+	n = iodma_test_segments(test, cmd, 64, &segs);
+	KUNIT_ASSERT_GT(test, n, 0);
+	iodma_test_check_invariants(test, cmd, segs, n);
+	expect_in_copy_buffer(test, cmd, segs, n);
+	memset(seen, 0, len);
+	iodma_test_device_dma(test, dev, segs, n, seen, false);
+	KUNIT_EXPECT_EQ(test, memcmp(seen, pattern, len), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
+	iodma_cmd_get_stats(cmd, &st);
+	KUNIT_EXPECT_EQ(test, st.bounces, 2ULL);
+	KUNIT_EXPECT_EQ(test, st.bytes_bounced, 2 * len);
+}
+
+/* A page-aligned buffer is not copied: no needless bounce. */
+static void bounce_not_for_aligned_memory(struct kunit *test)
+{
+	struct iodma_spec spec = { .alignment = 512, .length_alignment = 512,
+				   .output = IODMA_OUT_HOST64 };
+	struct device *dev = iodma_test_data_dev(test);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+	struct page *page = alloc_pages(GFP_KERNEL, 1);
+	struct iodma_cmd_stats st;
+	struct iodma_md *md;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_page_action, page), 0);
+	split_page(page, 1);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_page_action, page + 1), 0);
+	md = iodma_test_md(test, iodma_md_from_kva(page_address(page) + 1024, 2048,
+						   DMA_TO_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_NONE);
+	KUNIT_EXPECT_PTR_EQ(test, iodma_cmd_get_io_memory_descriptor(cmd), md);
+	iodma_cmd_get_stats(cmd, &st);
+	KUNIT_EXPECT_EQ(test, st.bounces, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.bytes_bounced, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.prepares, 1ULL);
+}
+
+enum layout {
+	CONTIG,		/* pages 0, 1, 2 of a block: one run */
+	SPLIT,		/* pages 0, 2, 3: a run ends at the end of page 0 */
+	PIECES,		/* 100 bytes of page 0, then page 2 from byte 8 */
+};
+
+struct align_case {
+	const char *name;
+	struct iodma_spec spec;
+	enum layout layout;
+	size_t offset;
+	size_t len;
+	enum iodma_bounce_reason reason;
+};
+
+static const struct align_case align_cases[] = {
+	{ "misaligned_start", { .alignment = 512, .output = IODMA_OUT_HOST64 },
+	  CONTIG, 8, 4096, IODMA_BOUNCE_ALIGNMENT },
+	{ "length_unit_split_by_page", { .length_alignment = 512, .output = IODMA_OUT_HOST64 },
+	  SPLIT, PAGE_SIZE - 100, 1024, IODMA_BOUNCE_LENGTH },
+	{ "internal_alignment_broken", { .internal_alignment = 512, .alignment = 1,
+					 .output = IODMA_OUT_HOST64 },
+	  PIECES, 0, 1024, IODMA_BOUNCE_INTERNAL },
+	{ "both_512", { .alignment = 512, .length_alignment = 512, .output = IODMA_OUT_LITTLE64 },
+	  CONTIG, 24, 8192, IODMA_BOUNCE_ALIGNMENT },
+	{ "aligned_both_512", { .alignment = 512, .length_alignment = 512,
+				.output = IODMA_OUT_LITTLE64 },
+	  SPLIT, 512, 8192, IODMA_BOUNCE_NONE },
+};
+
+KUNIT_ARRAY_PARAM_DESC(align, align_cases, name);
+
+static struct iodma_md *layout_md(struct kunit *test, const struct align_case *c,
+				  struct page *blk)
+{
+	struct iodma_md *parts[2];
+	struct page *pages[3];
+
+	if (c->layout == PIECES) {
+		parts[0] = iodma_test_md(test, iodma_md_from_kva(page_address(blk) + PAGE_SIZE - 100,
+								 100, DMA_FROM_DEVICE));
+		parts[1] = iodma_test_md(test, iodma_md_from_kva(page_address(blk + 2) + 8,
+								 c->len - 100, DMA_FROM_DEVICE));
+		return iodma_test_md(test, iodma_md_multi(parts, 2, DMA_FROM_DEVICE));
+	}
+	pages[0] = blk;
+	pages[1] = c->layout == SPLIT ? blk + 2 : blk + 1;
+	pages[2] = c->layout == SPLIT ? blk + 3 : blk + 2;
+	return iodma_test_md(test, iodma_md_from_pages(pages, 3, c->offset, c->len,
+						       DMA_FROM_DEVICE));
+}
+
+/* Misaligned memory: bounced for the rule it breaks, segments aligned, data verified. */
+static void bounce_misaligned_memory(struct kunit *test)
+{
+	const struct align_case *c = test->param_value;
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &c->spec);
+	struct page *blk = alloc_pages(GFP_KERNEL, 2);
+	u8 *pattern = kunit_kmalloc(test, c->len, GFP_KERNEL);
+	u8 *back = kunit_kzalloc(test, c->len, GFP_KERNEL);
+	struct iodma_cmd_stats st;
+	struct iodma_seg64 *segs;
+	struct iodma_md *md;
+	int n;
+
+	KUNIT_ASSERT_NOT_NULL(test, blk);
+	KUNIT_ASSERT_NOT_NULL(test, pattern);
+	KUNIT_ASSERT_NOT_NULL(test, back);
+	split_page(blk, 2);
+	for (n = 0; n < 4; n++)
+		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_page_action, blk + n),
+				0);
+	md = layout_md(test, c, blk);
+	iodma_test_fill(pattern, c->len, 3);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), c->reason);
+	n = iodma_test_segments(test, cmd, 8, &segs);
+	KUNIT_ASSERT_GT(test, n, 0);
+	iodma_test_check_invariants(test, cmd, segs, n);
+	iodma_test_device_dma(test, dev, segs, n, pattern, true);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_md_read_bytes(md, 0, back, c->len), (u64)c->len);
+	KUNIT_EXPECT_EQ(test, memcmp(back, pattern, c->len), 0);
+	iodma_cmd_get_stats(cmd, &st);
+	KUNIT_EXPECT_EQ(test, st.bytes_bounced, c->reason ? (u64)c->len : 0ULL);
+}
+
+static const size_t forced_sizes[] = {
+	1, 4095, 4096, 65537, SZ_256K + 1, SZ_1M, SZ_4M,
+};
+
+static void forced_size_desc(const size_t *size, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%zu_bytes", *size);
+}
+
+KUNIT_ARRAY_PARAM(forced, forced_sizes, forced_size_desc);
+
+KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
+
+/* IODMA_FORCE_DOUBLE_BUFFER on a prepared command, 1 byte to 4 MiB, both ways. */
+static void bounce_forced_on_prepared_command(struct kunit *test)
+{
+	size_t len = *(const size_t *)test->param_value;
+	struct iodma_spec spec = { .output = IODMA_OUT_HOST64 };
+	struct device *dev = iodma_test_data_dev(test);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+	u8 *mem = vzalloc(len), *pattern = vmalloc(len);
+	struct iodma_cmd_stats st;
+	struct iodma_seg64 *segs;
+	struct iodma_md *md;
+	int n;
+
+	KUNIT_ASSERT_NOT_NULL(test, mem);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vfree_action, mem), 0);
+	KUNIT_ASSERT_NOT_NULL(test, pattern);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vfree_action, pattern), 0);
+
+	/* device write */
+	md = iodma_test_md(test, iodma_md_from_kva(mem, len, DMA_FROM_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_synchronize(cmd, IODMA_SYNC_FOR_DEVICE |
+						    IODMA_FORCE_DOUBLE_BUFFER), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_FORCED);
+	/* forcing again while bouncing changes nothing */
+	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(cmd, IODMA_SYNC_FOR_DEVICE |
+						    IODMA_FORCE_DOUBLE_BUFFER), 0);
+	n = iodma_test_segments(test, cmd, 64, &segs);
+	KUNIT_ASSERT_GT(test, n, 0);
+	iodma_test_check_invariants(test, cmd, segs, n);
+	/* the device reaches iodma's copy buffer itself: nothing bounced twice */
+	expect_in_copy_buffer(test, cmd, segs, n);
+	iodma_test_fill(pattern, len, (u32)len);
+	iodma_test_device_dma(test, dev, segs, n, pattern, true);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(mem, pattern, len), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, false), 0);
+
+	/* CPU write, read by the device after forcing */
+	md = iodma_test_md(test, iodma_md_from_kva(mem, len, DMA_TO_DEVICE));
+	memset(pattern, 0, len);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_synchronize(cmd, IODMA_SYNC_FOR_DEVICE |
+						    IODMA_FORCE_DOUBLE_BUFFER), 0);
+	n = iodma_test_segments(test, cmd, 64, &segs);
+	KUNIT_ASSERT_GT(test, n, 0);
+	expect_in_copy_buffer(test, cmd, segs, n);
+	iodma_test_device_dma(test, dev, segs, n, pattern, false);
+	KUNIT_EXPECT_EQ(test, memcmp(mem, pattern, len), 0);
+	iodma_cmd_get_stats(cmd, &st);
+	KUNIT_EXPECT_EQ(test, st.bounces, 2ULL);
+	/* mirrored in twice, copied out once */
+	KUNIT_EXPECT_EQ(test, st.bytes_bounced, 3ULL * len);
+}
+
+static void bounce_forced_refusals(struct kunit *test)
+{
+	static const struct iodma_phys_range r = { .addr = 0x100000, .len = SZ_4K };
+	struct iodma_spec spec = { .output = IODMA_OUT_HOST64 };
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+	u8 *buf = kunit_kzalloc(test, SZ_4K, GFP_KERNEL);
+	struct iodma_md *md, *phys;
+	u32 force = IODMA_SYNC_FOR_DEVICE | IODMA_FORCE_DOUBLE_BUFFER;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	md = iodma_test_md(test, iodma_md_from_kva(buf, SZ_4K, DMA_TO_DEVICE));
+	phys = iodma_test_md(test, iodma_md_from_phys(&r, 1, DMA_TO_DEVICE));
+	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(cmd, force), -ENODATA);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(cmd, 0, 0, true, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(cmd, force), -EBUSY);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_NONE);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	/* bus memory is never touched by the CPU */
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, phys, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(cmd, force), -EOPNOTSUPP);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	/* iterate-only never bounces */
+	spec.map = IODMA_ITERATE_ONLY;
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_spec(cmd, &spec), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(cmd, force), -EOPNOTSUPP);
+}
+
+/* A copy buffer made for the command is used in place, however narrow the reach. */
+static void bounce_copy_buffer_never_bounces(struct kunit *test)
+{
+	struct iodma_spec spec = { .addr_bits = 28, .alignment = 512, .max_segment_size = 2048,
+				   .output = IODMA_OUT_LITTLE32 };
+	struct device *dev = iodma_test_dev(test, 28);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+	u8 *pattern = kunit_kmalloc(test, SZ_64K, GFP_KERNEL);
+	u8 *back = kunit_kzalloc(test, SZ_64K, GFP_KERNEL);
+	struct iodma_cmd_stats st;
+	struct iodma_seg64 *segs;
+	struct iodma_md *md;
+	int n, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, pattern);
+	KUNIT_ASSERT_NOT_NULL(test, back);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(iodma_cmd_create_copy_buffer(NULL, DMA_TO_DEVICE, 1)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(iodma_cmd_create_copy_buffer(cmd, DMA_TO_DEVICE, 0)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(iodma_cmd_create_copy_buffer(cmd, DMA_NONE, 1)), -EINVAL);
+	md = iodma_test_md(test, iodma_cmd_create_copy_buffer(cmd, DMA_FROM_DEVICE, SZ_64K));
+	KUNIT_EXPECT_EQ(test, iodma_md_length(md), (u64)SZ_64K);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_NONE);
+	n = iodma_test_segments(test, cmd, 8, &segs);
+	KUNIT_ASSERT_GT(test, n, 0);
+	iodma_test_check_invariants(test, cmd, segs, n);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_LT(test, segs[i].addr + segs[i].len, 1ULL << 28);
+	iodma_test_fill(pattern, SZ_64K, 28);
+	iodma_test_device_dma(test, dev, segs, n, pattern, true);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_md_read_bytes(md, 0, back, SZ_64K), (u64)SZ_64K);
+	KUNIT_EXPECT_EQ(test, memcmp(back, pattern, SZ_64K), 0);
+	iodma_cmd_get_stats(cmd, &st);
+	KUNIT_EXPECT_EQ(test, st.bounces, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.bytes_bounced, 0ULL);
+}
+
+/* A piece of a bounced descriptor: only that piece is copied. */
+static void bounce_partial_prepare_copies_its_range(struct kunit *test)
+{
+	struct iodma_spec spec = { .addr_bits = 28, .output = IODMA_OUT_HOST64 };
+	struct device *dev = iodma_test_dev(test, 28);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+	struct page **pages = pages_above(test, DMA_BIT_MASK(28), 4);
+	u8 *want = kunit_kmalloc(test, 4 * PAGE_SIZE, GFP_KERNEL);
+	u8 *seen = kunit_kzalloc(test, 1024, GFP_KERNEL);
+	struct iodma_cmd_stats st;
+	struct iodma_seg64 *segs;
+	struct iodma_md *md;
+	u8 probe[4];
+	int n;
+
+	KUNIT_ASSERT_NOT_NULL(test, want);
+	KUNIT_ASSERT_NOT_NULL(test, seen);
+	md = iodma_test_md(test, iodma_md_from_pages(pages, 4, 0, 4 * PAGE_SIZE,
+						     DMA_TO_DEVICE));
+	iodma_test_fill(want, 4 * PAGE_SIZE, 11);
+	KUNIT_ASSERT_EQ(test, iodma_md_write_bytes(md, 0, want, 4 * PAGE_SIZE), 4ULL * PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, false), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(cmd, PAGE_SIZE + 100, 1024, true, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_ADDRESS);
+	iodma_cmd_get_stats(cmd, &st);
+	KUNIT_EXPECT_EQ(test, st.bytes_bounced, 1024ULL);
+	n = iodma_test_segments(test, cmd, 8, &segs);
+	KUNIT_ASSERT_GT(test, n, 0);
+	iodma_test_device_dma(test, dev, segs, n, seen, false);
+	KUNIT_EXPECT_EQ(test, memcmp(seen, want + PAGE_SIZE + 100, 1024), 0);
+	/* read_bytes sees the copy, relative to the prepared range */
+	KUNIT_EXPECT_EQ(test, iodma_cmd_read_bytes(cmd, 1020, probe, 8), 4ULL);
+	KUNIT_EXPECT_EQ(test, memcmp(probe, want + PAGE_SIZE + 100 + 1020, 4), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
+	iodma_cmd_get_stats(cmd, &st);
+	/* DMA_TO_DEVICE: nothing copied back */
+	KUNIT_EXPECT_EQ(test, st.bytes_bounced, 1024ULL);
+}
+
+/* While bouncing, read/write bytes see the copy, not the memory. */
+static void bounce_bytes_see_the_copy(struct kunit *test)
+{
+	struct iodma_spec spec = { .output = IODMA_OUT_HOST64 };
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+	u8 *mem = kunit_kzalloc(test, SZ_8K, GFP_KERNEL);
+	u8 in[4] = { 9, 8, 7, 6 }, out[4] = {};
+	struct iodma_md *md;
+
+	KUNIT_ASSERT_NOT_NULL(test, mem);
+	md = iodma_test_md(test, iodma_md_from_kva(mem, SZ_8K, DMA_FROM_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_synchronize(cmd, IODMA_SYNC_FOR_DEVICE |
+						    IODMA_FORCE_DOUBLE_BUFFER), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_write_bytes(cmd, 100, in, 4), 4ULL);
+	/* not in memory yet */
+	KUNIT_EXPECT_EQ(test, mem[100], 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_read_bytes(cmd, 100, out, 4), 4ULL);
+	KUNIT_EXPECT_EQ(test, memcmp(in, out, 4), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(cmd, IODMA_SYNC_FOR_CPU), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(mem + 100, in, 4), 0);
+}
+
+static void bounce_reason_names(struct kunit *test)
+{
+	KUNIT_EXPECT_STREQ(test, iodma_bounce_reason_name(IODMA_BOUNCE_NONE), "none");
+	KUNIT_EXPECT_STREQ(test, iodma_bounce_reason_name(IODMA_BOUNCE_ADDRESS), "address");
+	KUNIT_EXPECT_STREQ(test, iodma_bounce_reason_name(IODMA_BOUNCE_ALIGNMENT), "alignment");
+	KUNIT_EXPECT_STREQ(test, iodma_bounce_reason_name(IODMA_BOUNCE_LENGTH), "length");
+	KUNIT_EXPECT_STREQ(test, iodma_bounce_reason_name(IODMA_BOUNCE_INTERNAL),
+			   "internal-alignment");
+	KUNIT_EXPECT_STREQ(test, iodma_bounce_reason_name(IODMA_BOUNCE_FORCED), "forced");
+	KUNIT_EXPECT_STREQ(test, iodma_bounce_reason_name(99), "unknown");
+}
+
+static struct kunit_case bounce_test_cases[] = {
+	KUNIT_CASE_PARAM(bounce_memory_beyond_reach, reach_gen_params),
+	KUNIT_CASE(bounce_not_for_aligned_memory),
+	KUNIT_CASE_PARAM(bounce_misaligned_memory, align_gen_params),
+	KUNIT_CASE_PARAM(bounce_forced_on_prepared_command, forced_gen_params),
+	KUNIT_CASE(bounce_forced_refusals),
+	KUNIT_CASE(bounce_copy_buffer_never_bounces),
+	KUNIT_CASE(bounce_partial_prepare_copies_its_range),
+	KUNIT_CASE(bounce_bytes_see_the_copy),
+	KUNIT_CASE(bounce_reason_names),
+	{}
+};
+
+static struct kunit_suite bounce_test_suite = {
+	.name = "iodma_bounce",
+	.test_cases = bounce_test_cases,
+};
+
+kunit_test_suite(bounce_test_suite);

@@ -1,0 +1,691 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * iodma_edu: a demonstration PCI driver for QEMU's edu device (1234:11e8),
+ * written against iodma the way a driver for real hardware would be.
+ *
+ * The edu device has a DMA engine that moves 1..4095 bytes between host
+ * memory and its 4 KiB internal buffer, raises an interrupt when done and
+ * reaches only the low 2^28 bytes of the bus.  The driver exposes it as
+ * /dev/iodma-edu<N>, whose IODMA_EDU_IOC_COPY copies a user buffer to
+ * another one through the device: both buffers become user memory
+ * descriptors, two iodma commands (one per direction) prepare them for the
+ * device with the device's own limits in their specification, and the
+ * segments iodma generates are what the engine is programmed with.  Memory
+ * the device cannot reach is bounced by iodma, not by the driver; the CPU
+ * never touches the data.
+ *
+ * Requests longer than the specification's max_transfer_size are split into
+ * several transfers.  Each transfer is moved through the device buffer in
+ * windows of EDU_WINDOW bytes: source segments in, destination segments out.
+ *
+ * Lifetime: the per-device state is refcounted; an open file keeps it (not
+ * the device) alive, so an unbind while the device is open makes further
+ * ioctls fail with -ENODEV, and the module cannot be unloaded while a file
+ * is open (the misc device's fops owner holds it).
+ */
+#include <linux/completion.h>
+#include <linux/debugfs.h>
+#include <linux/dma-mapping.h>
+#include <linux/idr.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/iodma.h>
+#include <linux/kref.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/rwsem.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+#include <uapi/linux/iodma_edu.h>
+
+#define EDU_REG_ID		0x00
+#define EDU_REG_LIVENESS	0x04
+#define EDU_REG_IRQ_STATUS	0x24
+#define EDU_REG_IRQ_ACK		0x64
+/* The DMA registers are 64 bits wide: a 4-byte write replaces the value. */
+#define EDU_REG_DMA_SRC		0x80
+#define EDU_REG_DMA_DST		0x88
+#define EDU_REG_DMA_COUNT	0x90
+#define EDU_REG_DMA_CMD		0x98
+
+#define EDU_ID_MAGIC		0xed
+#define EDU_LIVENESS_PATTERN	0x5a5aa5a5
+#define EDU_DMA_RUN		BIT(0)
+#define EDU_DMA_TO_HOST		BIT(1)	/* device buffer -> host memory */
+#define EDU_DMA_IRQ		BIT(2)
+#define EDU_IRQ_DMA		0x100
+
+#define EDU_BUF_ADDR		0x40000
+#define EDU_BUF_SIZE		4096
+/*
+ * QEMU 7.2 aborts (hw_error) on a transfer that reaches the end of the
+ * device buffer, including a count of exactly 4096: only 4095 bytes of the
+ * buffer are usable, and no single transfer may be 4096 bytes long.
+ */
+#define EDU_WINDOW		(EDU_BUF_SIZE - 1)
+/* 2048, not 4096: a 4096-byte segment would be a 4096-byte transfer. */
+#define EDU_MAX_SEGMENT		2048
+#define EDU_ADDR_BITS		28
+#define EDU_MAX_TRANSFER	SZ_64K
+
+#define EDU_NR_SLOTS		4
+#define EDU_SEG_BATCH		8
+/* One transfer takes 100 ms of virtual time; leave room for a slow host. */
+#define EDU_DMA_TIMEOUT		msecs_to_jiffies(5000)
+
+static const struct iodma_spec edu_spec = {
+	.addr_bits = EDU_ADDR_BITS,
+	.max_segment_size = EDU_MAX_SEGMENT,
+	.max_transfer_size = EDU_MAX_TRANSFER,
+	.output = IODMA_OUT_LITTLE32,
+	.map = IODMA_MAPPED,
+};
+
+/* The commands of one request: the source and the destination side. */
+struct edu_slot {
+	struct iodma_cmd *src;
+	struct iodma_cmd *dst;
+};
+
+struct edu_stats {
+	atomic64_t requests;
+	atomic64_t transfers;
+	atomic64_t bytes;
+	atomic64_t bytes_bounced;
+	atomic64_t dma_ops;
+	atomic64_t errors;
+	atomic64_t irqs;
+};
+
+struct edu_dev {
+	struct kref ref;		/* probe, and each open file */
+	struct pci_dev *pdev;
+	void __iomem *regs;
+	int id;
+	char name[24];
+	struct miscdevice misc;
+	struct dentry *debugfs;
+
+	/* ioctls hold it for reading; remove takes it to wait for them */
+	struct rw_semaphore remove_sem;
+	bool removing;
+	bool broken;			/* the engine stopped answering */
+
+	struct mutex engine_lock;	/* one request on the engine at a time */
+	struct completion dma_done;
+
+	unsigned long slot_busy;	/* bitmap, test_and_set_bit_lock() */
+	wait_queue_head_t slot_wq;
+	struct edu_slot slots[EDU_NR_SLOTS];
+
+	struct edu_stats stats;
+};
+
+static DEFINE_IDA(edu_ida);
+static struct dentry *edu_debugfs_root;
+
+static void edu_release(struct kref *ref)
+{
+	struct edu_dev *e = container_of(ref, struct edu_dev, ref);
+
+	mutex_destroy(&e->engine_lock);
+	kfree(e);
+}
+
+static void edu_put(void *data)
+{
+	struct edu_dev *e = data;
+
+	kref_put(&e->ref, edu_release);
+}
+
+static irqreturn_t edu_irq(int irq, void *data)
+{
+	struct edu_dev *e = data;
+	u32 status = readl(e->regs + EDU_REG_IRQ_STATUS);
+
+	if (!status)
+		return IRQ_NONE;	/* a shared INTx line */
+	writel(status, e->regs + EDU_REG_IRQ_ACK);
+	atomic64_inc(&e->stats.irqs);
+	if (status & EDU_IRQ_DMA)
+		complete(&e->dma_done);
+	return IRQ_HANDLED;
+}
+
+/*
+ * Run one DMA and wait for its interrupt.  A signal does not abandon the
+ * transfer: the engine still reads or writes the pinned pages, so wait for
+ * it to finish before the caller completes the commands.
+ */
+static int edu_dma(struct edu_dev *e, u64 src, u64 dst, u32 count, u32 dir)
+{
+	long left;
+
+	reinit_completion(&e->dma_done);
+	writeq(src, e->regs + EDU_REG_DMA_SRC);
+	writeq(dst, e->regs + EDU_REG_DMA_DST);
+	writeq(count, e->regs + EDU_REG_DMA_COUNT);
+	writeq(EDU_DMA_RUN | EDU_DMA_IRQ | dir, e->regs + EDU_REG_DMA_CMD);
+
+	left = wait_for_completion_interruptible_timeout(&e->dma_done, EDU_DMA_TIMEOUT);
+	if (left > 0)
+		return 0;
+	if (left == -ERESTARTSYS) {
+		if (wait_for_completion_timeout(&e->dma_done, EDU_DMA_TIMEOUT))
+			return -EINTR;
+	}
+	if (!(readq(e->regs + EDU_REG_DMA_CMD) & EDU_DMA_RUN)) {
+		dev_warn_ratelimited(&e->pdev->dev, "lost DMA completion interrupt\n");
+		return left == -ERESTARTSYS ? -EINTR : 0;
+	}
+	/*
+	 * The engine has no abort: it may still write the memory.  Keep the
+	 * memory wired (the caller leaves the slot prepared) and refuse any
+	 * further request until the device is unbound.
+	 */
+	dev_err(&e->pdev->dev, "DMA timed out, disabling the device\n");
+	e->broken = true;
+	return -EIO;
+}
+
+/*
+ * The segments of one command, consumed in pieces: a window of the device
+ * buffer may end inside a segment.
+ */
+struct edu_stream {
+	struct iodma_cmd *cmd;
+	u64 offset;		/* next byte for iodma_cmd_gen_segments() */
+	struct iodma_seg32_le segs[EDU_SEG_BATCH];
+	u32 n;			/* segments in segs[] */
+	u32 i;			/* next one */
+	u32 addr;		/* unused part of the current segment */
+	u32 left;
+};
+
+static int edu_stream_next(struct edu_stream *st, u32 want, u32 *addr, u32 *len)
+{
+	int ret;
+
+	if (!st->left) {
+		if (st->i == st->n) {
+			st->n = ARRAY_SIZE(st->segs);
+			ret = iodma_cmd_gen_segments(st->cmd, &st->offset, st->segs, &st->n);
+			if (ret)
+				return ret;
+			if (!st->n)
+				return -EIO;
+			st->i = 0;
+		}
+		st->addr = le32_to_cpu(st->segs[st->i].addr);
+		st->left = le32_to_cpu(st->segs[st->i].len);
+		st->i++;
+	}
+	*addr = st->addr;
+	*len = min(st->left, want);
+	st->addr += *len;
+	st->left -= *len;
+	return 0;
+}
+
+/* Move the next @win bytes of @st between host memory and the device buffer. */
+static int edu_stream_dma(struct edu_dev *e, struct edu_stream *st, u32 win, bool to_host,
+			  u64 *ops)
+{
+	u32 off, addr, n;
+	int ret;
+
+	for (off = 0; off < win; off += n) {
+		ret = edu_stream_next(st, win - off, &addr, &n);
+		if (ret)
+			return ret;
+		if (to_host)
+			ret = edu_dma(e, EDU_BUF_ADDR + off, addr, n, EDU_DMA_TO_HOST);
+		else
+			ret = edu_dma(e, addr, EDU_BUF_ADDR + off, n, 0);
+		if (ret)
+			return ret;
+		(*ops)++;
+	}
+	return 0;
+}
+
+/* Copy the prepared source to the prepared destination; *done counts bytes out. */
+static int edu_run(struct edu_dev *e, struct edu_slot *slot, u64 len, u64 *done, u64 *ops)
+{
+	struct edu_stream in = { .cmd = slot->src };
+	struct edu_stream out = { .cmd = slot->dst };
+	u64 pos;
+	u32 win;
+	int ret;
+
+	for (pos = 0; pos < len; pos += win) {
+		if (READ_ONCE(e->removing))
+			return -ENODEV;
+		if (signal_pending(current))
+			return -EINTR;
+		win = min_t(u64, len - pos, EDU_WINDOW);
+		ret = edu_stream_dma(e, &in, win, false, ops);
+		if (ret)
+			return ret;
+		ret = edu_stream_dma(e, &out, win, true, ops);
+		if (ret)
+			return ret;
+		*done += win;
+	}
+	return 0;
+}
+
+/* Bytes of a prepared command that go through an iodma copy buffer. */
+static u64 edu_bounced(struct iodma_cmd *cmd)
+{
+	u64 len = 0;
+
+	if (iodma_cmd_get_io_memory_descriptor(cmd) == iodma_cmd_get_memory_descriptor(cmd))
+		return 0;
+	iodma_cmd_get_prepared_offset_and_length(cmd, NULL, &len);
+	return len;
+}
+
+/* One transfer: at most EDU_MAX_TRANSFER bytes, prepared and completed at once. */
+static int edu_transfer(struct edu_dev *e, struct edu_slot *slot, u64 src, u64 dst, u64 len,
+			struct iodma_edu_copy *req)
+{
+	struct iodma_md *md;
+	int ret;
+
+	md = iodma_md_from_user(src, len, DMA_TO_DEVICE);
+	if (IS_ERR(md))
+		return PTR_ERR(md);
+	ret = iodma_cmd_set_memory_descriptor(slot->src, md, true);
+	iodma_md_put(md);
+	if (ret)
+		return ret;
+
+	md = iodma_md_from_user(dst, len, DMA_FROM_DEVICE);
+	if (IS_ERR(md)) {
+		ret = PTR_ERR(md);
+		goto err_clear_src;
+	}
+	ret = iodma_cmd_set_memory_descriptor(slot->dst, md, true);
+	iodma_md_put(md);
+	if (ret)
+		goto err_clear_src;
+
+	req->transfers++;
+	req->bytes_bounced += edu_bounced(slot->src) + edu_bounced(slot->dst);
+
+	ret = mutex_lock_interruptible(&e->engine_lock);
+	if (!ret) {
+		ret = e->broken ? -EIO : edu_run(e, slot, len, &req->done, &req->dma_ops);
+		mutex_unlock(&e->engine_lock);
+	}
+	if (e->broken)
+		return ret;	/* the engine may still use the memory: keep it */
+
+	/* Even after an error: what the device wrote so far reaches the user. */
+	iodma_cmd_clear_memory_descriptor(slot->dst, true);
+err_clear_src:
+	iodma_cmd_clear_memory_descriptor(slot->src, true);
+	return ret;
+}
+
+static int edu_slot_try_get(struct edu_dev *e)
+{
+	int i;
+
+	for (i = 0; i < EDU_NR_SLOTS; i++) {
+		if (!test_and_set_bit_lock(i, &e->slot_busy))
+			return i;
+	}
+	return -1;
+}
+
+static bool edu_slot_ready(struct edu_dev *e, int *i)
+{
+	*i = edu_slot_try_get(e);
+	return *i >= 0 || READ_ONCE(e->removing);
+}
+
+static struct edu_slot *edu_slot_get(struct edu_dev *e)
+{
+	int i;
+
+	if (wait_event_interruptible(e->slot_wq, edu_slot_ready(e, &i)))
+		return ERR_PTR(-ERESTARTSYS);
+	if (i < 0)
+		return ERR_PTR(-ENODEV);
+	return &e->slots[i];
+}
+
+static void edu_slot_put(struct edu_dev *e, struct edu_slot *slot)
+{
+	clear_bit_unlock(slot - e->slots, &e->slot_busy);
+	wake_up(&e->slot_wq);
+}
+
+static int edu_copy(struct edu_dev *e, struct iodma_edu_copy *req)
+{
+	struct edu_slot *slot;
+	u64 off, n;
+	int ret = 0;
+
+	slot = edu_slot_get(e);
+	if (IS_ERR(slot))
+		return PTR_ERR(slot);
+	for (off = 0; off < req->len && !ret; off += n) {
+		n = min_t(u64, req->len - off, EDU_MAX_TRANSFER);
+		ret = edu_transfer(e, slot, req->src + off, req->dst + off, n, req);
+	}
+	/* A broken engine keeps the slot, and with it the memory, wired. */
+	if (!e->broken)
+		edu_slot_put(e, slot);
+	return ret;
+}
+
+static bool edu_overlap(u64 a, u64 b, u64 len)
+{
+	return a < b + len && b < a + len;
+}
+
+static long edu_ioctl_copy(struct edu_dev *e, struct iodma_edu_copy __user *ureq)
+{
+	struct iodma_edu_copy req;
+	int ret;
+
+	if (copy_from_user(&req, ureq, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || !req.len || req.len > IODMA_EDU_MAX_LEN ||
+	    req.src + req.len < req.src || req.dst + req.len < req.dst ||
+	    edu_overlap(req.src, req.dst, req.len))
+		return -EINVAL;
+	req.transfers = 0;
+	req.done = 0;
+	req.bytes_bounced = 0;
+	req.dma_ops = 0;
+
+	if (down_read_killable(&e->remove_sem))
+		return -EINTR;
+	if (READ_ONCE(e->removing))
+		ret = -ENODEV;
+	else if (e->broken)
+		ret = -EIO;
+	else
+		ret = edu_copy(e, &req);
+	up_read(&e->remove_sem);
+
+	atomic64_inc(&e->stats.requests);
+	atomic64_add(req.transfers, &e->stats.transfers);
+	atomic64_add(req.done, &e->stats.bytes);
+	atomic64_add(req.bytes_bounced, &e->stats.bytes_bounced);
+	atomic64_add(req.dma_ops, &e->stats.dma_ops);
+	if (ret)
+		atomic64_inc(&e->stats.errors);
+
+	/* Nothing copied yet: let the syscall restart after a signal. */
+	if (ret == -EINTR && !req.done)
+		ret = -ERESTARTSYS;
+	if (ret && ret != -EINTR && ret != -ENODEV && ret != -EIO)
+		return ret;
+	if (copy_to_user(ureq, &req, sizeof(req)))
+		return -EFAULT;
+	return ret;
+}
+
+static long edu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct edu_dev *e = container_of(file->private_data, struct edu_dev, misc);
+
+	switch (cmd) {
+	case IODMA_EDU_IOC_COPY:
+		return edu_ioctl_copy(e, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* misc_open() has set private_data and holds misc_mtx against misc_deregister(). */
+static int edu_open(struct inode *inode, struct file *file)
+{
+	struct edu_dev *e = container_of(file->private_data, struct edu_dev, misc);
+
+	kref_get(&e->ref);
+	return 0;
+}
+
+static int edu_file_release(struct inode *inode, struct file *file)
+{
+	edu_put(container_of(file->private_data, struct edu_dev, misc));
+	return 0;
+}
+
+static const struct file_operations edu_fops = {
+	.owner = THIS_MODULE,
+	.open = edu_open,
+	.release = edu_file_release,
+	.unlocked_ioctl = edu_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static int edu_stats_show(struct seq_file *m, void *unused)
+{
+	struct edu_dev *e = m->private;
+	struct edu_stats *s = &e->stats;
+
+	seq_printf(m, "requests: %lld\n", atomic64_read(&s->requests));
+	seq_printf(m, "transfers: %lld\n", atomic64_read(&s->transfers));
+	seq_printf(m, "bytes: %lld\n", atomic64_read(&s->bytes));
+	seq_printf(m, "bytes_bounced: %lld\n", atomic64_read(&s->bytes_bounced));
+	seq_printf(m, "dma_ops: %lld\n", atomic64_read(&s->dma_ops));
+	seq_printf(m, "errors: %lld\n", atomic64_read(&s->errors));
+	seq_printf(m, "irqs: %lld\n", atomic64_read(&s->irqs));
+	seq_printf(m, "irq_type: %s\n", e->pdev->msi_enabled ? "MSI" : "INTx");
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(edu_stats);
+
+static void edu_debugfs_remove(void *data)
+{
+	struct edu_dev *e = data;
+
+	debugfs_remove_recursive(e->debugfs);
+}
+
+static void edu_slots_destroy(void *data)
+{
+	struct edu_dev *e = data;
+	int i;
+
+	for (i = 0; i < EDU_NR_SLOTS; i++) {
+		iodma_cmd_clear_memory_descriptor(e->slots[i].src, true);
+		iodma_cmd_clear_memory_descriptor(e->slots[i].dst, true);
+		iodma_cmd_destroy(e->slots[i].src);
+		iodma_cmd_destroy(e->slots[i].dst);
+	}
+}
+
+static int edu_slots_create(struct edu_dev *e)
+{
+	struct device *dev = &e->pdev->dev;
+	struct edu_slot *s;
+	int i, ret;
+
+	for (i = 0; i < EDU_NR_SLOTS; i++) {
+		s = &e->slots[i];
+		s->src = iodma_cmd_create(dev, &edu_spec);
+		if (IS_ERR(s->src)) {
+			ret = PTR_ERR(s->src);
+			goto err_destroy;
+		}
+		s->dst = iodma_cmd_create(dev, &edu_spec);
+		if (IS_ERR(s->dst)) {
+			ret = PTR_ERR(s->dst);
+			iodma_cmd_destroy(s->src);
+			goto err_destroy;
+		}
+	}
+	return devm_add_action_or_reset(dev, edu_slots_destroy, e);
+
+err_destroy:
+	while (i--) {
+		iodma_cmd_destroy(e->slots[i].src);
+		iodma_cmd_destroy(e->slots[i].dst);
+	}
+	return ret;
+}
+
+static void edu_ida_free(void *data)
+{
+	struct edu_dev *e = data;
+
+	ida_free(&edu_ida, e->id);
+}
+
+/* The identification register, and the liveness register that stores ~val. */
+static int edu_identify(struct edu_dev *e)
+{
+	u32 id = readl(e->regs + EDU_REG_ID);
+
+	if ((id & 0xff) != EDU_ID_MAGIC) {
+		dev_err(&e->pdev->dev, "not an edu device (id %#010x)\n", id);
+		return -ENODEV;
+	}
+	writel(EDU_LIVENESS_PATTERN, e->regs + EDU_REG_LIVENESS);
+	if (readl(e->regs + EDU_REG_LIVENESS) != (u32)~EDU_LIVENESS_PATTERN) {
+		dev_err(&e->pdev->dev, "liveness check failed\n");
+		return -EIO;
+	}
+	dev_info(&e->pdev->dev, "edu %u.%u\n", id >> 24, (id >> 16) & 0xff);
+	return 0;
+}
+
+static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
+{
+	struct device *dev = &pdev->dev;
+	struct edu_dev *e;
+	int ret;
+
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	kref_init(&e->ref);
+	e->pdev = pdev;
+	init_rwsem(&e->remove_sem);
+	mutex_init(&e->engine_lock);
+	init_completion(&e->dma_done);
+	init_waitqueue_head(&e->slot_wq);
+	/* Registered first, so released last: after the IRQ is freed. */
+	ret = devm_add_action_or_reset(dev, edu_put, e);
+	if (ret)
+		return ret;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	e->regs = pcim_iomap_region(pdev, 0, KBUILD_MODNAME);
+	if (IS_ERR(e->regs))
+		return dev_err_probe(dev, PTR_ERR(e->regs), "cannot map BAR0\n");
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(EDU_ADDR_BITS));
+	if (ret)
+		return dev_err_probe(dev, ret, "no usable %d-bit DMA\n", EDU_ADDR_BITS);
+	ret = edu_identify(e);
+	if (ret)
+		return ret;
+	/* Without bus mastering a transfer "completes" and moves nothing. */
+	pci_set_master(pdev);
+
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI | PCI_IRQ_INTX);
+	if (ret < 0)
+		return dev_err_probe(dev, ret, "no interrupt\n");
+	writel(~0U, e->regs + EDU_REG_IRQ_ACK);
+	ret = devm_request_irq(dev, pci_irq_vector(pdev, 0), edu_irq, IRQF_SHARED,
+			       KBUILD_MODNAME, e);
+	if (ret)
+		return ret;
+
+	ret = edu_slots_create(e);
+	if (ret)
+		return ret;
+
+	e->id = ida_alloc(&edu_ida, GFP_KERNEL);
+	if (e->id < 0)
+		return e->id;
+	ret = devm_add_action_or_reset(dev, edu_ida_free, e);
+	if (ret)
+		return ret;
+	snprintf(e->name, sizeof(e->name), "iodma-edu%d", e->id);
+
+	e->debugfs = debugfs_create_dir(pci_name(pdev), edu_debugfs_root);
+	debugfs_create_file("stats", 0444, e->debugfs, e, &edu_stats_fops);
+	ret = devm_add_action_or_reset(dev, edu_debugfs_remove, e);
+	if (ret)
+		return ret;
+
+	e->misc.minor = MISC_DYNAMIC_MINOR;
+	e->misc.name = e->name;
+	e->misc.fops = &edu_fops;
+	e->misc.parent = dev;
+	ret = misc_register(&e->misc);
+	if (ret)
+		return ret;
+
+	pci_set_drvdata(pdev, e);
+	dev_info(dev, "/dev/%s, %s, iodma %s\n", e->name, pdev->msi_enabled ? "MSI" : "INTx",
+		 iodma_version());
+	return 0;
+}
+
+static void edu_remove(struct pci_dev *pdev)
+{
+	struct edu_dev *e = pci_get_drvdata(pdev);
+
+	misc_deregister(&e->misc);
+	WRITE_ONCE(e->removing, true);
+	wake_up_all(&e->slot_wq);
+	/* Wait for the requests in flight; they stop at the next window. */
+	down_write(&e->remove_sem);
+	up_write(&e->remove_sem);
+	/* A hung engine must not write the memory about to be unpinned. */
+	if (e->broken)
+		pci_clear_master(pdev);
+	/* The rest goes with the managed resources, the state with its last file. */
+}
+
+static const struct pci_device_id edu_ids[] = {
+	{ PCI_DEVICE(0x1234, 0x11e8) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, edu_ids);
+
+static struct pci_driver edu_driver = {
+	.name = KBUILD_MODNAME,
+	.id_table = edu_ids,
+	.probe = edu_probe,
+	.remove = edu_remove,
+};
+
+static int __init edu_init(void)
+{
+	int ret;
+
+	edu_debugfs_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	ret = pci_register_driver(&edu_driver);
+	if (ret)
+		debugfs_remove_recursive(edu_debugfs_root);
+	return ret;
+}
+module_init(edu_init);
+
+static void __exit edu_exit(void)
+{
+	pci_unregister_driver(&edu_driver);
+	debugfs_remove_recursive(edu_debugfs_root);
+}
+module_exit(edu_exit);
+
+MODULE_DESCRIPTION("iodma demonstration driver for QEMU's edu device");
+MODULE_LICENSE("GPL");
+MODULE_VERSION("0.1.0");
