@@ -55,9 +55,12 @@ static const struct iodma_cbuf_chunk *chunk_at(const struct iodma_cbuf *cb, u64 
 {
 	unsigned int c;
 
-	for (c = 0; c < cb->n; c++)
-		if (a >= cb->chunks[c].dma && a - cb->chunks[c].dma < PAGE_SIZE << cb->chunks[c].order)
+	for (c = 0; c < cb->n; c++) {
+		u64 start = cb->chunks[c].dma;
+
+		if (a >= start && a - start < PAGE_SIZE << cb->chunks[c].order)
 			return &cb->chunks[c];
+	}
 	return NULL;
 }
 
@@ -76,7 +79,7 @@ static void expect_in_copy_buffer(struct kunit *test, struct iodma_cmd *cmd,
 		while (a < end) {
 			const struct iodma_cbuf_chunk *c = chunk_at(cb, a);
 
-			KUNIT_ASSERT_NOT_NULL_MSG(test, c, "segment %d: %llx outside the copy buffer",
+			KUNIT_ASSERT_NOT_NULL_MSG(test, c, "segment %d: %llx not in copy buffer",
 						  i, a);
 			a = min(end, c->dma + (PAGE_SIZE << c->order));
 		}
@@ -226,8 +229,10 @@ static struct iodma_md *layout_md(struct kunit *test, const struct align_case *c
 	struct page *pages[3];
 
 	if (c->layout == PIECES) {
-		parts[0] = iodma_test_md(test, iodma_md_from_kva(page_address(blk) + PAGE_SIZE - 100,
-								 100, DMA_FROM_DEVICE));
+		u8 *va = page_address(blk);
+
+		parts[0] = iodma_test_md(test, iodma_md_from_kva(va + PAGE_SIZE - 100, 100,
+								 DMA_FROM_DEVICE));
 		parts[1] = iodma_test_md(test, iodma_md_from_kva(page_address(blk + 2) + 8,
 								 c->len - 100, DMA_FROM_DEVICE));
 		return iodma_test_md(test, iodma_md_multi(parts, 2, DMA_FROM_DEVICE));

@@ -61,6 +61,7 @@ static void cmd_destroy_action(void *arg)
 	iodma_cmd_clear_memory_descriptor(cmd, true);
 	iodma_cmd_destroy(cmd);
 }
+
 KUNIT_DEFINE_ACTION_WRAPPER(md_put_action, iodma_md_put, struct iodma_md *);
 
 struct iodma_cmd *iodma_test_cmd(struct kunit *test, struct device *dev,
@@ -196,7 +197,8 @@ void iodma_test_device_dma(struct kunit *test, struct device *dev,
 		while (done < segs[i].len) {
 			u64 a = segs[i].addr + done;
 			phys_addr_t phys = bus_to_phys(dev, a);
-			size_t chunk = min_t(u64, PAGE_SIZE - offset_in_page(a), segs[i].len - done);
+			size_t chunk = min_t(u64, PAGE_SIZE - offset_in_page(a),
+					     segs[i].len - done);
 			struct page *page;
 
 			KUNIT_ASSERT_NE_MSG(test, phys, 0, "bus address %llx not translated", a);

@@ -69,6 +69,7 @@ KUNIT_DEFINE_ACTION_WRAPPER(vunmap_action, vunmap, const void *);
 static void seg_vmalloc_three_pages_offset_100(struct kunit *test)
 {
 	struct page *blk = alloc_block(test, 3), *pages[3];
+	struct iodma_spec spec;
 	struct iodma_seg64 *segs;
 	struct iodma_cmd *cmd;
 	struct iodma_md *md;
@@ -83,8 +84,8 @@ static void seg_vmalloc_three_pages_offset_100(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, va);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vunmap_action, va), 0);
 
-	cmd = iter_cmd(test, (struct iodma_spec){ .max_segment_size = 4096,
-						  .output = IODMA_OUT_HOST64 });
+	spec = (struct iodma_spec){ .max_segment_size = 4096, .output = IODMA_OUT_HOST64 };
+	cmd = iter_cmd(test, spec);
 	md = iodma_test_md(test, iodma_md_from_kva(va + 100, 3 * PAGE_SIZE - 100,
 						   DMA_TO_DEVICE));
 	n = prepare_and_gen(test, cmd, md, 8, &segs);

@@ -219,6 +219,7 @@ static void cbuf_sync(const struct iodma_cbuf *cb, u64 off, u64 len, enum dma_da
 		      bool for_device)
 {
 	unsigned int i;
+	dma_addr_t dma;
 
 	for (i = 0; i < cb->n && len; i++) {
 		u64 csize = PAGE_SIZE << cb->chunks[i].order, take;
@@ -228,11 +229,12 @@ static void cbuf_sync(const struct iodma_cbuf *cb, u64 off, u64 len, enum dma_da
 			continue;
 		}
 		take = min(csize - off, len);
+		dma = cb->chunks[i].dma;
 		/* zone pages of a coherent device have nothing to sync */
 		if (cb->chunks[i].dma_alloc && for_device)
-			dma_sync_single_range_for_device(cb->dev, cb->chunks[i].dma, off, take, dir);
+			dma_sync_single_range_for_device(cb->dev, dma, off, take, dir);
 		else if (cb->chunks[i].dma_alloc)
-			dma_sync_single_range_for_cpu(cb->dev, cb->chunks[i].dma, off, take, dir);
+			dma_sync_single_range_for_cpu(cb->dev, dma, off, take, dir);
 		len -= take;
 		off = 0;
 	}

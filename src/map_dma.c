@@ -74,10 +74,11 @@ static void dma_unmap(struct iodma_cmd *cmd, unsigned long attrs)
 	if (cmd->in_place) {
 		if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
 			iodma_cbuf_sync_range(cmd, false);
-	} else if (!cmd->md_bus)
+	} else if (!cmd->md_bus) {
 		dma_unmap_sgtable(cmd->dev, &cmd->sgt, cmd->md->dir, attrs);
-	else if (cmd->ranges_mapped)
+	} else if (cmd->ranges_mapped) {
 		unmap_ranges(cmd, cmd->nranges, attrs);
+	}
 }
 
 static void dma_sync(struct iodma_cmd *cmd, bool for_device)

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
+/*
+ * iodma_edu: user interface of the iodma demonstration driver for QEMU's
+ * edu device.  Each bound device is a misc device /dev/iodma-edu<N>.
+ *
+ * IODMA_EDU_IOC_COPY copies @len bytes from the caller's @src buffer to its
+ * @dst buffer through the device: the device reads the source into its
+ * internal buffer and writes it out to the destination by DMA; the CPU never
+ * touches the data.  Requests longer than one transfer (the driver's
+ * iodma max_transfer_size) are split into several transfers.
+ *
+ * Errors: EFAULT for an unreadable source or unwritable destination (also
+ * NULL, unmapped or read-only), EINVAL for a length of 0 or above
+ * IODMA_EDU_MAX_LEN, unknown flags or overlapping buffers, EINTR when a
+ * signal stopped the copy (the output fields say how far it got), ENODEV
+ * once the device is gone (unbound), EIO for a device failure.  The output
+ * fields are written back on success and on EINTR, ENODEV and EIO.
+ */
+#ifndef _UAPI_LINUX_IODMA_EDU_H
+#define _UAPI_LINUX_IODMA_EDU_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* Longest copy one request may ask for. */
+#define IODMA_EDU_MAX_LEN	(16ULL << 20)
+
+/**
+ * struct iodma_edu_copy - a copy through the device
+ * @src: user address of the source
+ * @dst: user address of the destination
+ * @len: bytes to copy, 1..IODMA_EDU_MAX_LEN
+ * @flags: must be 0
+ * @transfers: out: iodma transfers (prepared ranges) used
+ * @done: out: bytes copied; @len on success
+ * @bytes_bounced: out: bytes that went through iodma copy buffers, counting
+ *	the source and the destination side
+ * @dma_ops: out: DMA operations programmed into the device
+ */
+struct iodma_edu_copy {
+	__u64 src;
+	__u64 dst;
+	__u64 len;
+	__u32 flags;
+	__u32 transfers;
+	__u64 done;
+	__u64 bytes_bounced;
+	__u64 dma_ops;
+};
+
+#define IODMA_EDU_IOC_MAGIC	0xED
+#define IODMA_EDU_IOC_COPY	_IOWR(IODMA_EDU_IOC_MAGIC, 0x00, struct iodma_edu_copy)
+
+#endif /* _UAPI_LINUX_IODMA_EDU_H */
