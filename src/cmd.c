@@ -36,17 +36,13 @@ static int spec_for_device(const struct iodma_spec *spec, struct device *dev,
 	return iodma_spec_check_device(spec, dev);
 }
 
-/**
- * iodma_cmd_create() - create a command for a device
- * @dev: the device that performs the DMA
- * @spec: what the device accepts (copied)
- *
- * Context: Process context; may sleep.
- * Return: the command, ERR_PTR(-EINVAL) for a NULL @dev or an invalid @spec
- * (see iodma_spec_validate()), ERR_PTR(-EOPNOTSUPP) for IODMA_BYPASSED on a
- * device behind a translating IOMMU, ERR_PTR(-ENOMEM).
+/*
+ * iodma_cmd_alloc() - a command with the given backend: the DMA API and
+ * physical backends (@domain NULL, @ops NULL: chosen from the map type), or
+ * an owned IOMMU domain's (domain.c).
  */
-struct iodma_cmd *iodma_cmd_create(struct device *dev, const struct iodma_spec *spec)
+struct iodma_cmd *iodma_cmd_alloc(struct device *dev, const struct iodma_spec *spec,
+				  struct iodma_domain *domain, const struct iodma_map_ops *ops)
 {
 	struct iodma_limits lim;
 	struct iodma_cmd *cmd;
@@ -62,11 +58,28 @@ struct iodma_cmd *iodma_cmd_create(struct device *dev, const struct iodma_spec *
 	if (!cmd)
 		return ERR_PTR(-ENOMEM);
 	cmd->dev = get_device(dev);
-	cmd->translated = iodma_dev_translated(dev);
+	cmd->domain = domain;
+	/* IOVAs of an owned domain are chosen by iodma: checked after mapping */
+	cmd->translated = domain || iodma_dev_translated(dev);
 	cmd->spec = *spec;
 	cmd->lim = lim;
-	cmd->ops = ops_for(spec);
+	cmd->ops = ops ? ops : ops_for(spec);
 	return cmd;
+}
+
+/**
+ * iodma_cmd_create() - create a command for a device
+ * @dev: the device that performs the DMA
+ * @spec: what the device accepts (copied)
+ *
+ * Context: Process context; may sleep.
+ * Return: the command, ERR_PTR(-EINVAL) for a NULL @dev or an invalid @spec
+ * (see iodma_spec_validate()), ERR_PTR(-EOPNOTSUPP) for IODMA_BYPASSED on a
+ * device behind a translating IOMMU, ERR_PTR(-ENOMEM).
+ */
+struct iodma_cmd *iodma_cmd_create(struct device *dev, const struct iodma_spec *spec)
+{
+	return iodma_cmd_alloc(dev, spec, NULL, NULL);
 }
 EXPORT_SYMBOL_GPL(iodma_cmd_create);
 
@@ -99,6 +112,8 @@ void iodma_cmd_destroy(struct iodma_cmd *cmd)
 		return;
 	WARN_ON(cmd->prepared);
 	iodma_cmd_clear_memory_descriptor(cmd, true);
+	if (cmd->ops->release)
+		cmd->ops->release(cmd);
 	cmd_free_view(cmd);
 	iodma_md_put(cmd->cbuf_md);
 	put_device(cmd->dev);

@@ -172,6 +172,8 @@ struct iodma_map_ops {
 	int (*map)(struct iodma_cmd *cmd, unsigned long attrs);
 	void (*unmap)(struct iodma_cmd *cmd, unsigned long attrs);
 	void (*sync)(struct iodma_cmd *cmd, bool for_device);
+	/* optional: free what the backend keeps per command (cmd->backend) */
+	void (*release)(struct iodma_cmd *cmd);
 };
 
 extern const struct iodma_map_ops iodma_map_dma_ops;
@@ -183,6 +185,8 @@ struct iodma_cmd {
 	struct iodma_spec spec;
 	struct iodma_limits lim;
 	const struct iodma_map_ops *ops;
+	struct iodma_domain *domain;	/* owned IOMMU domain, or NULL (DMA API) */
+	void *backend;			/* the backend's per-command state */
 
 	struct iodma_md *md;
 	bool md_bus;		/* bus memory: ranges, not pages */
@@ -215,6 +219,8 @@ struct iodma_cmd {
 	u64 cursor_steps;	/* KUnit: entries the cursor has moved over */
 };
 
+struct iodma_cmd *iodma_cmd_alloc(struct device *dev, const struct iodma_spec *spec,
+				  struct iodma_domain *domain, const struct iodma_map_ops *ops);
 void iodma_cursor_reset(struct iodma_cmd *cmd);
 enum iodma_bounce_reason iodma_segments_check(struct iodma_cmd *cmd, u64 addr_limit);
 

@@ -733,7 +733,10 @@ static int walk_multi(struct iodma_md *md, u64 off, u64 len, iodma_chunk_fn fn, 
  * @fn: callback; a nonzero return stops the walk and is returned
  * @ctx: passed to @fn
  *
- * User descriptors can only be walked while prepared (-EFAULT otherwise).
+ * User descriptors can only be walked while prepared.
+ *
+ * Return: 0, @fn's nonzero return, -EFAULT for user memory not pinned, or
+ * -EINVAL for a range outside @md.
  */
 int iodma_md_walk(struct iodma_md *md, u64 offset, u64 len, iodma_chunk_fn fn, void *ctx)
 {

@@ -155,8 +155,10 @@ static enum iodma_bounce_reason next_segment(struct iodma_cmd *cmd,
  * @cmd: a command whose bus view (cmd->src) is set up
  * @reach: the highest address the device reaches, besides addr_bits
  *
- * The preflight of the bounce decision: the first rule a segment of the
- * range would break, or IODMA_BOUNCE_NONE.  The cursor is left as it was.
+ * The preflight of the bounce decision.  The cursor is left as it was.
+ *
+ * Return: the first rule a segment of the range would break, or
+ * IODMA_BOUNCE_NONE.
  */
 enum iodma_bounce_reason iodma_segments_check(struct iodma_cmd *cmd, u64 reach)
 {
