@@ -70,7 +70,7 @@ static void set_same_md_without_auto_prepare_completes_all(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_cmd_set_memory_descriptor(f->cmd, f->a, false), 0);
 	KUNIT_EXPECT_FALSE(test, prepared(f->cmd));
 	KUNIT_EXPECT_PTR_EQ(test, iodma_cmd_get_memory_descriptor(f->cmd), f->a);
-	KUNIT_EXPECT_EQ(test, f->a->wire_count, 0U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->a->wire_count), 0);
 }
 
 static void set_same_md_with_auto_prepare_prepares_once(struct kunit *test)
@@ -114,7 +114,7 @@ static void auto_prepare_beyond_max_transfer_is_enospc(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, iodma_cmd_get_memory_descriptor(cmd));
 	KUNIT_EXPECT_EQ(test, kref_read(&f->a->ref), 1U);
 	KUNIT_EXPECT_EQ(test, kref_read(&f->b->ref), 1U);
-	KUNIT_EXPECT_EQ(test, f->a->wire_count, 0U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->a->wire_count), 0);
 
 	/* a plain set accepts it, to be prepared in pieces */
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, f->a, false), 0);
@@ -223,7 +223,7 @@ static void clear_while_prepared(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(f->cmd, true), 0);
 	KUNIT_EXPECT_NULL(test, iodma_cmd_get_memory_descriptor(f->cmd));
 	KUNIT_EXPECT_EQ(test, kref_read(&f->a->ref), 1U);
-	KUNIT_EXPECT_EQ(test, f->a->wire_count, 0U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->a->wire_count), 0);
 }
 
 struct prepare_case {
@@ -258,13 +258,13 @@ static void prepare_range_rules(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_cmd_prepare(f->cmd, c->offset, c->length, true, true), c->err);
 	if (c->err) {
 		KUNIT_EXPECT_FALSE(test, prepared(f->cmd));
-		KUNIT_EXPECT_EQ(test, f->a->wire_count, 0U);
+		KUNIT_EXPECT_EQ(test, atomic_read(&f->a->wire_count), 0);
 		return;
 	}
 	KUNIT_ASSERT_EQ(test, iodma_cmd_get_prepared_offset_and_length(f->cmd, &off, &len), 0);
 	KUNIT_EXPECT_EQ(test, off, c->want_off);
 	KUNIT_EXPECT_EQ(test, len, c->want_len);
-	KUNIT_EXPECT_EQ(test, f->a->wire_count, 1U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->a->wire_count), 1);
 }
 
 static void prepare_nests_and_other_range_is_ebusy(struct kunit *test)
@@ -285,7 +285,7 @@ static void prepare_nests_and_other_range_is_ebusy(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, prepared(f->cmd));
 	KUNIT_EXPECT_EQ(test, iodma_cmd_complete(f->cmd, true, true), -ENODATA);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_complete(NULL, true, true), -EINVAL);
-	KUNIT_EXPECT_EQ(test, f->a->wire_count, 0U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->a->wire_count), 0);
 }
 
 static void prepare_length_alignment_is_einval(struct kunit *test)

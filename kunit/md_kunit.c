@@ -431,13 +431,13 @@ static void md_prepare_nests(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, iodma_md_prepare(sub), 0);
 	KUNIT_EXPECT_EQ(test, iodma_md_prepare(sub), 0);
-	KUNIT_EXPECT_EQ(test, sub->wire_count, 2U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&sub->wire_count), 2);
 	/* wiring a sub-range wires its parent */
-	KUNIT_EXPECT_EQ(test, md->wire_count, 2U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->wire_count), 2);
 	KUNIT_EXPECT_EQ(test, iodma_md_complete(sub), 0);
 	KUNIT_EXPECT_EQ(test, iodma_md_complete(sub), 0);
 	KUNIT_EXPECT_EQ(test, iodma_md_complete(sub), -ENODATA);
-	KUNIT_EXPECT_EQ(test, md->wire_count, 0U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->wire_count), 0);
 }
 
 /* User memory: pinned only while prepared; the pin count returns to its start. */
@@ -487,7 +487,7 @@ static void md_user_unmapped_or_read_only_is_efault(struct kunit *test)
 	/* the device would write into memory the process may only read */
 	md = iodma_test_md(test, iodma_md_from_user(ro, PAGE_SIZE, DMA_FROM_DEVICE));
 	KUNIT_EXPECT_EQ(test, iodma_md_prepare(md), -EFAULT);
-	KUNIT_EXPECT_EQ(test, md->wire_count, 0U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->wire_count), 0);
 	/* reading it is fine */
 	md = iodma_test_md(test, iodma_md_from_user(ro, PAGE_SIZE, DMA_TO_DEVICE));
 	KUNIT_EXPECT_EQ(test, iodma_md_prepare(md), 0);

@@ -14,7 +14,7 @@ STAMP=".iodma-build-complete"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FRAGMENT="$here/test-kernel.config"
-CACHE="${IODMA_CACHE:-$HOME/.cache/iodma}"
+CACHE="${IODMA_CACHE:-${HOME:-/root}/.cache/iodma}"
 
 usage() {
 	cat <<USAGE

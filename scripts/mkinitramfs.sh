@@ -6,22 +6,25 @@ set -euo pipefail
 
 usage() {
 	cat <<USAGE
-usage: ${0##*/} -o OUT.cpio.gz [-x EXTRA.sh] MODULE.ko...
+usage: ${0##*/} -o OUT.cpio.gz [-x EXTRA.sh] [-b PROGRAM]... MODULE.ko...
   Build a gzip'd cpio initramfs with busybox and MODULE.ko... (loaded by /init
   in the order given, unloaded in reverse order).
   -o FILE    output file
   -x FILE    extra script, installed as /extra.sh and run by /init after the
              modules are loaded and before they are unloaded
+  -b FILE    a static program for the extra script, installed in /bin
   -h         this help
 USAGE
 }
 
 out=""
 extra=""
-while getopts "o:x:h" opt; do
+programs=()
+while getopts "o:x:b:h" opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	x) extra=$OPTARG ;;
+	b) programs+=("$OPTARG") ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -58,6 +61,13 @@ done
 if [[ -n $extra ]]; then
 	install -m 0755 "$extra" "$root/extra.sh"
 fi
+for prog in "${programs[@]}"; do
+	if ! [[ -x $prog ]] || ldd "$prog" >/dev/null 2>&1; then
+		echo "mkinitramfs: $prog is not a static executable" >&2
+		exit 1
+	fi
+	install -m 0755 "$prog" "$root/bin/"
+done
 
 cat >"$root/init" <<'INIT'
 #!/bin/sh
@@ -83,6 +93,20 @@ D=/sys/kernel/debug
 both "IODMA-GUEST-START $(uname -r)"
 [ -w $D/dma-api/num_errors ] && echo 1000000 >$D/dma-api/num_errors
 [ -w $D/kmemleak ] && echo clear >$D/kmemleak
+# Fault injection armed for tasks that ask for it (task-filter: only those
+# with make-it-fail set, which KUnit's zero-allocation case sets on itself):
+# every slab and page allocation of such a task fails, silently.
+for f in failslab fail_page_alloc; do
+	[ -d $D/$f ] || continue
+	echo Y >$D/$f/task-filter
+	echo 1 >$D/$f/interval
+	echo -1 >$D/$f/times
+	echo 0 >$D/$f/verbose
+	echo N >$D/$f/ignore-gfp-wait
+	echo 100 >$D/$f/probability
+done
+[ -w $D/fail_page_alloc/min-order ] && echo 0 >$D/fail_page_alloc/min-order
+[ -w $D/fail_page_alloc/ignore-gfp-highmem ] && echo N >$D/fail_page_alloc/ignore-gfp-highmem
 
 loaded=""
 for ko in $(cat /modules/order); do
@@ -119,10 +143,13 @@ for name in $loaded; do
 done
 
 if [ -w $D/kmemleak ]; then
-	# kmemleak reports only objects older than 5 s.
+	# kmemleak reports only objects older than 5 s. A second scan drops
+	# transient false positives; it is only needed when the first found any.
 	sleep 6
 	echo scan >$D/kmemleak
-	echo scan >$D/kmemleak
+	if [ -n "$(head -c 1 $D/kmemleak)" ]; then
+		echo scan >$D/kmemleak
+	fi
 	out "IODMA-KMEMLEAK-BEGIN"
 	cat $D/kmemleak >$R
 	out "IODMA-KMEMLEAK-END"

@@ -58,6 +58,7 @@ struct iodma_cmd *iodma_cmd_alloc(struct device *dev, const struct iodma_spec *s
 	if (!cmd)
 		return ERR_PTR(-ENOMEM);
 	cmd->dev = get_device(dev);
+	INIT_LIST_HEAD(&cmd->pool_node);
 	cmd->domain = domain;
 	/* IOVAs of an owned domain are chosen by iodma: checked after mapping */
 	cmd->translated = domain || iodma_dev_translated(dev);
@@ -101,14 +102,15 @@ static void cmd_free_view(struct iodma_cmd *cmd)
  * @cmd: the command, or NULL
  *
  * A command destroyed while prepared or with a descriptor set is completed
- * and cleared first, with a warning: that is a driver bug.
+ * and cleared first, with a warning: that is a driver bug.  Commands of a
+ * pool are destroyed with the pool, never alone.
  *
  * Context: Process context; may sleep.
  */
 void iodma_cmd_destroy(struct iodma_cmd *cmd)
 {
 	might_sleep();
-	if (!cmd)
+	if (!cmd || WARN_ON_ONCE(cmd->pool))
 		return;
 	WARN_ON(cmd->prepared);
 	iodma_cmd_clear_memory_descriptor(cmd, true);
@@ -190,6 +192,8 @@ struct iodma_cmd *iodma_cmd_clone(struct iodma_cmd *cmd, const struct iodma_spec
 {
 	if (!cmd)
 		return ERR_PTR(-EINVAL);
+	if (cmd->domain)
+		return iodma_cmd_create_in_domain(cmd->domain, spec ? spec : &cmd->spec);
 	return iodma_cmd_create(cmd->dev, spec ? spec : &cmd->spec);
 }
 EXPORT_SYMBOL_GPL(iodma_cmd_clone);
@@ -404,6 +408,8 @@ static int reserve_sg(struct iodma_cmd *cmd, unsigned int n)
 
 	if (n <= cmd->sgt_cap)
 		return 0;
+	if (cmd->nowait)
+		return -EAGAIN;
 	n = round_up(n, 32);
 	ret = sg_alloc_table(&t, n, GFP_KERNEL);
 	if (ret)
@@ -424,6 +430,8 @@ static int reserve_ranges(struct iodma_cmd *cmd, unsigned int n)
 
 	if (n <= cmd->ranges_cap)
 		return 0;
+	if (cmd->nowait)
+		return -EAGAIN;
 	n = round_up(n, 8);
 	r = kmalloc_array(n, sizeof(*r), GFP_KERNEL);
 	if (!r)
@@ -555,6 +563,8 @@ static int bounce_reserve(struct iodma_cmd *cmd)
 	struct iodma_cbuf *cb;
 	int ret;
 
+	if (cmd->nowait && !(cmd->cbuf_md && cmd->cbuf_md->length >= cmd->prep_len))
+		return -EAGAIN;
 	ret = iodma_bounce_reserve(cmd, cmd->prep_len, GFP_KERNEL);
 	if (ret)
 		return ret;
@@ -583,43 +593,14 @@ static unsigned long sync_attrs(bool sync)
 	return sync ? 0 : DMA_ATTR_SKIP_CPU_SYNC;
 }
 
-/**
- * iodma_cmd_prepare() - prepare a range of the descriptor for DMA
- * @cmd: the command
- * @offset: first byte in the descriptor
- * @length: bytes; 0 means from @offset to the end of the descriptor
- * @flush_cache: make CPU writes visible to the device (dma_sync for device)
- * @synchronize: copy into the copy buffer when bouncing (implies @flush_cache)
- *
- * Pins the memory, maps it for the device and positions the segment cursor
- * at the start of the range.  A prepare of the range already prepared
- * nests (one more iodma_cmd_complete() is needed).
- *
- * Context: Process context; may sleep.
- * Return: 0; -EINVAL for a NULL @cmd, a range outside the descriptor or
- * wrapping, or a length that is not a multiple of length_alignment;
- * -ENODATA without a descriptor; -ENOSPC for a length above
- * max_transfer_size; -EBUSY if another range is prepared; -EFAULT for user
- * memory that cannot be pinned; -ENOMEM (also when a needed copy buffer
- * cannot be allocated).
- *
- * When the memory breaks the specification (an address beyond addr_bits or
- * the device's DMA mask, an alignment or length rule) and the command can
- * copy it (BYPASSED or MAPPED, CPU memory), the range goes through the
- * command's copy buffer: see iodma_cmd_bounce_reason().  Any failure leaves the command
- * unprepared (or, when nested, as it was).
- */
-int iodma_cmd_prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_cache,
-		      bool synchronize)
+static int __prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_cache,
+		     bool synchronize)
 {
 	enum iodma_bounce_reason reason;
 	unsigned long attrs;
 	u64 mdlen, end;
 	int ret;
 
-	might_sleep();
-	if (!cmd)
-		return -EINVAL;
 	if (!cmd->md)
 		return -ENODATA;
 	mdlen = cmd->md->length;
@@ -641,7 +622,7 @@ int iodma_cmd_prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_
 	if (length & (cmd->lim.len_align - 1))
 		return -EINVAL;
 
-	ret = iodma_md_prepare(cmd->md);
+	ret = iodma_md_wire(cmd->md, cmd->nowait);
 	if (ret)
 		return ret;
 	cmd->in_place = md_in_place(cmd, cmd->md);
@@ -685,7 +666,109 @@ err_complete_md:
 	iodma_md_complete(cmd->md);
 	return ret;
 }
+
+/*
+ * The error counters of a command, by errno: what the pool statistics
+ * report as "failures by errno".
+ */
+static const int counted_errnos[IODMA_NR_ERRNOS - 1] = {
+	EINVAL, ENODATA, EBUSY, ENOSPC, ENOMEM, EFAULT, ERANGE, EOVERFLOW, EOPNOTSUPP, EAGAIN,
+};
+
+void iodma_cmd_count_error(struct iodma_cmd *cmd, int err)
+{
+	unsigned int i;
+
+	for (i = 0; i < IODMA_NR_ERRNOS - 1; i++)
+		if (counted_errnos[i] == -err)
+			break;
+	cmd->errors[i]++;
+}
+
+const char *iodma_errno_name(unsigned int i)
+{
+	static const char * const names[IODMA_NR_ERRNOS] = {
+		"EINVAL", "ENODATA", "EBUSY", "ENOSPC", "ENOMEM", "EFAULT", "ERANGE",
+		"EOVERFLOW", "EOPNOTSUPP", "EAGAIN", "other",
+	};
+
+	return names[min_t(unsigned int, i, IODMA_NR_ERRNOS - 1)];
+}
+
+static int prepare_counted(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_cache,
+			   bool synchronize, bool nowait)
+{
+	int ret;
+
+	cmd->nowait = nowait;
+	ret = __prepare(cmd, offset, length, flush_cache, synchronize);
+	cmd->nowait = false;
+	if (ret)
+		iodma_cmd_count_error(cmd, ret);
+	return ret;
+}
+
+/**
+ * iodma_cmd_prepare() - prepare a range of the descriptor for DMA
+ * @cmd: the command
+ * @offset: first byte in the descriptor
+ * @length: bytes; 0 means from @offset to the end of the descriptor
+ * @flush_cache: make CPU writes visible to the device (dma_sync for device)
+ * @synchronize: copy into the copy buffer when bouncing (implies @flush_cache)
+ *
+ * Pins the memory, maps it for the device and positions the segment cursor
+ * at the start of the range.  A prepare of the range already prepared
+ * nests (one more iodma_cmd_complete() is needed).
+ *
+ * When the memory breaks the specification (an address beyond addr_bits or
+ * the device's DMA mask, an alignment or length rule) and the command can
+ * copy it (BYPASSED or MAPPED, CPU memory), the range goes through the
+ * command's copy buffer: see iodma_cmd_bounce_reason().
+ *
+ * Context: Process context; may sleep.  See iodma_cmd_prepare_nowait().
+ * Return: 0; -EINVAL for a NULL @cmd, a range outside the descriptor or
+ * wrapping, or a length that is not a multiple of length_alignment;
+ * -ENODATA without a descriptor; -ENOSPC for a length above
+ * max_transfer_size; -EBUSY if another range is prepared; -EFAULT for user
+ * memory that cannot be pinned; -ENOMEM (also when a needed copy buffer
+ * cannot be allocated).  Any failure leaves the command unprepared (or,
+ * when nested, as it was).
+ */
+int iodma_cmd_prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_cache,
+		      bool synchronize)
+{
+	might_sleep();
+	if (!cmd)
+		return -EINVAL;
+	return prepare_counted(cmd, offset, length, flush_cache, synchronize, false);
+}
 EXPORT_SYMBOL_GPL(iodma_cmd_prepare);
+
+/**
+ * iodma_cmd_prepare_nowait() - iodma_cmd_prepare() that never sleeps
+ * @cmd: the command
+ * @offset: as for iodma_cmd_prepare()
+ * @length: as for iodma_cmd_prepare()
+ * @flush_cache: as for iodma_cmd_prepare()
+ * @synchronize: as for iodma_cmd_prepare()
+ *
+ * For atomic context: where iodma_cmd_prepare() would sleep (pin user
+ * memory that is not pinned yet, grow the command's scatterlist, range
+ * array or copy buffer), this returns -EAGAIN and changes nothing.  Commands
+ * of a pool (iodma_pool_create()) are preallocated for max_transfer_size,
+ * so their I/Os up to that size in page-sized pieces do not need to.
+ *
+ * Context: Any context; does not sleep.
+ * Return: as for iodma_cmd_prepare(), and -EAGAIN (see above).
+ */
+int iodma_cmd_prepare_nowait(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_cache,
+			     bool synchronize)
+{
+	if (!cmd)
+		return -EINVAL;
+	return prepare_counted(cmd, offset, length, flush_cache, synchronize, true);
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_prepare_nowait);
 
 /**
  * iodma_cmd_complete() - undo one iodma_cmd_prepare()
@@ -894,3 +977,18 @@ void iodma_cmd_get_stats(const struct iodma_cmd *cmd, struct iodma_cmd_stats *st
 	*stats = cmd->stats;
 }
 EXPORT_SYMBOL_GPL(iodma_cmd_get_stats);
+
+/*
+ * iodma_cmd_reserve() - preallocate what an I/O of up to @max_len bytes in
+ * page-sized pieces needs, so that its prepare does not allocate (pools).
+ */
+int iodma_cmd_reserve(struct iodma_cmd *cmd, u64 max_len)
+{
+	unsigned int n = min_t(u64, DIV_ROUND_UP(max_len, PAGE_SIZE) + 1, SZ_64K);
+	int ret;
+
+	ret = reserve_sg(cmd, n);
+	if (!ret)
+		ret = reserve_ranges(cmd, n);
+	return ret;
+}

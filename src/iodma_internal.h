@@ -6,7 +6,9 @@
  * spec.c    the one place that knows the specification rules
  * cmd.c     the command state machine (set, prepare, complete, sync)
  * segments.c the segment cursor and the output formats
- * map_*.c   backends: the DMA API, physical (bypassed / iterate-only)
+ * map_*.c   backends: the DMA API, an owned IOMMU domain, physical
+ *           (bypassed / iterate-only)
+ * domain.c  owned IOMMU domains and their IOVA space
  */
 #ifndef _IODMA_INTERNAL_H
 #define _IODMA_INTERNAL_H
@@ -14,8 +16,11 @@
 #include <linux/iodma.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <linux/scatterlist.h>
 #include <linux/dma-mapping.h>
+#include <linux/iova.h>
 #include <kunit/visibility.h>
 
 #define IODMA_VERSION "0.1.0"
@@ -67,8 +72,8 @@ struct iodma_md {
 	bool bus;		/* bus memory: no struct page, no CPU access */
 	struct device *mapped_dev;	/* mapped sg_tables: the device, else NULL */
 	u64 length;
-	struct mutex wire_lock;	/* protects wire_count and the user pins */
-	unsigned int wire_count;
+	struct mutex wire_lock;	/* serialises pinning and unpinning user memory */
+	atomic_t wire_count;
 	union {
 		struct {
 			void *addr;
@@ -120,6 +125,7 @@ struct iodma_chunk {
 typedef int (*iodma_chunk_fn)(void *ctx, const struct iodma_chunk *chunk);
 
 int iodma_md_walk(struct iodma_md *md, u64 offset, u64 len, iodma_chunk_fn fn, void *ctx);
+int iodma_md_wire(struct iodma_md *md, bool nowait);
 struct iodma_md *iodma_md_alloc(enum iodma_md_kind kind, enum dma_data_direction dir, u64 len);
 bool iodma_dir_valid(enum dma_data_direction dir);
 
@@ -163,6 +169,8 @@ struct iodma_cursor {
 
 struct iodma_cmd;
 
+#define IODMA_NR_ERRNOS	11	/* ten counted errnos, the last slot for any other */
+
 /*
  * A mapping backend.  map() makes cmd->src describe the bus addresses of the
  * prepared range (built in cmd->sgt or cmd->ranges by cmd.c), unmap() undoes
@@ -174,10 +182,34 @@ struct iodma_map_ops {
 	void (*sync)(struct iodma_cmd *cmd, bool for_device);
 	/* optional: free what the backend keeps per command (cmd->backend) */
 	void (*release)(struct iodma_cmd *cmd);
+	/* optional: set aside what prepares up to @max_len need, for the command's life */
+	int (*reserve)(struct iodma_cmd *cmd, u64 max_len);
 };
 
 extern const struct iodma_map_ops iodma_map_dma_ops;
 extern const struct iodma_map_ops iodma_map_phys_ops;
+extern const struct iodma_map_ops iodma_map_domain_ops;
+
+/*
+ * An owned IOMMU domain (domain.c): the device's group attached to a private
+ * paging domain, and the IOVA space iodma hands out in it.  Commands hold a
+ * reference, so the page tables outlive iodma_domain_destroy() until the
+ * last command is gone.
+ */
+struct iodma_domain {
+	struct kref ref;
+	struct device *dev;
+	struct iommu_group *group;
+	struct iommu_domain *domain;
+	struct iova_domain iovad;
+	unsigned long last_pfn;		/* last page of the aperture */
+	bool attached;			/* the device uses the domain */
+};
+
+unsigned long iodma_domain_alloc_iova(struct iodma_domain *d, unsigned long pages, u64 limit);
+void iodma_domain_free_iova(struct iodma_domain *d, unsigned long pfn, unsigned long pages);
+void iodma_domain_put(struct iodma_domain *d);
+int iodma_map_domain_init(struct iodma_cmd *cmd);
 
 struct iodma_cmd {
 	struct device *dev;
@@ -212,6 +244,11 @@ struct iodma_cmd {
 	bool force_bounce;	/* IODMA_FORCE_DOUBLE_BUFFER until the last complete */
 	bool in_place;		/* the descriptor is a copy buffer of this device */
 	struct iodma_cmd_stats stats;
+	u64 errors[IODMA_NR_ERRNOS];	/* failed prepares and gens, by errno */
+	u64 splits;		/* segments cut short by a limit of the spec */
+	bool nowait;		/* inside iodma_cmd_prepare_nowait() */
+	struct iodma_pool *pool;	/* the pool the command belongs to, or NULL */
+	struct list_head pool_node;	/* on the pool's free list */
 
 	enum iodma_src_kind src;
 	unsigned int src_n;	/* entries in the source */
@@ -221,7 +258,41 @@ struct iodma_cmd {
 
 struct iodma_cmd *iodma_cmd_alloc(struct device *dev, const struct iodma_spec *spec,
 				  struct iodma_domain *domain, const struct iodma_map_ops *ops);
+struct iodma_pool {
+	spinlock_t lock;	/* protects free, in_use, high_water, gets, puts */
+	struct list_head free;
+	wait_queue_head_t wait;
+	unsigned int count;
+	struct iodma_cmd **cmds;	/* all of them, for statistics and destroy */
+	unsigned int in_use;
+	unsigned int high_water;
+	u64 gets;
+	u64 puts;
+	char name[32];
+	struct dentry *dir;
+};
+
+struct iodma_pool_stats {
+	struct iodma_cmd_stats cmd;
+	u64 splits;
+	u64 errors[IODMA_NR_ERRNOS];
+	unsigned int count;
+	unsigned int in_use;
+	unsigned int high_water;
+	u64 gets;
+	u64 puts;
+};
+
+void iodma_pool_stats(struct iodma_pool *pool, struct iodma_pool_stats *st);
+int iodma_debugfs_add_pool(struct iodma_pool *pool);
+void iodma_debugfs_remove_pool(struct iodma_pool *pool);
+void iodma_debugfs_init(void);
+void iodma_debugfs_exit(void);
+
 void iodma_cursor_reset(struct iodma_cmd *cmd);
+void iodma_cmd_count_error(struct iodma_cmd *cmd, int err);
+const char *iodma_errno_name(unsigned int i);
+int iodma_cmd_reserve(struct iodma_cmd *cmd, u64 max_len);
 enum iodma_bounce_reason iodma_segments_check(struct iodma_cmd *cmd, u64 addr_limit);
 
 int iodma_cbuf_alloc(struct iodma_cmd *cmd, struct iodma_cbuf *cb, u64 size, gfp_t gfp);

@@ -400,7 +400,7 @@ static void md_release(struct kref *ref)
 	struct iodma_md *md = container_of(ref, struct iodma_md, ref);
 	unsigned int i;
 
-	WARN_ON_ONCE(md->wire_count);
+	WARN_ON_ONCE(atomic_read(&md->wire_count));
 	switch (md->kind) {
 	case IODMA_MD_PAGES:
 		kfree(md->pages.pages);
@@ -515,6 +515,51 @@ static void user_unpin(struct iodma_md *md)
 	md->user.pages = NULL;
 }
 
+/*
+ * iodma_md_wire() - iodma_md_prepare(), and its non-blocking form: with
+ * @nowait, user memory that is not pinned yet gives -EAGAIN instead of
+ * being pinned (pinning sleeps).  Only the 0 -> 1 step of user memory takes
+ * the mutex; every other step is an atomic increment.
+ */
+int iodma_md_wire(struct iodma_md *md, bool nowait)
+{
+	unsigned int i;
+	int ret = 0;
+
+	if (md->kind == IODMA_MD_SUBRANGE) {
+		ret = iodma_md_wire(md->sub.parent, nowait);
+	} else if (md->kind == IODMA_MD_MULTI) {
+		for (i = 0; i < md->multi.n; i++) {
+			ret = iodma_md_wire(md->multi.mds[i], nowait);
+			if (ret)
+				break;
+		}
+		if (ret) {
+			while (i--)
+				iodma_md_complete(md->multi.mds[i]);
+		}
+	}
+	if (ret)
+		return ret;
+
+	if (md->kind != IODMA_MD_USER) {
+		atomic_inc(&md->wire_count);
+		return 0;
+	}
+	if (atomic_inc_not_zero(&md->wire_count))
+		return 0;
+	if (nowait)
+		return -EAGAIN;
+	mutex_lock(&md->wire_lock);
+	if (!atomic_read(&md->wire_count))
+		ret = user_pin(md);
+	if (!ret)
+		atomic_inc(&md->wire_count);
+	mutex_unlock(&md->wire_lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(iodma_md_wire);
+
 /**
  * iodma_md_prepare() - wire a descriptor's memory for I/O (nestable)
  * @md: the descriptor
@@ -528,35 +573,22 @@ static void user_unpin(struct iodma_md *md)
  */
 int iodma_md_prepare(struct iodma_md *md)
 {
-	unsigned int i;
-	int ret = 0;
-
 	might_sleep();
-	if (md->kind == IODMA_MD_SUBRANGE) {
-		ret = iodma_md_prepare(md->sub.parent);
-	} else if (md->kind == IODMA_MD_MULTI) {
-		for (i = 0; i < md->multi.n; i++) {
-			ret = iodma_md_prepare(md->multi.mds[i]);
-			if (ret)
-				break;
-		}
-		if (ret) {
-			while (i--)
-				iodma_md_complete(md->multi.mds[i]);
-		}
-	}
-	if (ret)
-		return ret;
-
-	mutex_lock(&md->wire_lock);
-	if (md->kind == IODMA_MD_USER && !md->wire_count)
-		ret = user_pin(md);
-	if (!ret)
-		md->wire_count++;
-	mutex_unlock(&md->wire_lock);
-	return ret;
+	return iodma_md_wire(md, false);
 }
 EXPORT_SYMBOL_GPL(iodma_md_prepare);
+
+/* Decrement @v unless that would take it to 0 (or it is 0 already). */
+static bool dec_unless_last(atomic_t *v)
+{
+	int c = atomic_read(v);
+
+	do {
+		if (c <= 1)
+			return false;
+	} while (!atomic_try_cmpxchg(v, &c, c - 1));
+	return true;
+}
 
 /**
  * iodma_md_complete() - undo one iodma_md_prepare()
@@ -565,22 +597,28 @@ EXPORT_SYMBOL_GPL(iodma_md_prepare);
  * The last complete unpins user memory and marks it dirty when the device
  * may have written it.
  *
- * Context: Process context; may sleep.
+ * Context: Process context; the last complete of user memory sleeps
+ * (unpinning), earlier ones and other kinds of memory do not.
  * Return: 0, -ENODATA if the descriptor is not prepared.
  */
 int iodma_md_complete(struct iodma_md *md)
 {
 	unsigned int i;
 
-	might_sleep();
-	mutex_lock(&md->wire_lock);
-	if (!md->wire_count) {
+	if (md->kind != IODMA_MD_USER) {
+		if (atomic_dec_if_positive(&md->wire_count) < 0)
+			return -ENODATA;
+	} else if (!dec_unless_last(&md->wire_count)) {
+		might_sleep();
+		mutex_lock(&md->wire_lock);
+		if (!atomic_read(&md->wire_count)) {
+			mutex_unlock(&md->wire_lock);
+			return -ENODATA;
+		}
+		if (atomic_dec_and_test(&md->wire_count))
+			user_unpin(md);
 		mutex_unlock(&md->wire_lock);
-		return -ENODATA;
 	}
-	if (!--md->wire_count && md->kind == IODMA_MD_USER)
-		user_unpin(md);
-	mutex_unlock(&md->wire_lock);
 
 	if (md->kind == IODMA_MD_SUBRANGE) {
 		iodma_md_complete(md->sub.parent);

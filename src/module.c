@@ -20,12 +20,14 @@ EXPORT_SYMBOL_GPL(iodma_version);
 
 static int __init iodma_init(void)
 {
+	iodma_debugfs_init();
 	pr_info("iodma %s loaded\n", IODMA_VERSION);
 	return 0;
 }
 
 static void __exit iodma_exit(void)
 {
+	iodma_debugfs_exit();
 	pr_info("iodma %s unloaded\n", IODMA_VERSION);
 }
 

@@ -101,7 +101,7 @@ static u64 cap_to_block(u64 cap, u64 addr, u64 mask)
  */
 static enum iodma_bounce_reason next_segment(struct iodma_cmd *cmd,
 					     const struct iodma_limits *lim, u64 *seg_addr,
-					     u64 *seg_len)
+					     u64 *seg_len, bool *cut)
 {
 	struct iodma_cursor probe = cmd->cur;
 	u64 addr, elen, len, run, cap;
@@ -147,6 +147,7 @@ static enum iodma_bounce_reason next_segment(struct iodma_cmd *cmd,
 		return IODMA_BOUNCE_LENGTH;
 	*seg_addr = addr;
 	*seg_len = len;
+	*cut = len < run;
 	return IODMA_BOUNCE_NONE;
 }
 
@@ -166,11 +167,12 @@ enum iodma_bounce_reason iodma_segments_check(struct iodma_cmd *cmd, u64 reach)
 	struct iodma_cursor saved = cmd->cur;
 	u64 steps = cmd->cursor_steps, addr, len;
 	enum iodma_bounce_reason r = IODMA_BOUNCE_NONE;
+	bool cut;
 
 	lim.addr_limit = min(lim.addr_limit, reach);
 	iodma_cursor_reset(cmd);
 	while (cmd->cur.pos < cmd->prep_len) {
-		r = next_segment(cmd, &lim, &addr, &len);
+		r = next_segment(cmd, &lim, &addr, &len, &cut);
 		if (r)
 			break;
 		cursor_advance(cmd, &cmd->cur, len);
@@ -218,7 +220,8 @@ static int gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsig
 {
 	enum iodma_bounce_reason r;
 	struct iodma_cursor saved;
-	u64 addr, len;
+	u64 addr, len, cuts = 0;
+	bool cut;
 	u32 n;
 
 	if (!cmd || !offset || !segs || !nsegs || !*nsegs)
@@ -234,14 +237,17 @@ static int gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsig
 	if (!cmd->cur.valid || cmd->cur.pos != *offset)
 		seek(cmd, *offset);
 	for (n = 0; n < *nsegs && cmd->cur.pos < cmd->prep_len; n++) {
-		r = next_segment(cmd, &cmd->lim, &addr, &len);
+		r = next_segment(cmd, &cmd->lim, &addr, &len, &cut);
 		if (r) {
 			cmd->cur = saved;
+			iodma_cmd_count_error(cmd, r == IODMA_BOUNCE_ADDRESS ? -ERANGE : -EINVAL);
 			return r == IODMA_BOUNCE_ADDRESS ? -ERANGE : -EINVAL;
 		}
 		put_seg(cmd, segs, n, addr, len);
 		cursor_advance(cmd, &cmd->cur, len);
+		cuts += cut;
 	}
+	cmd->splits += cuts;
 	*offset = cmd->cur.pos;
 	*nsegs = n;
 	return 0;

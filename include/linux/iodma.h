@@ -20,6 +20,7 @@
 
 #include <linux/types.h>
 #include <linux/dma-direction.h>
+#include <linux/gfp_types.h>
 
 struct device;
 struct page;
@@ -27,6 +28,8 @@ struct sg_table;
 
 struct iodma_md;
 struct iodma_cmd;
+struct iodma_domain;
+struct iodma_pool;
 
 /**
  * enum iodma_output - how iodma_cmd_gen_segments() writes a segment
@@ -212,6 +215,8 @@ struct iodma_md *iodma_cmd_get_memory_descriptor(const struct iodma_cmd *cmd);
 struct iodma_md *iodma_cmd_get_io_memory_descriptor(const struct iodma_cmd *cmd);
 int iodma_cmd_prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_cache,
 		      bool synchronize);
+int iodma_cmd_prepare_nowait(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_cache,
+			     bool synchronize);
 int iodma_cmd_complete(struct iodma_cmd *cmd, bool invalidate_cache, bool synchronize);
 int iodma_cmd_synchronize(struct iodma_cmd *cmd, u32 options);
 int iodma_cmd_get_prepared_offset_and_length(const struct iodma_cmd *cmd, u64 *offset,
@@ -228,6 +233,19 @@ struct iodma_md *iodma_cmd_create_copy_buffer(struct iodma_cmd *cmd,
 enum iodma_bounce_reason iodma_cmd_bounce_reason(const struct iodma_cmd *cmd);
 const char *iodma_bounce_reason_name(enum iodma_bounce_reason reason);
 void iodma_cmd_get_stats(const struct iodma_cmd *cmd, struct iodma_cmd_stats *stats);
+/* Pools */
+struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec *spec,
+				     unsigned int count, const char *name);
+struct iodma_cmd *iodma_pool_get(struct iodma_pool *pool, gfp_t gfp);
+int iodma_pool_put(struct iodma_pool *pool, struct iodma_cmd *cmd);
+void iodma_pool_destroy(struct iodma_pool *pool);
+
+/* Owned IOMMU domains */
+struct iodma_domain *iodma_domain_create(struct device *dev);
+void iodma_domain_destroy(struct iodma_domain *domain);
+struct iodma_cmd *iodma_cmd_create_in_domain(struct iodma_domain *domain,
+					     const struct iodma_spec *spec);
+
 /* The module's version string, "major.minor.patch". */
 const char *iodma_version(void);
 

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit: pools and the non-blocking prepare.  Get/put rules, waiting for a
+ * free command, statistics, prepare_nowait under a spinlock (lockdep and
+ * DEBUG_ATOMIC_SLEEP watch), and the zero-allocation proof: 10,000 pooled
+ * I/Os while failslab and fail_page_alloc fail every allocation of the task.
+ */
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/fault-inject.h>
+#include <linux/kthread.h>
+#include <linux/mman.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include "iodma_kunit.h"
+
+static const struct iodma_spec pool_spec = {
+	.max_transfer_size = SZ_64K, .output = IODMA_OUT_HOST64,
+};
+
+KUNIT_DEFINE_ACTION_WRAPPER(pool_destroy_action, iodma_pool_destroy, struct iodma_pool *);
+
+static struct iodma_pool *test_pool(struct kunit *test, struct device *dev,
+				    const struct iodma_spec *spec, unsigned int count)
+{
+	char *name = kunit_kzalloc(test, 32, GFP_KERNEL);
+	static atomic_t serial = ATOMIC_INIT(0);
+	struct iodma_pool *pool;
+
+	KUNIT_ASSERT_NOT_NULL(test, name);
+	snprintf(name, 32, "kunit%d", atomic_inc_return(&serial));
+	pool = iodma_pool_create(dev, spec, count, name);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pool_destroy_action, pool), 0);
+	return pool;
+}
+
+static void pool_create_bad_input(struct kunit *test)
+{
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_spec bad = { .alignment = 3 };
+	struct iodma_pool *pool = test_pool(test, dev, &pool_spec, 1);
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(iodma_pool_create(NULL, &pool_spec, 1, "x")), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(iodma_pool_create(dev, &pool_spec, 0, "x")), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(iodma_pool_create(dev, &pool_spec, 1, NULL)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(iodma_pool_create(dev, &bad, 1, "x")), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(iodma_pool_create(dev, NULL, 1, "x")), -EINVAL);
+	/* one statistics directory per name */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(iodma_pool_create(dev, &pool_spec, 1, pool->name)), -EEXIST);
+}
+
+static void pool_get_put_rules(struct kunit *test)
+{
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_pool *pool = test_pool(test, dev, &pool_spec, 2);
+	struct iodma_pool *other = test_pool(test, dev, &pool_spec, 1);
+	u8 *buf = kunit_kzalloc(test, 64, GFP_KERNEL);
+	struct iodma_cmd *a, *b;
+	struct iodma_md *md;
+	struct iodma_pool_stats st;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	md = iodma_test_md(test, iodma_md_from_kva(buf, 64, DMA_TO_DEVICE));
+	a = iodma_pool_get(pool, GFP_KERNEL);
+	b = iodma_pool_get(pool, GFP_ATOMIC);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_EXPECT_PTR_NE(test, a, b);
+	/* empty: a non-blocking get returns NULL at once */
+	KUNIT_EXPECT_NULL(test, iodma_pool_get(pool, GFP_NOWAIT));
+	KUNIT_EXPECT_NULL(test, iodma_pool_get(pool, GFP_ATOMIC));
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(a, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, a), -EBUSY);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(other, b), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(NULL, b), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, NULL), -EINVAL);
+	iodma_pool_stats(pool, &st);
+	KUNIT_EXPECT_EQ(test, st.in_use, 2U);
+	KUNIT_EXPECT_EQ(test, st.high_water, 2U);
+	KUNIT_EXPECT_EQ(test, st.cmd.prepares, 1ULL);
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(a, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, a), 0);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, a), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, b), 0);
+	iodma_pool_stats(pool, &st);
+	KUNIT_EXPECT_EQ(test, st.in_use, 0U);
+	KUNIT_EXPECT_EQ(test, st.high_water, 2U);
+	KUNIT_EXPECT_EQ(test, st.gets, 2ULL);
+	KUNIT_EXPECT_EQ(test, st.puts, 2ULL);
+	KUNIT_EXPECT_NOT_NULL(test, pool->dir);
+}
+
+struct putter {
+	struct iodma_pool *pool;
+	struct iodma_cmd *cmd;
+	int ret;
+};
+
+static int put_later(void *arg)
+{
+	struct putter *p = arg;
+
+	msleep(50);
+	p->ret = iodma_pool_put(p->pool, p->cmd);
+	return 0;
+}
+
+/* A blocking get waits until another thread puts a command back. */
+static void pool_get_waits_for_put(struct kunit *test)
+{
+	struct iodma_pool *pool = test_pool(test, iodma_test_dev(test, 64), &pool_spec, 1);
+	struct putter p = { .pool = pool, .ret = -1 };
+	struct task_struct *t;
+	struct iodma_cmd *again;
+
+	p.cmd = iodma_pool_get(pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p.cmd);
+	t = kthread_run(put_later, &p, "iodma-put");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	again = iodma_pool_get(pool, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, again, p.cmd);
+	KUNIT_EXPECT_EQ(test, p.ret, 0);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, again), 0);
+}
+
+/* One pooled I/O through the fake device. */
+static void pool_io_data(struct kunit *test)
+{
+	struct device *dev = iodma_test_data_dev(test);
+	struct iodma_pool *pool = test_pool(test, dev, &pool_spec, 2);
+	u8 *mem = kunit_kzalloc(test, SZ_16K, GFP_KERNEL);
+	u8 *pattern = kunit_kmalloc(test, SZ_16K, GFP_KERNEL);
+	struct iodma_seg64 *segs;
+	struct iodma_cmd *cmd;
+	struct iodma_md *md;
+	int n;
+
+	KUNIT_ASSERT_NOT_NULL(test, mem);
+	KUNIT_ASSERT_NOT_NULL(test, pattern);
+	md = iodma_test_md(test, iodma_md_from_kva(mem, SZ_16K, DMA_FROM_DEVICE));
+	cmd = iodma_pool_get(pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, cmd);
+	iodma_test_fill(pattern, SZ_16K, 77);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	n = iodma_test_segments(test, cmd, 4, &segs);
+	KUNIT_ASSERT_GT(test, n, 0);
+	iodma_test_device_dma(test, dev, segs, n, pattern, true);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(mem, pattern, SZ_16K), 0);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, cmd), 0);
+}
+
+static DEFINE_SPINLOCK(nowait_lock);
+
+/* prepare_nowait under a spinlock: no sleep (DEBUG_ATOMIC_SLEEP would report one). */
+static void nowait_prepare_under_spinlock(struct kunit *test)
+{
+	struct iodma_spec bspec = { .alignment = 512, .max_transfer_size = SZ_64K,
+				    .output = IODMA_OUT_HOST64 };
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_pool *pool = test_pool(test, dev, &pool_spec, 1);
+	struct iodma_pool *bpool = test_pool(test, dev, &bspec, 1);
+	u8 *mem = kunit_kzalloc(test, SZ_64K, GFP_KERNEL);
+	struct iodma_cmd *cmd, *bcmd;
+	struct iodma_md *md, *odd;
+	struct iodma_seg64 seg;
+	int ret1, ret2, ret3, ret4;
+	u32 n1 = 1, n2 = 1;
+	u64 off1 = 0, off2 = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, mem);
+	md = iodma_test_md(test, iodma_md_from_kva(mem, SZ_64K, DMA_TO_DEVICE));
+	odd = iodma_test_md(test, iodma_md_from_kva(mem + 8, SZ_16K, DMA_BIDIRECTIONAL));
+	cmd = iodma_pool_get(pool, GFP_KERNEL);
+	bcmd = iodma_pool_get(bpool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, cmd);
+	KUNIT_ASSERT_NOT_NULL(test, bcmd);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, false), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(bcmd, odd, false), 0);
+
+	spin_lock(&nowait_lock);
+	ret1 = iodma_cmd_prepare_nowait(cmd, 0, 0, true, true);
+	ret2 = iodma_cmd_gen_segments(cmd, &off1, &seg, &n1);
+	/* misaligned: bounced through the preallocated copy buffer, still atomic */
+	ret3 = iodma_cmd_prepare_nowait(bcmd, 0, 0, true, true);
+	ret4 = iodma_cmd_gen_segments(bcmd, &off2, &seg, &n2);
+	spin_unlock(&nowait_lock);
+
+	KUNIT_EXPECT_EQ(test, ret1, 0);
+	KUNIT_EXPECT_EQ(test, ret2, 0);
+	KUNIT_EXPECT_EQ(test, ret3, 0);
+	KUNIT_EXPECT_EQ(test, ret4, 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(bcmd), IODMA_BOUNCE_ALIGNMENT);
+	KUNIT_EXPECT_EQ(test, seg.addr & 511, 0ULL);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(bcmd, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, cmd), 0);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(bpool, bcmd), 0);
+}
+
+/* Where it would have to sleep, prepare_nowait says -EAGAIN and changes nothing. */
+static void nowait_prepare_would_sleep_is_eagain(struct kunit *test)
+{
+	struct iodma_cmd *fresh = iodma_test_cmd(test, iodma_test_dev(test, 64), &pool_spec);
+	unsigned long uaddr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+					    MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	u8 *mem = kunit_kzalloc(test, SZ_8K, GFP_KERNEL);
+	struct iodma_md *md, *user;
+
+	KUNIT_ASSERT_NOT_NULL(test, mem);
+	KUNIT_ASSERT_NE_MSG(test, uaddr, 0, "could not create a user mm");
+	md = iodma_test_md(test, iodma_md_from_kva(mem, SZ_8K, DMA_TO_DEVICE));
+	user = iodma_test_md(test, iodma_md_from_user(uaddr, PAGE_SIZE, DMA_TO_DEVICE));
+	/* a new command has no scatterlist yet: growing it would allocate */
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(fresh, md, false), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_prepare_nowait(fresh, 0, 0, true, true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_get_prepared_offset_and_length(fresh, NULL, NULL),
+			-ENODATA);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->wire_count), 0);
+	/* after a blocking prepare it has one, and nowait works */
+	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(fresh, 0, 0, true, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(fresh, true, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_prepare_nowait(fresh, 0, 0, true, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(fresh, true), 0);
+	/* user memory not pinned yet: pinning sleeps */
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(fresh, user, false), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_prepare_nowait(fresh, 0, 0, true, true), -EAGAIN);
+	KUNIT_EXPECT_NULL(test, user->user.pages);
+	/* pinned by someone else: nowait only counts */
+	KUNIT_ASSERT_EQ(test, iodma_md_prepare(user), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_prepare_nowait(fresh, 0, 0, true, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(fresh, true, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_md_complete(user), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_prepare_nowait(NULL, 0, 0, true, true), -EINVAL);
+}
+
+/*
+ * The guest's /init arms failslab and fail_page_alloc for tasks with
+ * make_it_fail (task-filter, probability 100, every time, ignore-gfp-wait
+ * N, min-order 0): setting the flag on this task makes its allocations fail.
+ */
+static void make_it_fail_off(void *unused)
+{
+	current->make_it_fail = false;
+}
+
+/* 10,000 pooled I/Os while every allocation of the task fails: none allocates. */
+static void pool_io_allocates_nothing(struct kunit *test)
+{
+	struct iodma_spec bspec = { .alignment = 512, .max_transfer_size = SZ_64K,
+				    .output = IODMA_OUT_HOST64 };
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_pool *pool = test_pool(test, dev, &pool_spec, 2);
+	struct iodma_pool *bpool = test_pool(test, dev, &bspec, 2);
+	u8 *mem = kunit_kzalloc(test, SZ_64K, GFP_KERNEL);
+	struct iodma_md *mds[2];
+	unsigned int i, ok = 0, failed_probe = 0;
+	int first_err = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, mem);
+	mds[0] = iodma_test_md(test, iodma_md_from_kva(mem, SZ_64K - SZ_4K, DMA_TO_DEVICE));
+	mds[1] = iodma_test_md(test, iodma_md_from_kva(mem + 8, SZ_32K, DMA_BIDIRECTIONAL));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, make_it_fail_off, NULL), 0);
+	current->make_it_fail = true;
+	/* the injection is real: plain allocations of this task fail */
+	{
+		void *p = kmalloc(32, GFP_KERNEL);
+		struct page *pg = alloc_page(GFP_KERNEL);
+
+		failed_probe = !p + !pg;
+		kfree(p);
+		if (pg)
+			__free_page(pg);
+	}
+	if (failed_probe != 2) {
+		current->make_it_fail = false;
+		kunit_skip(test, "failslab/fail_page_alloc not armed for make-it-fail tasks (%u of 2 probes failed): see scripts/mkinitramfs.sh",
+			   failed_probe);
+	}
+	for (i = 0; i < 10000; i++) {
+		struct iodma_pool *pl = i & 1 ? bpool : pool;
+		struct iodma_md *md = mds[i & 1];
+		struct iodma_cmd *cmd = iodma_pool_get(pl, GFP_KERNEL);
+		struct iodma_seg64 segs[16];
+		u64 off = 0, len = iodma_md_length(md);
+		int ret;
+
+		if (!cmd) {
+			first_err = first_err ?: -ENOENT;
+			continue;
+		}
+		ret = iodma_cmd_set_memory_descriptor(cmd, md, false);
+		ret = ret ?: iodma_cmd_prepare(cmd, 0, 0, true, true);
+		while (!ret && off < len) {
+			u32 n = ARRAY_SIZE(segs);
+
+			ret = iodma_cmd_gen_segments(cmd, &off, segs, &n);
+		}
+		ret = ret ?: iodma_cmd_complete(cmd, true, true);
+		ret = ret ?: iodma_cmd_clear_memory_descriptor(cmd, false);
+		ret = ret ?: iodma_pool_put(pl, cmd);
+		if (ret)
+			first_err = first_err ?: ret;
+		else
+			ok++;
+	}
+	current->make_it_fail = false;
+
+	KUNIT_EXPECT_EQ(test, first_err, 0);
+	KUNIT_EXPECT_EQ(test, ok, 10000U);
+}
+
+static struct kunit_case pool_test_cases[] = {
+	KUNIT_CASE(pool_create_bad_input),
+	KUNIT_CASE(pool_get_put_rules),
+	KUNIT_CASE(pool_get_waits_for_put),
+	KUNIT_CASE(pool_io_data),
+	KUNIT_CASE(nowait_prepare_under_spinlock),
+	KUNIT_CASE(nowait_prepare_would_sleep_is_eagain),
+	KUNIT_CASE(pool_io_allocates_nothing),
+	{}
+};
+
+static struct kunit_suite pool_test_suite = {
+	.name = "iodma_pool",
+	.test_cases = pool_test_cases,
+};
+
+kunit_test_suite(pool_test_suite);

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Pools: ready commands for an I/O path that allocates nothing.
+ *
+ * A pool is a list of free commands of one device and specification, a
+ * lock and a wait queue, like mm/dmapool.c is a list of blocks.  Each
+ * command is preallocated at creation for an I/O of max_transfer_size bytes
+ * (its scatterlist, its range array and, where the specification may need
+ * one, its copy buffer), so that get, set, prepare, gen, complete, clear and
+ * put allocate nothing.  Statistics are in debugfs (debugfs.c).
+ */
+#include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+#include "iodma_internal.h"
+
+/* Could I/Os of this command need its copy buffer?  Then reserve one. */
+static bool may_bounce(struct iodma_cmd *cmd)
+{
+	const struct iodma_limits *lim = &cmd->lim;
+
+	if (cmd->spec.map == IODMA_ITERATE_ONLY)
+		return false;
+	return lim->align > 1 || lim->len_align > 1 || lim->int_align > 1 ||
+	       lim->addr_limit != U64_MAX || dma_get_mask(cmd->dev) != U64_MAX;
+}
+
+static void pool_free_cmds(struct iodma_pool *pool)
+{
+	unsigned int i;
+
+	for (i = 0; i < pool->count; i++) {
+		pool->cmds[i]->pool = NULL;
+		iodma_cmd_destroy(pool->cmds[i]);
+	}
+	kfree(pool->cmds);
+}
+
+/**
+ * iodma_pool_create() - create a pool of ready commands
+ * @dev: the device of the commands
+ * @spec: their specification (copied); its max_transfer_size sizes what each
+ *	command preallocates (without it, one page-sized I/O of 64 KiB)
+ * @count: number of commands, at least 1
+ * @name: name of the pool's debugfs directory, iodma/<name>/
+ *
+ * Context: Process context; may sleep.
+ * Return: the pool; ERR_PTR(-EINVAL) for a NULL @dev or @name, @count 0 or
+ * an invalid @spec; ERR_PTR(-EOPNOTSUPP) as for iodma_cmd_create();
+ * ERR_PTR(-EEXIST) if a pool of that name exists; ERR_PTR(-ENOMEM).
+ */
+struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec *spec,
+				     unsigned int count, const char *name)
+{
+	struct iodma_pool *pool;
+	u64 max_len;
+	int ret;
+
+	might_sleep();
+	if (!dev || !name || !count)
+		return ERR_PTR(-EINVAL);
+	ret = iodma_spec_validate(spec);
+	if (ret)
+		return ERR_PTR(ret);
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		return ERR_PTR(-ENOMEM);
+	spin_lock_init(&pool->lock);
+	init_waitqueue_head(&pool->wait);
+	INIT_LIST_HEAD(&pool->free);
+	strscpy(pool->name, name, sizeof(pool->name));
+	pool->cmds = kcalloc(count, sizeof(*pool->cmds), GFP_KERNEL);
+	if (!pool->cmds) {
+		ret = -ENOMEM;
+		goto err_free_pool;
+	}
+	max_len = spec->max_transfer_size ? spec->max_transfer_size : SZ_64K;
+	for (pool->count = 0; pool->count < count; pool->count++) {
+		struct iodma_cmd *cmd = iodma_cmd_create(dev, spec);
+
+		if (IS_ERR(cmd)) {
+			ret = PTR_ERR(cmd);
+			goto err_free_cmds;
+		}
+		pool->cmds[pool->count] = cmd;
+		cmd->pool = pool;
+		ret = iodma_cmd_reserve(cmd, max_len);
+		if (!ret && may_bounce(cmd))
+			ret = iodma_bounce_reserve(cmd, max_len, GFP_KERNEL);
+		if (ret) {
+			pool->count++;
+			goto err_free_cmds;
+		}
+		list_add_tail(&cmd->pool_node, &pool->free);
+	}
+	ret = iodma_debugfs_add_pool(pool);
+	if (ret)
+		goto err_free_cmds;
+	return pool;
+
+err_free_cmds:
+	pool_free_cmds(pool);
+err_free_pool:
+	kfree(pool);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(iodma_pool_create);
+
+static struct iodma_cmd *take_free(struct iodma_pool *pool)
+{
+	struct iodma_cmd *cmd;
+	unsigned long flags;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	cmd = list_first_entry_or_null(&pool->free, struct iodma_cmd, pool_node);
+	if (cmd) {
+		list_del_init(&cmd->pool_node);
+		pool->in_use++;
+		pool->high_water = max(pool->high_water, pool->in_use);
+		pool->gets++;
+	}
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return cmd;
+}
+
+/**
+ * iodma_pool_get() - take a free command from a pool
+ * @pool: the pool
+ * @gfp: GFP_KERNEL (or any gfp that allows blocking) waits for a free
+ *	command; GFP_ATOMIC / GFP_NOWAIT returns NULL at once if none is free
+ *
+ * The command has no descriptor and is ready for
+ * iodma_cmd_set_memory_descriptor().
+ *
+ * Context: Any context with a non-blocking @gfp (does not sleep); process
+ * context otherwise.
+ * Return: a command, or NULL (none free and @gfp does not allow waiting, or
+ * a fatal signal while waiting).
+ */
+struct iodma_cmd *iodma_pool_get(struct iodma_pool *pool, gfp_t gfp)
+{
+	struct iodma_cmd *cmd = NULL;
+
+	if (!gfpflags_allow_blocking(gfp))
+		return take_free(pool);
+	might_sleep();
+	if (wait_event_killable(pool->wait, (cmd = take_free(pool)) != NULL))
+		return NULL;
+	return cmd;
+}
+EXPORT_SYMBOL_GPL(iodma_pool_get);
+
+/**
+ * iodma_pool_put() - give a command back to its pool
+ * @pool: the pool the command came from
+ * @cmd: the command, with no descriptor set
+ *
+ * DESIGN.md has this return nothing; it returns an errno so that a driver
+ * bug does not corrupt the pool: a command still holding a descriptor stays
+ * with the caller.
+ *
+ * Context: Any context; does not sleep.
+ * Return: 0; -EINVAL if @cmd does not belong to @pool or is already free;
+ * -EBUSY if a descriptor is still set (clear it first).
+ */
+int iodma_pool_put(struct iodma_pool *pool, struct iodma_cmd *cmd)
+{
+	unsigned long flags;
+
+	if (!pool || !cmd || cmd->pool != pool)
+		return -EINVAL;
+	if (cmd->md)
+		return -EBUSY;
+	spin_lock_irqsave(&pool->lock, flags);
+	if (!list_empty(&cmd->pool_node)) {
+		spin_unlock_irqrestore(&pool->lock, flags);
+		return -EINVAL;
+	}
+	list_add(&cmd->pool_node, &pool->free);
+	pool->in_use--;
+	pool->puts++;
+	spin_unlock_irqrestore(&pool->lock, flags);
+	wake_up(&pool->wait);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iodma_pool_put);
+
+/**
+ * iodma_pool_destroy() - free a pool and its commands
+ * @pool: the pool, or NULL
+ *
+ * Every command must have been put back; commands still out are a driver
+ * bug: they are completed, cleared and freed with a warning.
+ *
+ * Context: Process context; may sleep.
+ */
+void iodma_pool_destroy(struct iodma_pool *pool)
+{
+	might_sleep();
+	if (!pool)
+		return;
+	WARN(pool->in_use, "iodma: pool %s destroyed with %u commands out\n", pool->name,
+	     pool->in_use);
+	iodma_debugfs_remove_pool(pool);
+	pool_free_cmds(pool);
+	kfree(pool);
+}
+EXPORT_SYMBOL_GPL(iodma_pool_destroy);
+
+/* Sum of the pool's commands' counters (racy by design: statistics). */
+void iodma_pool_stats(struct iodma_pool *pool, struct iodma_pool_stats *st)
+{
+	unsigned int i, e;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < pool->count; i++) {
+		const struct iodma_cmd *cmd = pool->cmds[i];
+
+		st->cmd.prepares += READ_ONCE(cmd->stats.prepares);
+		st->cmd.bounces += READ_ONCE(cmd->stats.bounces);
+		st->cmd.bytes_bounced += READ_ONCE(cmd->stats.bytes_bounced);
+		st->splits += READ_ONCE(cmd->splits);
+		for (e = 0; e < IODMA_NR_ERRNOS; e++)
+			st->errors[e] += READ_ONCE(cmd->errors[e]);
+	}
+	st->count = pool->count;
+	st->in_use = READ_ONCE(pool->in_use);
+	st->high_water = READ_ONCE(pool->high_water);
+	st->gets = READ_ONCE(pool->gets);
+	st->puts = READ_ONCE(pool->puts);
+}
+EXPORT_SYMBOL_IF_KUNIT(iodma_pool_stats);
