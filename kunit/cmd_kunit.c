@@ -551,7 +551,37 @@ static void bypassed_emits_physical_addresses(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, segs[0].len, (u64)SZ_8K);
 }
 
+/* Physical ranges that are not RAM (an MMIO window): MAPPED maps them with dma_map_resource. */
+static void phys_md_mapped_with_dma_map_resource(struct kunit *test)
+{
+	/* the HPET's MMIO page on PC machines: no struct page behind it */
+	static const struct iodma_phys_range r[2] = {
+		{ .addr = 0xfed00000, .len = 0x800 }, { .addr = 0xfed00800, .len = 0x800 },
+	};
+	struct cmd_fixture *f = test->priv;
+	struct iodma_md *md;
+	struct iodma_seg64 *segs;
+	u8 byte = 0x5a;
+	int n;
+
+	KUNIT_ASSERT_FALSE(test, pfn_valid(PHYS_PFN(r[0].addr)));
+	md = iodma_test_md(test, iodma_md_from_phys(r, 2, DMA_BIDIRECTIONAL));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(f->cmd, md, true), 0);
+	KUNIT_EXPECT_TRUE(test, f->cmd->ranges_mapped);
+	n = iodma_test_segments(test, f->cmd, 4, &segs);
+	/* dma-direct: the bus address is the physical one, and the two coalesce */
+	KUNIT_ASSERT_EQ(test, n, 1);
+	KUNIT_EXPECT_EQ(test, segs[0].addr, 0xfed00000ULL);
+	KUNIT_EXPECT_EQ(test, segs[0].len, 0x1000ULL);
+	/* the CPU never touches it */
+	KUNIT_EXPECT_EQ(test, iodma_cmd_read_bytes(f->cmd, 0, &byte, 1), 0ULL);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(f->cmd, IODMA_SYNC_FOR_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(f->cmd, true), 0);
+	KUNIT_EXPECT_FALSE(test, f->cmd->ranges_mapped && f->cmd->prepared);
+}
+
 static struct kunit_case cmd_test_cases[] = {
+	KUNIT_CASE(phys_md_mapped_with_dma_map_resource),
 	KUNIT_CASE(set_md_while_prepared_returns_ebusy),
 	KUNIT_CASE(set_same_md_without_auto_prepare_completes_all),
 	KUNIT_CASE(set_same_md_with_auto_prepare_prepares_once),
