@@ -1,16 +1,26 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # iodma: top-level wrapper. The module itself is described in Kbuild.
 #
-#   make [modules]   build iodma.ko and iodma_kunit.ko against KDIR
+#   make [all]       modules and the demo's user tool
+#   make modules     build iodma.ko, iodma_kunit.ko and iodma_edu.ko against KDIR
+#   make tool        the demo's user tool, src/demo/iodma_edu_tool (static)
 #   make check       all tests: KUnit in QEMU on the debug test kernel, in
-#                    each of CONFIGS, then a summary (its exit status)
-#   make demo        boot the test kernel with iodma.ko and show its version
+#                    each of CONFIGS, and the iodma_edu end-to-end test in
+#                    EDU_CONFIGS; then a summary (its exit status)
+#   make demo        the iodma_edu demo: copies through QEMU's edu device in
+#                    DEMO_CONFIGS, on the test kernel and (DEMO_STOCK=1, the
+#                    default; installs it) Debian's stock 6.12 kernel
+#   make bench       the benchmark (iodma_bench.ko) in each of CONFIGS, one
+#                    guest at a time, with -icount shift=0; report in
+#                    RESULTS/bench/bench.{md,csv,png} (BENCH_TIMEOUT per guest)
 #   make sparse      run sparse over the module (test kernel)
 #   make clean
 #
 # Variables: KDIR (kernel build dir for 'make modules'), CONFIGS (subset of
-# "direct swiotlb iommu"), TIMEOUT (seconds per guest), GUEST_JOBS (guests
-# run at once by 'make check'), RESULTS (output directory).
+# "direct swiotlb iommu"), EDU_CONFIGS (end-to-end runs; default: direct and
+# iommu if in CONFIGS), DEMO_CONFIGS, DEMO_STOCK, DEMO_JOBS, TIMEOUT (seconds
+# per guest), GUEST_JOBS (guests run at once by 'make check'), RESULTS (output
+# directory).
 
 ifneq ($(KERNELRELEASE),)
 # Read by kbuild only when Kbuild is missing; Kbuild is the real description.
@@ -24,6 +34,13 @@ CONFIGS ?= direct swiotlb iommu
 TIMEOUT ?= 300
 GUEST_JOBS ?= 3
 MODULES := iodma.ko iodma_kunit.ko
+EDU_MODULES := iodma.ko iodma_edu.ko
+EDU_CONFIGS ?= $(filter direct iommu,$(CONFIGS))
+DEMO_CONFIGS ?= direct iommu
+DEMO_STOCK ?= 1
+DEMO_JOBS ?= 2
+TOOL := src/demo/iodma_edu_tool
+BENCH_TIMEOUT ?= 900
 
 # The test kernel's build directory (not built by this lookup; empty before
 # scripts/install-deps.sh has installed linux-source-6.12).
@@ -33,9 +50,9 @@ ifeq ($(origin KDIR),undefined)
 KDIR := $(if $(wildcard $(HOST_KDIR)/Makefile),$(HOST_KDIR),$(TEST_KDIR))
 endif
 
-.PHONY: all modules check demo clean deps test-kernel check-modules check-build guests sparse
+.PHONY: all modules tool check demo clean deps test-kernel check-modules check-build guests sparse bench
 
-all: modules
+all: modules tool
 
 modules:
 ifeq ($(KDIR),$(TEST_KDIR))
@@ -44,6 +61,11 @@ ifeq ($(KDIR),$(TEST_KDIR))
 else
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 endif
+
+# Static, so that it runs in the guest's busybox initramfs.
+tool: $(TOOL)
+$(TOOL): src/demo/iodma_edu_tool.c include/uapi/linux/iodma_edu.h
+	$(CC) -static -O2 -Wall -Wextra -I$(CURDIR)/include/uapi -o $@ $<
 
 deps:
 	@$(SCRIPTS)/install-deps.sh
@@ -61,14 +83,19 @@ sparse: deps
 	@kdir=$$($(SCRIPTS)/build-test-kernel.sh --print-dir) && \
 		$(MAKE) -C $$kdir M=$(CURDIR) C=2 modules
 
-check-build: check-modules
+check-build: check-modules $(TOOL)
 	@$(SCRIPTS)/mkinitramfs.sh -o $(RESULTS)/initramfs.cpio.gz $(MODULES)
+	@$(SCRIPTS)/mkinitramfs.sh -o $(RESULTS)/initramfs-edu.cpio.gz \
+		-x $(SCRIPTS)/demo-guest.sh -b $(TOOL) $(EDU_MODULES)
 
+# The end-to-end guests (the longest) first; each line is run-guest.sh's arguments.
 guests:
-	@rm -rf $(addprefix $(RESULTS)/,direct swiotlb iommu)
-	@printf '%s\n' $(CONFIGS) | xargs -P $(GUEST_JOBS) -I{} \
-		$(SCRIPTS)/run-guest.sh -t $(TIMEOUT) -i $(RESULTS)/initramfs.cpio.gz {} $(RESULTS) \
-		|| true
+	@rm -rf $(addprefix $(RESULTS)/,direct swiotlb iommu edu-direct edu-swiotlb edu-iommu)
+	@{ for c in $(EDU_CONFIGS); do \
+		echo "-e -i $(RESULTS)/initramfs-edu.cpio.gz $$c $(RESULTS)"; done; \
+	   for c in $(CONFIGS); do \
+		echo "-i $(RESULTS)/initramfs.cpio.gz $$c $(RESULTS)"; done; } | \
+		xargs -P $(GUEST_JOBS) -L 1 $(SCRIPTS)/run-guest.sh -t $(TIMEOUT) || true
 
 # A build failure still ends with the closing line, as a failure.
 check:
@@ -79,24 +106,27 @@ check:
 	fi; \
 	$(MAKE) --no-print-directory guests; \
 	echo "check: built and ran in $$(( $$(date +%s) - start )) s"; \
-	$(SCRIPTS)/ktap-summary.py $(addprefix $(RESULTS)/,$(CONFIGS))
+	$(SCRIPTS)/ktap-summary.py $(addprefix $(RESULTS)/,$(CONFIGS) $(addprefix edu-,$(EDU_CONFIGS)))
 
-demo: check-modules
-	@$(SCRIPTS)/mkinitramfs.sh -o $(RESULTS)/demo/initramfs.cpio.gz iodma.ko
-	@$(SCRIPTS)/run-guest.sh -t $(TIMEOUT) -i $(RESULTS)/demo/initramfs.cpio.gz \
-		direct $(RESULTS)/demo || true
-	@echo "== iodma demo (console: $(RESULTS)/demo/direct/console.log) =="
-	@grep -h -e 'iodma .* loaded' -e 'IODMA-INSMOD-FAIL' $(RESULTS)/demo/direct/console.log \
-		|| echo "no 'iodma <version> loaded' line in the console log"
-	@v=$$(sed -n 's/^IODMA-MODVERSION iodma //p' $(RESULTS)/demo/direct/results.txt | tr -d '\r'); \
-		if [ -n "$$v" ]; then echo "/sys/module/iodma/version: $$v"; \
-		else echo "iodma did not load or has no MODULE_VERSION"; exit 1; fi
+demo: check-modules $(TOOL)
+	@$(SCRIPTS)/mkinitramfs.sh -o $(RESULTS)/demo/initramfs.cpio.gz \
+		-x $(SCRIPTS)/demo-guest.sh -b $(TOOL) $(EDU_MODULES)
+	@rc=0; $(SCRIPTS)/demo.sh -t $(TIMEOUT) -j $(DEMO_JOBS) -i $(RESULTS)/demo/initramfs.cpio.gz \
+		$(RESULTS)/demo $(DEMO_CONFIGS) || rc=1; \
+	if [ "$(DEMO_STOCK)" = 1 ]; then echo; \
+		$(SCRIPTS)/demo-stock.sh -t $(TIMEOUT) -j $(DEMO_JOBS) -b $(TOOL) $(RESULTS)/demo/stock \
+			$(DEMO_CONFIGS) || rc=1; fi; \
+	exit $$rc
+
+# Not a test: numbers for issue 8. The modules are built for the test kernel.
+bench: check-modules
+	@$(SCRIPTS)/bench.sh -t $(BENCH_TIMEOUT) -o $(RESULTS)/bench $(CONFIGS)
 
 clean:
 	-[ -n "$(TEST_KDIR)" ] && [ -d $(TEST_KDIR)/scripts ] && $(MAKE) -C $(TEST_KDIR) M=$(CURDIR) clean
 	rm -rf $(RESULTS)
 	find $(CURDIR) \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 		-o -name '.*.cmd' -o -name '*.mod.o' \) -not -path '*/.git/*' -delete
-	rm -f $(CURDIR)/Module.symvers $(CURDIR)/modules.order
+	rm -f $(CURDIR)/Module.symvers $(CURDIR)/modules.order $(TOOL)
 
 endif

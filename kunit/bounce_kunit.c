@@ -142,8 +142,8 @@ static void bounce_memory_beyond_reach(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memcmp(seen, pattern, len), 0);
 	iodma_cmd_get_stats(cmd, &st);
 	KUNIT_EXPECT_EQ(test, st.bounces, 1ULL);
-	/* zeroed in, copied out: the copy-out is the only data copy */
-	KUNIT_EXPECT_EQ(test, st.bytes_bounced, len);
+	/* copied in (so that unwritten bytes survive), then out */
+	KUNIT_EXPECT_EQ(test, st.bytes_bounced, 2 * len);
 
 	/* the CPU writes: DMA_TO_DEVICE */
 	md = iodma_test_md(test, iodma_md_from_pages(pages, 4, 100, len, DMA_TO_DEVICE));
@@ -161,7 +161,8 @@ static void bounce_memory_beyond_reach(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
 	iodma_cmd_get_stats(cmd, &st);
 	KUNIT_EXPECT_EQ(test, st.bounces, 2ULL);
-	KUNIT_EXPECT_EQ(test, st.bytes_bounced, 2 * len);
+	/* DMA_TO_DEVICE: copied in only */
+	KUNIT_EXPECT_EQ(test, st.bytes_bounced, 3 * len);
 }
 
 /* A page-aligned buffer is not copied: no needless bounce. */
@@ -277,7 +278,7 @@ static void bounce_misaligned_memory(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_md_read_bytes(md, 0, back, c->len), (u64)c->len);
 	KUNIT_EXPECT_EQ(test, memcmp(back, pattern, c->len), 0);
 	iodma_cmd_get_stats(cmd, &st);
-	KUNIT_EXPECT_EQ(test, st.bytes_bounced, c->reason ? (u64)c->len : 0ULL);
+	KUNIT_EXPECT_EQ(test, st.bytes_bounced, c->reason ? 2ULL * c->len : 0ULL);
 }
 
 static const size_t forced_sizes[] = {
@@ -344,8 +345,11 @@ static void bounce_forced_on_prepared_command(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memcmp(mem, pattern, len), 0);
 	iodma_cmd_get_stats(cmd, &st);
 	KUNIT_EXPECT_EQ(test, st.bounces, 2ULL);
-	/* mirrored in twice, copied out once */
-	KUNIT_EXPECT_EQ(test, st.bytes_bounced, 3ULL * len);
+	/*
+	 * in at the force, in again at the second FOR_DEVICE, out at complete;
+	 * then in once for the device read
+	 */
+	KUNIT_EXPECT_EQ(test, st.bytes_bounced, 4ULL * len);
 }
 
 static void bounce_forced_refusals(struct kunit *test)
@@ -457,6 +461,36 @@ static void bounce_partial_prepare_copies_its_range(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.bytes_bounced, 1024ULL);
 }
 
+/* A device that writes part of a bounced range leaves the rest of the memory as it was. */
+static void bounce_partial_device_write_keeps_the_rest(struct kunit *test)
+{
+	struct iodma_spec spec = { .alignment = 512, .output = IODMA_OUT_HOST64 };
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+	u8 *mem = kunit_kmalloc(test, SZ_8K + 8, GFP_KERNEL);
+	u8 dev_bytes[16];
+	struct iodma_seg64 *segs;
+	struct iodma_md *md;
+	struct iodma_seg64 first;
+	int n;
+
+	KUNIT_ASSERT_NOT_NULL(test, mem);
+	memset(mem, 0xc3, SZ_8K + 8);
+	memset(dev_bytes, 0x3c, sizeof(dev_bytes));
+	md = iodma_test_md(test, iodma_md_from_kva(mem + 8, SZ_8K, DMA_FROM_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_ALIGNMENT);
+	n = iodma_test_segments(test, cmd, 4, &segs);
+	KUNIT_ASSERT_GT(test, n, 0);
+	/* the device writes only the first 16 bytes */
+	first = (struct iodma_seg64){ .addr = segs[0].addr, .len = sizeof(dev_bytes) };
+	iodma_test_device_dma(test, dev, &first, 1, dev_bytes, true);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(mem + 8, dev_bytes, sizeof(dev_bytes)), 0);
+	KUNIT_EXPECT_EQ(test, mem[8 + sizeof(dev_bytes)], 0xc3);
+	KUNIT_EXPECT_EQ(test, mem[8 + SZ_8K - 1], 0xc3);
+}
+
 /* While bouncing, read/write bytes see the copy, not the memory. */
 static void bounce_bytes_see_the_copy(struct kunit *test)
 {
@@ -502,6 +536,7 @@ static struct kunit_case bounce_test_cases[] = {
 	KUNIT_CASE(bounce_copy_buffer_never_bounces),
 	KUNIT_CASE(bounce_partial_prepare_copies_its_range),
 	KUNIT_CASE(bounce_bytes_see_the_copy),
+	KUNIT_CASE(bounce_partial_device_write_keeps_the_rest),
 	KUNIT_CASE(bounce_reason_names),
 	{}
 };

@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit: owned IOMMU domains.  The edu device behind intel-iommu (the iommu
+ * configuration) in a private domain: where IOVAs fall, how scattered pages
+ * coalesce, strict unmapping, isolation between commands and domains, data
+ * through the fake device and through the edu DMA engine, and the device's
+ * return to its default domain.  Without the edu device or an IOMMU the cases
+ * are skipped, except the -ENODEV one that needs neither.
+ */
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/iommu.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include "iodma_kunit.h"
+
+static const struct iodma_spec spec64 = { .output = IODMA_OUT_HOST64 };
+
+static struct device *iommu_edu_dev(struct kunit *test)
+{
+	struct device *dev = iodma_test_edu_dev(test);
+
+	if (!device_iommu_mapped(dev))
+		kunit_skip(test, "the edu device is not behind an IOMMU in this configuration");
+	return dev;
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(domain_destroy_action, iodma_domain_destroy, struct iodma_domain *);
+
+static struct iodma_domain *test_domain(struct kunit *test, struct device *dev)
+{
+	struct iodma_domain *d = iodma_domain_create(dev);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, d);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, domain_destroy_action, d), 0);
+	return d;
+}
+
+static void cmd_destroy_action(void *arg)
+{
+	iodma_cmd_clear_memory_descriptor(arg, true);
+	iodma_cmd_destroy(arg);
+}
+
+static struct iodma_cmd *test_cmd(struct kunit *test, struct iodma_domain *d,
+				  const struct iodma_spec *spec)
+{
+	struct iodma_cmd *cmd = iodma_cmd_create_in_domain(d, spec);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, cmd);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, cmd_destroy_action, cmd), 0);
+	return cmd;
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
+
+static void *test_vmalloc(struct kunit *test, size_t len)
+{
+	void *buf = vzalloc(len);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vfree_action, buf), 0);
+	return buf;
+}
+
+/* Prepare @len bytes at @off of a vmalloc buffer (scattered pages) and return its segments. */
+static int prepare_vmalloc(struct kunit *test, struct iodma_cmd *cmd, size_t off, size_t len,
+			   enum dma_data_direction dir, struct iodma_seg64 **segs)
+{
+	u8 *buf = test_vmalloc(test, off + len);
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(buf + off, len, dir));
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	return iodma_test_segments(test, cmd, 16, segs);
+}
+
+static void create_without_iommu_returns_enodev(struct kunit *test)
+{
+	struct device *dev = iodma_test_dev(test, 64);
+
+	KUNIT_EXPECT_PTR_EQ(test, iodma_domain_create(dev), ERR_PTR(-ENODEV));
+	KUNIT_EXPECT_PTR_EQ(test, iodma_domain_create(NULL), ERR_PTR(-EINVAL));
+}
+
+static void create_twice_returns_ebusy(struct kunit *test)
+{
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+
+	KUNIT_EXPECT_PTR_EQ(test, iodma_domain_create(dev), ERR_PTR(-EBUSY));
+	/* the first domain is still the device's */
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(dev), d->domain);
+}
+
+static void domain_is_the_device_domain(struct kunit *test)
+{
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(dev), d->domain);
+	KUNIT_EXPECT_EQ(test, d->domain->type, (unsigned int)IOMMU_DOMAIN_UNMANAGED);
+	/* the MSI window is never handed out */
+	KUNIT_EXPECT_NOT_NULL(test, find_iova(&d->iovad, PFN_DOWN(0xfee00000)));
+}
+
+static const u8 addr_bits_params[] = { 28, 32, 39, 48 };
+
+static void addr_bits_desc(const u8 *bits, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "addr_bits %u", *bits);
+}
+
+KUNIT_ARRAY_PARAM(addr_bits, addr_bits_params, addr_bits_desc);
+
+static void iovas_below_addr_bits(struct kunit *test)
+{
+	const u8 *bits = test->param_value;
+	struct iodma_spec spec = { .addr_bits = *bits, .output = IODMA_OUT_HOST64 };
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+	struct iodma_cmd *cmd = test_cmd(test, d, &spec);
+	u64 limit = *bits == 64 ? U64_MAX : BIT_ULL(*bits) - 1;
+	struct iodma_seg64 *segs;
+	int n, i;
+
+	n = prepare_vmalloc(test, cmd, 100, SZ_64K, DMA_BIDIRECTIONAL, &segs);
+	KUNIT_ASSERT_EQ(test, n, 1);
+	iodma_test_check_invariants(test, cmd, segs, n);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_LE(test, segs[i].addr + segs[i].len - 1, limit);
+		KUNIT_EXPECT_LE(test, segs[i].addr + segs[i].len - 1,
+				(u64)d->domain->geometry.aperture_end);
+		KUNIT_EXPECT_NE(test, segs[i].addr, 0);
+	}
+	/* the page offset is kept: the IOVA is page-granular */
+	KUNIT_EXPECT_EQ(test, offset_in_page(segs[0].addr), 100);
+}
+
+static void free_pages_action(void *arg)
+{
+	struct page **pages = arg;
+	unsigned int i;
+
+	for (i = 0; pages[i]; i++)
+		__free_page(pages[i]);
+}
+
+/* @n order-0 pages, every other one of 2 * @n allocated, so that no two are adjacent. */
+static struct page **scattered_pages(struct kunit *test, unsigned int n)
+{
+	struct page **all = kunit_kcalloc(test, 2 * n + 1, sizeof(*all), GFP_KERNEL);
+	struct page **pages = kunit_kcalloc(test, n, sizeof(*pages), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, all);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	for (i = 0; i < 2 * n; i++) {
+		all[i] = alloc_page(GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, all[i]);
+	}
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_pages_action, all), 0);
+	for (i = 0; i < n; i++)
+		pages[i] = all[2 * i];
+	return pages;
+}
+
+static void scattered_mib_is_one_segment(struct kunit *test)
+{
+	const unsigned int n = SZ_1M / PAGE_SIZE;
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+	struct iodma_cmd *cmd = test_cmd(test, d, &spec64);
+	struct page **pages = scattered_pages(test, n);
+	struct iodma_md *md;
+	struct iodma_seg64 *segs;
+	unsigned int i;
+	int nsegs;
+
+	md = iodma_test_md(test, iodma_md_from_pages(pages, n, 0, SZ_1M, DMA_BIDIRECTIONAL));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	/* the CPU view really is scattered */
+	KUNIT_EXPECT_GT(test, cmd->sgt.orig_nents, n / 2);
+	nsegs = iodma_test_segments(test, cmd, 4, &segs);
+	KUNIT_ASSERT_EQ(test, nsegs, 1);
+	KUNIT_EXPECT_EQ(test, segs[0].len, (u64)SZ_1M);
+	iodma_test_check_invariants(test, cmd, segs, nsegs);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ_MSG(test,
+				    iommu_iova_to_phys(d->domain, segs[0].addr + i * PAGE_SIZE),
+				    page_to_phys(pages[i]), "page %u", i);
+}
+
+static void complete_unmaps_iova(struct kunit *test)
+{
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+	struct iodma_cmd *cmd = test_cmd(test, d, &spec64);
+	struct iodma_seg64 *segs;
+	u64 off;
+	int n;
+
+	n = prepare_vmalloc(test, cmd, 0, 3 * PAGE_SIZE, DMA_TO_DEVICE, &segs);
+	KUNIT_ASSERT_EQ(test, n, 1);
+	for (off = 0; off < segs[0].len; off += PAGE_SIZE)
+		KUNIT_EXPECT_NE(test, iommu_iova_to_phys(d->domain, segs[0].addr + off), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
+	for (off = 0; off < segs[0].len; off += PAGE_SIZE)
+		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(d->domain, segs[0].addr + off), 0);
+}
+
+static bool overlap(const struct iodma_seg64 *a, const struct iodma_seg64 *b)
+{
+	return a->addr < b->addr + b->len && b->addr < a->addr + a->len;
+}
+
+static void two_commands_do_not_overlap(struct kunit *test)
+{
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+	struct iodma_cmd *a = test_cmd(test, d, &spec64);
+	struct iodma_cmd *b = test_cmd(test, d, &spec64);
+	struct iodma_seg64 *sa, *sb;
+	int na, nb, i, j;
+
+	na = prepare_vmalloc(test, a, 0, SZ_16K, DMA_BIDIRECTIONAL, &sa);
+	nb = prepare_vmalloc(test, b, 0, SZ_16K, DMA_BIDIRECTIONAL, &sb);
+	KUNIT_ASSERT_GT(test, na, 0);
+	KUNIT_ASSERT_GT(test, nb, 0);
+	for (i = 0; i < na; i++)
+		for (j = 0; j < nb; j++)
+			KUNIT_EXPECT_FALSE(test, overlap(&sa[i], &sb[j]));
+}
+
+/*
+ * One device cannot be in two domains at once: one after the other, an IOVA
+ * the first domain had mapped is not mapped in the second.
+ */
+static void other_domain_iovas_not_visible(struct kunit *test)
+{
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *first = iodma_domain_create(dev), *second;
+	struct iodma_seg64 *segs;
+	struct iodma_cmd *cmd;
+	phys_addr_t phys;
+	int n;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, first);
+	cmd = iodma_cmd_create_in_domain(first, &spec64);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, cmd);
+	n = prepare_vmalloc(test, cmd, 0, PAGE_SIZE, DMA_BIDIRECTIONAL, &segs);
+	KUNIT_ASSERT_EQ(test, n, 1);
+	phys = iommu_iova_to_phys(first->domain, segs[0].addr);
+	KUNIT_EXPECT_NE(test, phys, 0);
+	iodma_cmd_clear_memory_descriptor(cmd, true);
+	iodma_cmd_destroy(cmd);
+	iodma_domain_destroy(first);
+
+	second = test_domain(test, dev);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(second->domain, segs[0].addr), 0);
+}
+
+static void destroy_restores_dma_api(struct kunit *test)
+{
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = iodma_domain_create(dev);
+	struct iommu_domain *def;
+	struct sg_table sgt;
+	void *buf;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, d);
+	iodma_domain_destroy(d);
+	def = iommu_get_domain_for_dev(dev);
+	KUNIT_ASSERT_NOT_NULL(test, def);
+	KUNIT_EXPECT_TRUE(test, def->type & __IOMMU_DOMAIN_DMA_API);
+
+	buf = kunit_kzalloc(test, SZ_8K, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, sg_alloc_table(&sgt, 1, GFP_KERNEL), 0);
+	sg_set_buf(sgt.sgl, buf, SZ_8K);
+	KUNIT_EXPECT_EQ(test, dma_map_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0), 0);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(def, sg_dma_address(sgt.sgl)), virt_to_phys(buf));
+	dma_unmap_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
+	sg_free_table(&sgt);
+}
+
+static const enum dma_data_direction dir_params[] = { DMA_TO_DEVICE, DMA_FROM_DEVICE };
+
+static void dir_desc(const enum dma_data_direction *dir, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s",
+		 *dir == DMA_TO_DEVICE ? "to device" : "from device");
+}
+
+KUNIT_ARRAY_PARAM(dir, dir_params, dir_desc);
+
+static void data_through_fake_device(struct kunit *test)
+{
+	const enum dma_data_direction *dir = test->param_value;
+	const size_t off = 300, len = 5 * PAGE_SIZE + 123;
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+	struct iodma_cmd *cmd = test_cmd(test, d, &spec64);
+	u8 *buf = test_vmalloc(test, off + len);
+	u8 *ref = kunit_kzalloc(test, len, GFP_KERNEL);
+	u8 *dev_buf = kunit_kzalloc(test, len, GFP_KERNEL);
+	struct iodma_seg64 *segs;
+	struct iodma_md *md;
+	int n;
+
+	KUNIT_ASSERT_NOT_NULL(test, ref);
+	KUNIT_ASSERT_NOT_NULL(test, dev_buf);
+	iodma_test_fill(ref, len, 7);
+	if (*dir == DMA_TO_DEVICE)
+		memcpy(buf + off, ref, len);
+	md = iodma_test_md(test, iodma_md_from_kva(buf + off, len, *dir));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	n = iodma_test_segments(test, cmd, 8, &segs);
+	KUNIT_ASSERT_EQ(test, n, 1);
+	iodma_test_check_invariants(test, cmd, segs, n);
+	if (*dir == DMA_TO_DEVICE) {
+		iodma_test_device_dma(test, dev, segs, n, dev_buf, false);
+		KUNIT_EXPECT_EQ(test, memcmp(dev_buf, ref, len), 0);
+	} else {
+		iodma_test_device_dma(test, dev, segs, n, ref, true);
+	}
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
+	if (*dir == DMA_FROM_DEVICE)
+		KUNIT_EXPECT_EQ(test, memcmp(buf + off, ref, len), 0);
+}
+
+/* A command that keeps its IOVA range: the same IOVA every time, still reserved between I/Os. */
+static void reserved_command_keeps_its_iova(struct kunit *test)
+{
+	struct iodma_spec spec = { .output = IODMA_OUT_HOST64, .max_transfer_size = SZ_256K };
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+	struct iodma_cmd *cmd = test_cmd(test, d, &spec);
+	u8 *buf = test_vmalloc(test, SZ_256K);
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(buf, SZ_256K,
+								    DMA_BIDIRECTIONAL));
+	struct iodma_seg64 *segs;
+	u64 first = 0;
+	int round;
+
+	KUNIT_ASSERT_NOT_NULL(test, cmd->ops->reserve);
+	KUNIT_ASSERT_EQ(test, cmd->ops->reserve(cmd, SZ_256K), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, false), 0);
+	for (round = 0; round < 3; round++) {
+		KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(cmd, round * PAGE_SIZE, SZ_64K, true,
+							true), 0);
+		KUNIT_ASSERT_EQ(test, iodma_test_segments(test, cmd, 4, &segs), 1);
+		if (!round)
+			first = segs[0].addr;
+		KUNIT_EXPECT_EQ(test, segs[0].addr, first);
+		KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
+		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(d->domain, first), 0);
+		KUNIT_EXPECT_NOT_NULL(test, find_iova(&d->iovad, PFN_DOWN(first)));
+	}
+}
+
+/* Without a reservation a range too large for the IOVA caches is freed at complete. */
+static void unreserved_command_frees_its_iova(struct kunit *test)
+{
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+	struct iodma_cmd *cmd = test_cmd(test, d, &spec64);
+	struct iodma_seg64 *segs;
+
+	KUNIT_ASSERT_EQ(test, prepare_vmalloc(test, cmd, 0, SZ_256K, DMA_TO_DEVICE, &segs), 1);
+	KUNIT_EXPECT_NOT_NULL(test, find_iova(&d->iovad, PFN_DOWN(segs[0].addr)));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
+	KUNIT_EXPECT_NULL(test, find_iova(&d->iovad, PFN_DOWN(segs[0].addr)));
+}
+
+static void large_alignment_comes_from_the_iova(struct kunit *test)
+{
+	struct iodma_spec spec = { .output = IODMA_OUT_HOST64, .alignment = SZ_64K };
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+	struct iodma_cmd *cmd = test_cmd(test, d, &spec);
+	struct iodma_seg64 *segs;
+
+	KUNIT_ASSERT_EQ(test, prepare_vmalloc(test, cmd, 0, 2 * PAGE_SIZE, DMA_TO_DEVICE, &segs),
+			1);
+	KUNIT_EXPECT_EQ(test, segs[0].addr & (SZ_64K - 1), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_NONE);
+}
+
+/* An address misaligned within its page would need a copy buffer, which the domain cannot map. */
+static void misaligned_in_page_is_eopnotsupp(struct kunit *test)
+{
+	struct iodma_spec spec = { .output = IODMA_OUT_HOST64, .alignment = 64 };
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+	struct iodma_cmd *cmd = test_cmd(test, d, &spec);
+	u8 *buf = test_vmalloc(test, SZ_8K);
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(buf + 8, SZ_4K,
+								    DMA_TO_DEVICE));
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, false), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_prepare(cmd, 0, 0, true, true), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_get_prepared_offset_and_length(cmd, NULL, NULL),
+			-ENODATA);
+}
+
+static void clone_stays_in_domain(struct kunit *test)
+{
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+	struct iodma_cmd *cmd = test_cmd(test, d, &spec64);
+	struct iodma_cmd *clone = iodma_cmd_clone(cmd, NULL);
+	struct iodma_seg64 *segs;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, clone);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, cmd_destroy_action, clone), 0);
+	KUNIT_EXPECT_PTR_EQ(test, clone->domain, d);
+	KUNIT_EXPECT_PTR_EQ(test, clone->ops, cmd->ops);
+	KUNIT_ASSERT_EQ(test, prepare_vmalloc(test, clone, 0, PAGE_SIZE, DMA_TO_DEVICE, &segs), 1);
+	KUNIT_EXPECT_NE(test, iommu_iova_to_phys(d->domain, segs[0].addr), 0);
+}
+
+static void bypassed_in_domain_is_eopnotsupp(struct kunit *test)
+{
+	struct iodma_spec spec = { .output = IODMA_OUT_HOST64, .map = IODMA_BYPASSED };
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+
+	KUNIT_EXPECT_PTR_EQ(test, iodma_cmd_create_in_domain(d, &spec), ERR_PTR(-EOPNOTSUPP));
+	KUNIT_EXPECT_PTR_EQ(test, iodma_cmd_create_in_domain(NULL, &spec64), ERR_PTR(-EINVAL));
+}
+
+/* The edu DMA engine: registers and limits per PLATFORM.md. */
+#define EDU_ID		0x00
+#define EDU_DMA_SRC	0x80
+#define EDU_DMA_DST	0x88
+#define EDU_DMA_CNT	0x90
+#define EDU_DMA_CMD	0x98
+#define EDU_CMD_START	0x1
+#define EDU_CMD_TO_RAM	0x2
+#define EDU_BUF		0x40000
+
+KUNIT_DEFINE_ACTION_WRAPPER(pci_disable_action, pci_disable_device, struct pci_dev *);
+
+struct edu_bar {
+	struct pci_dev *pdev;
+	void __iomem *regs;
+};
+
+static void edu_iounmap_action(void *arg)
+{
+	struct edu_bar *bar = arg;
+
+	pci_iounmap(bar->pdev, bar->regs);
+}
+
+static void edu_xfer(struct kunit *test, void __iomem *bar, u64 src, u64 dst, u64 len, u64 cmd)
+{
+	unsigned int ms;
+
+	writeq(src, bar + EDU_DMA_SRC);
+	writeq(dst, bar + EDU_DMA_DST);
+	writeq(len, bar + EDU_DMA_CNT);
+	writeq(cmd | EDU_CMD_START, bar + EDU_DMA_CMD);
+	/* no interrupt handler here: poll; a transfer takes 100 ms of virtual time */
+	for (ms = 0; ms < 10000 && (readq(bar + EDU_DMA_CMD) & EDU_CMD_START); ms += 20)
+		msleep(20);
+	KUNIT_ASSERT_FALSE_MSG(test, readq(bar + EDU_DMA_CMD) & EDU_CMD_START,
+			       "edu DMA did not finish");
+}
+
+/*
+ * 4 KiB from memory to the edu buffer and back into other memory, 2 KiB at a
+ * time: QEMU 7.2 aborts on a transfer that reaches the buffer's last byte.
+ */
+static void edu_dma_round_trip(struct kunit *test)
+{
+	/* edu masks host addresses to 28 bits */
+	const struct iodma_spec spec = { .addr_bits = 28, .max_segment_size = SZ_2K,
+					 .output = IODMA_OUT_HOST64 };
+	struct device *dev = iommu_edu_dev(test);
+	struct pci_dev *pdev = to_pci_dev(dev);
+	struct iodma_domain *d = test_domain(test, dev);
+	struct iodma_cmd *out = test_cmd(test, d, &spec), *in = test_cmd(test, d, &spec);
+	u8 *src = test_vmalloc(test, SZ_4K), *dst = test_vmalloc(test, SZ_4K);
+	struct iodma_seg64 *so, *si;
+	struct iodma_md *md;
+	struct edu_bar *map;
+	void __iomem *bar;
+	int n, i;
+
+	KUNIT_ASSERT_EQ(test, pci_enable_device(pdev), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pci_disable_action, pdev), 0);
+	pci_set_master(pdev);
+	map = kunit_kzalloc(test, sizeof(*map), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, map);
+	map->pdev = pdev;
+	map->regs = pci_iomap(pdev, 0, 0);
+	KUNIT_ASSERT_TRUE_MSG(test, map->regs, "cannot map BAR0");
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, edu_iounmap_action, map), 0);
+	bar = map->regs;
+	KUNIT_ASSERT_EQ(test, readl(bar + EDU_ID), 0x010000ed);
+
+	iodma_test_fill(src, SZ_4K, 42);
+	md = iodma_test_md(test, iodma_md_from_kva(src, SZ_4K, DMA_TO_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(out, md, true), 0);
+	md = iodma_test_md(test, iodma_md_from_kva(dst, SZ_4K, DMA_FROM_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(in, md, true), 0);
+	n = iodma_test_segments(test, out, 4, &so);
+	KUNIT_ASSERT_EQ(test, n, 2);
+	KUNIT_ASSERT_EQ(test, iodma_test_segments(test, in, 4, &si), n);
+	for (i = 0; i < n; i++) {
+		KUNIT_ASSERT_EQ(test, so[i].len, si[i].len);
+		KUNIT_ASSERT_LT(test, so[i].len, (u64)SZ_4K);
+		edu_xfer(test, bar, so[i].addr, EDU_BUF, so[i].len, 0);
+		edu_xfer(test, bar, EDU_BUF, si[i].addr, si[i].len, EDU_CMD_TO_RAM);
+	}
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(out, true, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(in, true, true), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(src, dst, SZ_4K), 0);
+}
+
+static struct kunit_case domain_test_cases[] = {
+	KUNIT_CASE(create_without_iommu_returns_enodev),
+	KUNIT_CASE(create_twice_returns_ebusy),
+	KUNIT_CASE(domain_is_the_device_domain),
+	KUNIT_CASE_PARAM(iovas_below_addr_bits, addr_bits_gen_params),
+	KUNIT_CASE(scattered_mib_is_one_segment),
+	KUNIT_CASE(complete_unmaps_iova),
+	KUNIT_CASE(two_commands_do_not_overlap),
+	KUNIT_CASE(other_domain_iovas_not_visible),
+	KUNIT_CASE(destroy_restores_dma_api),
+	KUNIT_CASE_PARAM(data_through_fake_device, dir_gen_params),
+	KUNIT_CASE(reserved_command_keeps_its_iova),
+	KUNIT_CASE(unreserved_command_frees_its_iova),
+	KUNIT_CASE(large_alignment_comes_from_the_iova),
+	KUNIT_CASE(misaligned_in_page_is_eopnotsupp),
+	KUNIT_CASE(clone_stays_in_domain),
+	KUNIT_CASE(bypassed_in_domain_is_eopnotsupp),
+	KUNIT_CASE(edu_dma_round_trip),
+	{}
+};
+
+static struct kunit_suite domain_test_suite = {
+	.name = "iodma_domain",
+	.test_cases = domain_test_cases,
+};
+
+kunit_test_suite(domain_test_suite);

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit: allocation-failure sweep.  Each public call sequence runs with the
- * task's fail-nth set to 1, 2, 3, ... (the kernel's per-task fault
- * injection: the nth failslab / fail_page_alloc point of the task fails)
- * until the sequence runs without reaching the armed point.  At each failure
- * the errno must be a documented one and the objects exactly as before
- * (DESIGN.md invariant 1); kmemleak, run by the harness after the suite,
- * checks that nothing leaked.  The guest's /init disables ignore-gfp-wait
- * and min-order so that every allocation is a point.
+ * KUnit: allocation-failure sweep.  Each public call sequence runs with its
+ * 1st, 2nd, 3rd, ... allocation failing (iodma's own failure points, the
+ * fault_attr behind debugfs iodma/fail: every allocation iodma makes or asks
+ * a kernel helper for has one) until the sequence runs without reaching the
+ * armed point.  At each failure the errno must be a documented one and the
+ * objects exactly as before (DESIGN.md invariant 1); kmemleak, run by the
+ * harness after the suite, checks that nothing leaked.  (The task's fail-nth
+ * would also hit the allocations of DMA-API debug itself, which then turns
+ * itself off.)
  */
 #include <kunit/test.h>
 #include <linux/mman.h>
@@ -328,9 +329,28 @@ static void sweep_desc(const typeof(sweep_cases[0]) *c, char *desc)
 
 KUNIT_ARRAY_PARAM(sweep, sweep_cases, sweep_desc);
 
-static void fail_nth_off(void *unused)
+/* Fail the @nth failure point of iodma from now on, once. */
+static void arm_nth(unsigned int nth)
 {
-	current->fail_nth = 0;
+	iodma_fail_attr.verbose = 0;
+	iodma_fail_attr.task_filter = false;
+	iodma_fail_attr.count = 0;
+	iodma_fail_attr.interval = nth;
+	atomic_set(&iodma_fail_attr.space, 0);
+	atomic_set(&iodma_fail_attr.times, 1);
+	iodma_fail_attr.probability = 100;
+}
+
+/* Disarm; returns 1 if the armed point was never reached. */
+static unsigned int disarm(void)
+{
+	iodma_fail_attr.probability = 0;
+	return atomic_read(&iodma_fail_attr.times);
+}
+
+static void disarm_action(void *unused)
+{
+	disarm();
 }
 
 /* Run the sequence with its 1st, 2nd, ... allocation failing, until none is reached. */
@@ -346,17 +366,16 @@ static void sweep_allocation_failures(struct kunit *test)
 	s.uaddr = kunit_vm_mmap(test, NULL, 0, 3 * PAGE_SIZE, PROT_READ | PROT_WRITE,
 				MAP_ANONYMOUS | MAP_PRIVATE, 0);
 	KUNIT_ASSERT_NE_MSG(test, s.uaddr, 0, "could not create a user mm");
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fail_nth_off, NULL), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, disarm_action, NULL), 0);
 
 	for (nth = 1; nth <= 500 && !done; nth++) {
 		unsigned int left;
 		int ret;
 
 		c->setup(&s);
-		current->fail_nth = nth;
+		arm_nth(nth);
 		ret = c->run(&s);
-		left = current->fail_nth;
-		current->fail_nth = 0;
+		left = disarm();
 
 		if (ret) {
 			points++;

@@ -247,6 +247,29 @@ static void make_it_fail_off(void *unused)
 	current->make_it_fail = false;
 }
 
+/* One pooled I/O: get, set, prepare, gen all, complete, clear, put. */
+static int pooled_io(struct iodma_pool *pool, struct iodma_md *md)
+{
+	struct iodma_cmd *cmd = iodma_pool_get(pool, GFP_KERNEL);
+	struct iodma_seg64 segs[16];
+	u64 off = 0, len = iodma_md_length(md);
+	int ret;
+
+	if (!cmd)
+		return -ENOENT;
+	ret = iodma_cmd_set_memory_descriptor(cmd, md, false);
+	ret = ret ?: iodma_cmd_prepare(cmd, 0, 0, true, true);
+	while (!ret && off < len) {
+		u32 n = ARRAY_SIZE(segs);
+
+		ret = iodma_cmd_gen_segments(cmd, &off, segs, &n);
+	}
+	ret = ret ?: iodma_cmd_complete(cmd, true, true);
+	ret = ret ?: iodma_cmd_clear_memory_descriptor(cmd, false);
+	ret = ret ?: iodma_pool_put(pool, cmd);
+	return ret;
+}
+
 /* 10,000 pooled I/Os while every allocation of the task fails: none allocates. */
 static void pool_io_allocates_nothing(struct kunit *test)
 {
@@ -263,6 +286,9 @@ static void pool_io_allocates_nothing(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, mem);
 	mds[0] = iodma_test_md(test, iodma_md_from_kva(mem, SZ_64K - SZ_4K, DMA_TO_DEVICE));
 	mds[1] = iodma_test_md(test, iodma_md_from_kva(mem + 8, SZ_32K, DMA_BIDIRECTIONAL));
+	/* warm up: the DMA-API debug tracking of this memory exists before arming */
+	for (i = 0; i < 4; i++)
+		KUNIT_ASSERT_EQ(test, pooled_io(i & 1 ? bpool : pool, mds[i & 1]), 0);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, make_it_fail_off, NULL), 0);
 	current->make_it_fail = true;
 	/* the injection is real: plain allocations of this task fail */
@@ -277,31 +303,13 @@ static void pool_io_allocates_nothing(struct kunit *test)
 	}
 	if (failed_probe != 2) {
 		current->make_it_fail = false;
-		kunit_skip(test, "failslab/fail_page_alloc not armed for make-it-fail tasks (%u of 2 probes failed): see scripts/mkinitramfs.sh",
+		kunit_skip(test, "%s (%u of 2 probes failed): see scripts/mkinitramfs.sh",
+			   "failslab/fail_page_alloc not armed for make-it-fail tasks",
 			   failed_probe);
 	}
 	for (i = 0; i < 10000; i++) {
-		struct iodma_pool *pl = i & 1 ? bpool : pool;
-		struct iodma_md *md = mds[i & 1];
-		struct iodma_cmd *cmd = iodma_pool_get(pl, GFP_KERNEL);
-		struct iodma_seg64 segs[16];
-		u64 off = 0, len = iodma_md_length(md);
-		int ret;
+		int ret = pooled_io(i & 1 ? bpool : pool, mds[i & 1]);
 
-		if (!cmd) {
-			first_err = first_err ?: -ENOENT;
-			continue;
-		}
-		ret = iodma_cmd_set_memory_descriptor(cmd, md, false);
-		ret = ret ?: iodma_cmd_prepare(cmd, 0, 0, true, true);
-		while (!ret && off < len) {
-			u32 n = ARRAY_SIZE(segs);
-
-			ret = iodma_cmd_gen_segments(cmd, &off, segs, &n);
-		}
-		ret = ret ?: iodma_cmd_complete(cmd, true, true);
-		ret = ret ?: iodma_cmd_clear_memory_descriptor(cmd, false);
-		ret = ret ?: iodma_pool_put(pl, cmd);
 		if (ret)
 			first_err = first_err ?: ret;
 		else

@@ -6,8 +6,11 @@ set -euo pipefail
 
 usage() {
 	cat <<USAGE
-usage: ${0##*/} [-u] [-n] [-h]
+usage: ${0##*/} [-u] [-n] [-s] [-d] [-h]
   Install the Debian packages needed to build iodma and run its tests in QEMU.
+  -s  also Debian's stock kernel and its headers, for the demo on it (make demo)
+  -d  also dkms and Debian's stock 6.12 and 6.1 kernels and headers
+      (scripts/dkms-test.sh)
   -u  run 'apt-get update' first (otherwise only when apt has no package lists
       or an install fails)
   -n  dry run: print the missing packages and exit (status 1 if any are missing)
@@ -17,19 +20,30 @@ USAGE
 
 # Kernel build (make, gcc, flex, bison, bc, libelf, libssl, pahole from dwarves,
 # perl via build-essential), Debian's kernel tarball, the guest (qemu, busybox,
-# cpio, gzip, kmod), checks (sparse), summary (python3), plots (gnuplot-nox).
+# cpio, gzip, kmod), checks (sparse), documentation (python3-sphinx),
+# summary (python3), plots (gnuplot-nox).
 PACKAGES=(
 	build-essential bc bison flex libelf-dev libssl-dev dwarves kmod cpio
-	xz-utils rsync gzip coreutils python3 sparse gnuplot-nox
+	xz-utils rsync gzip coreutils python3 sparse python3-sphinx gnuplot-nox
 	busybox-static qemu-system-x86 linux-source-6.12
 )
 
+# The demo on a distribution kernel (-s): the image the guest boots, the
+# headers iodma.ko and iodma_edu.ko are built against.
+STOCK_PACKAGES=(linux-image-6.12-amd64 linux-headers-6.12-amd64)
+
+# The DKMS test (-d): dkms, and Debian 12's two stock kernels, 6.12 and 6.1
+# (linux-*-amd64), with their headers.
+DKMS_PACKAGES=(dkms "${STOCK_PACKAGES[@]}" linux-image-amd64 linux-headers-amd64)
+
 update=0
 dry=0
-while getopts "unh" opt; do
+while getopts "unsdh" opt; do
 	case $opt in
 	u) update=1 ;;
 	n) dry=1 ;;
+	s) PACKAGES+=("${STOCK_PACKAGES[@]}") ;;
+	d) PACKAGES+=("${DKMS_PACKAGES[@]}") ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac

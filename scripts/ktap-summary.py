@@ -188,6 +188,9 @@ def load_config(path):
     status = read_status(os.path.join(path, "status"))
     cfg.name = status.get("config", cfg.name)
     results_path = os.path.join(path, "results.txt")
+    ktap_dir = os.path.join(path, "ktap")
+    if not os.path.exists(results_path) and os.path.isdir(ktap_dir):
+        return load_static(cfg, ktap_dir)
     if not os.path.exists(results_path):
         cfg.findings.append(("no results.txt: the configuration did not run", []))
         return cfg
@@ -218,6 +221,22 @@ def load_config(path):
             title = f"guest did not finish (crash?), qemu exit status {status.get('qemu_rc', '?')}"
         cfg.findings.append((title, [f"console.log: {line}" for line in console[-12:]]))
     cfg.findings.extend(scan_console(console))
+    return cfg
+
+
+def load_static(cfg, ktap_dir):
+    """A configuration without a guest (scripts/gates.sh): only KTAP files."""
+    for f in sorted(os.listdir(ktap_dir)):
+        if not f.endswith(".ktap"):
+            continue
+        leaves, problems = parse_ktap(read_lines(os.path.join(ktap_dir, f)))
+        # the suite is named by its "# Subtest:" line, the file name otherwise
+        suite = leaves[0].path.split(".")[0] if leaves else f[:-len(".ktap")]
+        cfg.suites[suite] = leaves
+        for p in problems:
+            cfg.findings.append((f"KTAP of {f}: {p}", []))
+    if not cfg.suites:
+        cfg.findings.append((f"no KTAP files in {ktap_dir}", []))
     return cfg
 
 

@@ -98,6 +98,8 @@ static int chunk_alloc(const struct iodma_cmd *cmd, struct iodma_cbuf *cb,
 	gfp |= __GFP_NOWARN | (order ? __GFP_NORETRY : 0);
 	c->order = order;
 	c->dma_alloc = false;
+	if (iodma_should_fail(size))
+		return -ENOMEM;
 	if (cb->dev) {
 		c->page = dma_alloc_pages(cb->dev, size, &c->dma, DMA_BIDIRECTIONAL, gfp);
 		if (!c->page)
@@ -147,7 +149,8 @@ int iodma_cbuf_alloc(struct iodma_cmd *cmd, struct iodma_cbuf *cb, u64 size, gfp
 	max_order = clamp_t(unsigned int, get_order(size), min_order,
 			    max_t(unsigned int, IODMA_CBUF_MAX_ORDER, min_order));
 	cap = DIV_ROUND_UP(size, PAGE_SIZE << min_order);
-	cb->chunks = kcalloc(cap, sizeof(*cb->chunks), gfp);
+	if (!iodma_should_fail(cap * sizeof(*cb->chunks)))
+		cb->chunks = kcalloc(cap, sizeof(*cb->chunks), gfp);
 	if (!cb->chunks)
 		return -ENOMEM;
 	if (cmd->spec.map == IODMA_MAPPED)
@@ -305,36 +308,18 @@ static u64 cbuf_copy(const struct iodma_cbuf *cb, struct iodma_md *md, u64 md_of
 	return x.done;
 }
 
-static void cbuf_zero(const struct iodma_cbuf *cb, u64 len)
-{
-	unsigned int i;
-
-	for (i = 0; i < cb->n && len; i++) {
-		u64 take = min_t(u64, PAGE_SIZE << cb->chunks[i].order, len);
-
-		memset(page_address(cb->chunks[i].page), 0, take);
-		len -= take;
-	}
-}
-
 /*
- * iodma_bounce_in() - make the copy buffer hold what the device must see.
- * Data for the device is copied in; for DMA_FROM_DEVICE the range is zeroed
- * instead, so that bytes the device does not write never carry an earlier
- * I/O's data out into this descriptor; @mirror copies in any direction.
+ * iodma_bounce_in() - make the copy buffer hold what the memory holds.
+ * Also for DMA_FROM_DEVICE, as swiotlb does since 6.0: the bytes a device
+ * does not write (a partial transfer, an interrupted I/O) then come back
+ * unchanged at the copy-out, and never carry an earlier I/O's data.
  */
-void iodma_bounce_in(struct iodma_cmd *cmd, bool mirror)
+void iodma_bounce_in(struct iodma_cmd *cmd)
 {
 	struct iodma_cbuf *cb = &cmd->cbuf_md->cbuf;
-	enum dma_data_direction dir = cmd->md->dir;
 
-	if (dir == DMA_FROM_DEVICE && !mirror) {
-		cbuf_zero(cb, cmd->prep_len);
-	} else {
-		cmd->stats.bytes_bounced += cbuf_copy(cb, cmd->md, cmd->prep_off, cmd->prep_len,
-						      true);
-	}
-	cbuf_sync(cb, 0, cmd->prep_len, dir, true);
+	cmd->stats.bytes_bounced += cbuf_copy(cb, cmd->md, cmd->prep_off, cmd->prep_len, true);
+	cbuf_sync(cb, 0, cmd->prep_len, cmd->md->dir, true);
 }
 
 /* iodma_bounce_out() - give the CPU what the device wrote into the copy buffer. */

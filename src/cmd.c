@@ -54,6 +54,8 @@ struct iodma_cmd *iodma_cmd_alloc(struct device *dev, const struct iodma_spec *s
 	ret = spec_for_device(spec, dev, &lim);
 	if (ret)
 		return ERR_PTR(ret);
+	if (iodma_should_fail(sizeof(*cmd)))
+		return ERR_PTR(-ENOMEM);
 	cmd = kzalloc(sizeof(*cmd), GFP_KERNEL);
 	if (!cmd)
 		return ERR_PTR(-ENOMEM);
@@ -147,7 +149,9 @@ int iodma_cmd_set_spec(struct iodma_cmd *cmd, const struct iodma_spec *spec)
 		return -EBUSY;
 	cmd->spec = *spec;
 	cmd->lim = lim;
-	cmd->ops = ops_for(spec);
+	/* an owned domain's backend stays: it hands iterate-only on itself */
+	if (!cmd->domain)
+		cmd->ops = ops_for(spec);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(iodma_cmd_set_spec);
@@ -411,6 +415,8 @@ static int reserve_sg(struct iodma_cmd *cmd, unsigned int n)
 	if (cmd->nowait)
 		return -EAGAIN;
 	n = round_up(n, 32);
+	if (iodma_should_fail(n * sizeof(struct scatterlist)))
+		return -ENOMEM;
 	ret = sg_alloc_table(&t, n, GFP_KERNEL);
 	if (ret)
 		return ret;
@@ -433,6 +439,8 @@ static int reserve_ranges(struct iodma_cmd *cmd, unsigned int n)
 	if (cmd->nowait)
 		return -EAGAIN;
 	n = round_up(n, 8);
+	if (iodma_should_fail(n * sizeof(*r)))
+		return -ENOMEM;
 	r = kmalloc_array(n, sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
@@ -517,9 +525,14 @@ static bool md_in_place(const struct iodma_cmd *cmd, const struct iodma_md *md)
 	return md->cbuf.dev == (cmd->spec.map == IODMA_MAPPED ? cmd->dev : NULL);
 }
 
+/*
+ * Copy buffers come from the DMA API of the device, which a device attached
+ * to an owned domain no longer uses: such commands do not bounce yet.
+ */
 static bool can_bounce(const struct iodma_cmd *cmd)
 {
-	return cmd->spec.map != IODMA_ITERATE_ONLY && !cmd->md_bus && !cmd->in_place;
+	return cmd->spec.map != IODMA_ITERATE_ONLY && !cmd->md_bus && !cmd->in_place &&
+	       !cmd->domain;
 }
 
 /* The highest bus address the device reaches without translation. */
@@ -573,8 +586,7 @@ static int bounce_reserve(struct iodma_cmd *cmd)
 }
 
 /* Point the command at its copy buffer; bounce_reserve() must have succeeded. */
-static void bounce_start(struct iodma_cmd *cmd, enum iodma_bounce_reason reason, bool fill,
-			 bool mirror)
+static void bounce_start(struct iodma_cmd *cmd, enum iodma_bounce_reason reason, bool fill)
 {
 	struct view_ctx v = { .cmd = cmd, .fill = true };
 
@@ -584,8 +596,9 @@ static void bounce_start(struct iodma_cmd *cmd, enum iodma_bounce_reason reason,
 	cmd->src_n = v.n;
 	cmd->bounce = reason;
 	cmd->stats.bounces++;
-	if (fill || mirror || cmd->md->dir == DMA_FROM_DEVICE)
-		iodma_bounce_in(cmd, mirror);
+	/* memory the device writes is copied in too: see iodma_bounce_in() */
+	if (fill || cmd->md->dir == DMA_FROM_DEVICE)
+		iodma_bounce_in(cmd);
 }
 
 static unsigned long sync_attrs(bool sync)
@@ -646,13 +659,13 @@ static int __prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_c
 			cmd->ops->unmap(cmd, DMA_ATTR_SKIP_CPU_SYNC);
 			if (ret)
 				goto err_complete_md;
-			bounce_start(cmd, reason, flush_cache || synchronize, false);
+			bounce_start(cmd, reason, flush_cache || synchronize);
 		}
 	} else {
 		ret = bounce_reserve(cmd);
 		if (ret)
 			goto err_complete_md;
-		bounce_start(cmd, reason, synchronize, false);
+		bounce_start(cmd, reason, synchronize);
 	}
 
 	cmd->prepared = 1;
@@ -828,7 +841,7 @@ static int force_double_buffer(struct iodma_cmd *cmd)
 	cmd->ops->unmap(cmd, 0);
 	cmd->force_bounce = true;
 	/* ... and the copy buffer its mirror, so either direction is in sync */
-	bounce_start(cmd, IODMA_BOUNCE_FORCED, true, true);
+	bounce_start(cmd, IODMA_BOUNCE_FORCED, true);
 	iodma_cursor_reset(cmd);
 	return 1;
 }
@@ -869,7 +882,7 @@ int iodma_cmd_synchronize(struct iodma_cmd *cmd, u32 options)
 	if (!cmd->bounce)
 		cmd->ops->sync(cmd, for_device);
 	else if (for_device)
-		iodma_bounce_in(cmd, false);
+		iodma_bounce_in(cmd);
 	else
 		iodma_bounce_out(cmd);
 	return 0;
@@ -990,5 +1003,7 @@ int iodma_cmd_reserve(struct iodma_cmd *cmd, u64 max_len)
 	ret = reserve_sg(cmd, n);
 	if (!ret)
 		ret = reserve_ranges(cmd, n);
+	if (!ret && cmd->ops->reserve)
+		ret = cmd->ops->reserve(cmd, max_len);
 	return ret;
 }

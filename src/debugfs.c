@@ -1,16 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * debugfs: iodma/<pool>/stats, the counters of each pool.
+ * debugfs: iodma/<pool>/stats, the counters of each pool, and iodma/fail/,
+ * the fault-injection knobs of iodma's own failure points.
  *
  * The directory iodma/ is made at module load; each pool adds its own
  * directory and removes it when destroyed.  Without debugfs the pools work
  * and have no statistics file.
  */
 #include <linux/debugfs.h>
+#include <linux/module.h>
 #include <linux/seq_file.h>
 #include "iodma_internal.h"
 
 static struct dentry *iodma_root;
+
+#ifdef CONFIG_FAULT_INJECTION
+/* Off until configured through debugfs iodma/fail/ (probability, interval, times...). */
+struct fault_attr iodma_fail_attr = FAULT_ATTR_INITIALIZER;
+EXPORT_SYMBOL_IF_KUNIT(iodma_fail_attr);
+
+bool iodma_should_fail(size_t size)
+{
+	return should_fail(&iodma_fail_attr, size);
+}
+#endif
 
 static int stats_show(struct seq_file *m, void *unused)
 {
@@ -62,6 +75,10 @@ void iodma_debugfs_remove_pool(struct iodma_pool *pool)
 void iodma_debugfs_init(void)
 {
 	iodma_root = debugfs_create_dir("iodma", NULL);
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+	if (!IS_ERR_OR_NULL(iodma_root))
+		fault_create_debugfs_attr("fail", iodma_root, &iodma_fail_attr);
+#endif
 }
 
 void iodma_debugfs_exit(void)

@@ -94,7 +94,8 @@ err_put_domain:
  * the device is not behind an IOMMU; ERR_PTR(-EBUSY) if its group holds
  * other devices, already has an owner (another domain) or its bound driver
  * uses the DMA API; ERR_PTR(-EOPNOTSUPP) for a device that does not snoop
- * CPU caches or an IOMMU that cannot map CPU pages; ERR_PTR(-ENOMEM).
+ * CPU caches, an IOMMU that cannot map CPU pages, or a kernel without
+ * CONFIG_NEED_SG_DMA_LENGTH; ERR_PTR(-ENOMEM).
  */
 struct iodma_domain *iodma_domain_create(struct device *dev)
 {
@@ -107,10 +108,13 @@ struct iodma_domain *iodma_domain_create(struct device *dev)
 		return ERR_PTR(-EINVAL);
 	if (!device_iommu_mapped(dev))
 		return ERR_PTR(-ENODEV);
-	/* no cache maintenance without the DMA API: see map_domain.c */
-	if (!dev_is_dma_coherent(dev))
+	/*
+	 * No cache maintenance without the DMA API, and map_domain.c keeps an
+	 * entry's length in its DMA length field: see there.
+	 */
+	if (!dev_is_dma_coherent(dev) || !IS_ENABLED(CONFIG_NEED_SG_DMA_LENGTH))
 		return ERR_PTR(-EOPNOTSUPP);
-	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	d = iodma_should_fail(sizeof(*d)) ? NULL : kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&d->ref);

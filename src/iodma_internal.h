@@ -284,6 +284,23 @@ struct iodma_pool_stats {
 };
 
 void iodma_pool_stats(struct iodma_pool *pool, struct iodma_pool_stats *st);
+
+/*
+ * iodma's own failure points (debugfs iodma/fail, a fault_attr): every
+ * allocation iodma makes or asks a kernel helper for is preceded by one,
+ * so that a driver author can make iodma fail on purpose, and the KUnit
+ * sweep can fail the 1st, 2nd, ... of them in turn.
+ */
+#ifdef CONFIG_FAULT_INJECTION
+#include <linux/fault-inject.h>
+extern struct fault_attr iodma_fail_attr;
+bool iodma_should_fail(size_t size);
+#else
+static inline bool iodma_should_fail(size_t size)
+{
+	return false;
+}
+#endif
 int iodma_debugfs_add_pool(struct iodma_pool *pool);
 void iodma_debugfs_remove_pool(struct iodma_pool *pool);
 void iodma_debugfs_init(void);
@@ -300,7 +317,7 @@ void iodma_cbuf_free(struct iodma_cbuf *cb);
 int iodma_cbuf_walk(const struct iodma_cbuf *cb, u64 off, u64 len, bool bus, iodma_chunk_fn fn,
 		    void *ctx);
 int iodma_bounce_reserve(struct iodma_cmd *cmd, u64 len, gfp_t gfp);
-void iodma_bounce_in(struct iodma_cmd *cmd, bool mirror);
+void iodma_bounce_in(struct iodma_cmd *cmd);
 void iodma_bounce_out(struct iodma_cmd *cmd);
 void iodma_cbuf_sync_range(struct iodma_cmd *cmd, bool for_device);
 

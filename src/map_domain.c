@@ -269,8 +269,11 @@ static void domain_release(struct iodma_cmd *cmd)
 /* The backend's per-command state; iodma_cmd_destroy() frees it through release(). */
 int iodma_map_domain_init(struct iodma_cmd *cmd)
 {
-	cmd->backend = kzalloc(sizeof(struct domain_map), GFP_KERNEL);
-	return cmd->backend ? 0 : -ENOMEM;
+	struct domain_map *m = iodma_should_fail(sizeof(*m)) ? NULL :
+			       kzalloc(sizeof(*m), GFP_KERNEL);
+
+	cmd->backend = m;
+	return m ? 0 : -ENOMEM;
 }
 
 const struct iodma_map_ops iodma_map_domain_ops = {

@@ -31,6 +31,8 @@ struct iodma_md *iodma_md_alloc(enum iodma_md_kind kind, enum dma_data_direction
 {
 	struct iodma_md *md;
 
+	if (iodma_should_fail(sizeof(*md)))
+		return NULL;
 	md = kzalloc(sizeof(*md), GFP_KERNEL);
 	if (!md)
 		return NULL;
@@ -121,7 +123,8 @@ struct iodma_md *iodma_md_from_pages(struct page **pages, unsigned int npages, s
 	md = iodma_md_alloc(IODMA_MD_PAGES, dir, len);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
-	md->pages.pages = kmemdup_array(pages, npages, sizeof(*pages), GFP_KERNEL);
+	if (!iodma_should_fail(npages * sizeof(*pages)))
+		md->pages.pages = kmemdup_array(pages, npages, sizeof(*pages), GFP_KERNEL);
 	if (!md->pages.pages) {
 		kfree(md);
 		return ERR_PTR(-ENOMEM);
@@ -285,7 +288,8 @@ struct iodma_md *iodma_md_from_phys(const struct iodma_phys_range *ranges, unsig
 	md = iodma_md_alloc(IODMA_MD_PHYS, dir, total);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
-	md->phys.ranges = kmemdup_array(ranges, n, sizeof(*ranges), GFP_KERNEL);
+	if (!iodma_should_fail(n * sizeof(*ranges)))
+		md->phys.ranges = kmemdup_array(ranges, n, sizeof(*ranges), GFP_KERNEL);
 	if (!md->phys.ranges) {
 		kfree(md);
 		return ERR_PTR(-ENOMEM);
@@ -367,7 +371,8 @@ struct iodma_md *iodma_md_multi(struct iodma_md **mds, unsigned int n,
 	md = iodma_md_alloc(IODMA_MD_MULTI, dir, total);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
-	md->multi.mds = kmalloc_array(n, sizeof(*mds), GFP_KERNEL);
+	if (!iodma_should_fail(n * sizeof(*mds)))
+		md->multi.mds = kmalloc_array(n, sizeof(*mds), GFP_KERNEL);
 	if (!md->multi.mds) {
 		kfree(md);
 		return ERR_PTR(-ENOMEM);
@@ -482,9 +487,16 @@ static int user_pin(struct iodma_md *md)
 	long got;
 
 	lockdep_assert_held(&md->wire_lock);
+	/* two points: the array, and pinning (which allocates page tables) */
+	if (iodma_should_fail(n * sizeof(*pages)))
+		return -ENOMEM;
 	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return -ENOMEM;
+	if (iodma_should_fail(n * PAGE_SIZE)) {
+		kvfree(pages);
+		return -ENOMEM;
+	}
 	if (current->mm == mm) {
 		got = pin_user_pages_fast(start, n, flags, pages);
 	} else {

@@ -63,14 +63,15 @@ struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec
 	ret = iodma_spec_validate(spec);
 	if (ret)
 		return ERR_PTR(ret);
-	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	pool = iodma_should_fail(sizeof(*pool)) ? NULL : kzalloc(sizeof(*pool), GFP_KERNEL);
 	if (!pool)
 		return ERR_PTR(-ENOMEM);
 	spin_lock_init(&pool->lock);
 	init_waitqueue_head(&pool->wait);
 	INIT_LIST_HEAD(&pool->free);
 	strscpy(pool->name, name, sizeof(pool->name));
-	pool->cmds = kcalloc(count, sizeof(*pool->cmds), GFP_KERNEL);
+	if (!iodma_should_fail(count * sizeof(*pool->cmds)))
+		pool->cmds = kcalloc(count, sizeof(*pool->cmds), GFP_KERNEL);
 	if (!pool->cmds) {
 		ret = -ENOMEM;
 		goto err_free_pool;
@@ -141,13 +142,13 @@ static struct iodma_cmd *take_free(struct iodma_pool *pool)
 struct iodma_cmd *iodma_pool_get(struct iodma_pool *pool, gfp_t gfp)
 {
 	struct iodma_cmd *cmd = NULL;
+	int ret;
 
 	if (!gfpflags_allow_blocking(gfp))
 		return take_free(pool);
 	might_sleep();
-	if (wait_event_killable(pool->wait, (cmd = take_free(pool)) != NULL))
-		return NULL;
-	return cmd;
+	ret = wait_event_killable(pool->wait, (cmd = take_free(pool)) != NULL);
+	return ret ? NULL : cmd;
 }
 EXPORT_SYMBOL_GPL(iodma_pool_get);
 

@@ -279,15 +279,14 @@ static int edu_run(struct edu_dev *e, struct edu_slot *slot, u64 len, u64 *done,
 	return 0;
 }
 
-/* Bytes of a prepared command that go through an iodma copy buffer. */
-static u64 edu_bounced(struct iodma_cmd *cmd)
+/* Bytes iodma has copied through the slot's copy buffers so far. */
+static u64 edu_bytes_bounced(struct edu_slot *slot)
 {
-	u64 len = 0;
+	struct iodma_cmd_stats src, dst;
 
-	if (iodma_cmd_get_io_memory_descriptor(cmd) == iodma_cmd_get_memory_descriptor(cmd))
-		return 0;
-	iodma_cmd_get_prepared_offset_and_length(cmd, NULL, &len);
-	return len;
+	iodma_cmd_get_stats(slot->src, &src);
+	iodma_cmd_get_stats(slot->dst, &dst);
+	return src.bytes_bounced + dst.bytes_bounced;
 }
 
 /* One transfer: at most EDU_MAX_TRANSFER bytes, prepared and completed at once. */
@@ -316,8 +315,6 @@ static int edu_transfer(struct edu_dev *e, struct edu_slot *slot, u64 src, u64 d
 		goto err_clear_src;
 
 	req->transfers++;
-	req->bytes_bounced += edu_bounced(slot->src) + edu_bounced(slot->dst);
-
 	ret = mutex_lock_interruptible(&e->engine_lock);
 	if (!ret) {
 		ret = e->broken ? -EIO : edu_run(e, slot, len, &req->done, &req->dma_ops);
@@ -370,16 +367,18 @@ static void edu_slot_put(struct edu_dev *e, struct edu_slot *slot)
 static int edu_copy(struct edu_dev *e, struct iodma_edu_copy *req)
 {
 	struct edu_slot *slot;
-	u64 off, n;
+	u64 off, n, bounced;
 	int ret = 0;
 
 	slot = edu_slot_get(e);
 	if (IS_ERR(slot))
 		return PTR_ERR(slot);
+	bounced = edu_bytes_bounced(slot);
 	for (off = 0; off < req->len && !ret; off += n) {
 		n = min_t(u64, req->len - off, EDU_MAX_TRANSFER);
 		ret = edu_transfer(e, slot, req->src + off, req->dst + off, n, req);
 	}
+	req->bytes_bounced = edu_bytes_bounced(slot) - bounced;
 	/* A broken engine keeps the slot, and with it the memory, wired. */
 	if (!e->broken)
 		edu_slot_put(e, slot);

@@ -33,8 +33,8 @@
  * @flags: must be 0
  * @transfers: out: iodma transfers (prepared ranges) used
  * @done: out: bytes copied; @len on success
- * @bytes_bounced: out: bytes that went through iodma copy buffers, counting
- *	the source and the destination side
+ * @bytes_bounced: out: bytes iodma copied through its copy buffers (the
+ *	source in, the destination out) because the device cannot reach them
  * @dma_ops: out: DMA operations programmed into the device
  */
 struct iodma_edu_copy {
