@@ -20,33 +20,55 @@ static void free_page_action(void *arg)
 	__free_page(arg);
 }
 
-/* @n pages whose physical address is above @limit, or the test is skipped. */
+struct block_above {
+	struct page *page;
+	unsigned int order;
+};
+
+static void free_block_action(void *arg)
+{
+	struct block_above *b = arg;
+
+	__free_pages(b->page, b->order);
+}
+
+/*
+ * @n pages whose physical address is above @limit, or the test is skipped.
+ * Free memory is taken in 2 MiB blocks until one lies above the limit, so
+ * that the answer does not depend on where the allocator starts.
+ */
 static struct page **pages_above(struct kunit *test, u64 limit, unsigned int n)
 {
+	const unsigned int order = 9;
 	struct page **pages = kunit_kcalloc(test, n, sizeof(*pages), GFP_KERNEL);
-	unsigned int got = 0, tries;
+	struct block_above *keep = kunit_kzalloc(test, sizeof(*keep), GFP_KERNEL);
 	LIST_HEAD(rejects);
 	struct page *p, *tmp;
+	unsigned int tries, i;
 
 	KUNIT_ASSERT_NOT_NULL(test, pages);
-	for (tries = 0; got < n && tries < 32768; tries++) {
-		p = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+	KUNIT_ASSERT_NOT_NULL(test, keep);
+	KUNIT_ASSERT_LE(test, n, 1U << order);
+	for (tries = 0; tries < 4096 && !keep->page; tries++) {
+		p = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY, order);
 		if (!p)
 			break;
-		if (page_to_phys(p) > limit) {
-			pages[got++] = p;
-			KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_page_action, p),
-					0);
-		} else {
+		if (page_to_phys(p) > limit)
+			keep->page = p;
+		else
 			list_add(&p->lru, &rejects);
-		}
 	}
 	list_for_each_entry_safe(p, tmp, &rejects, lru) {
 		list_del(&p->lru);
-		__free_page(p);
+		__free_pages(p, order);
 	}
-	if (got < n)
-		kunit_skip(test, "no RAM above %#llx in this guest", limit);
+	if (!keep->page)
+		kunit_skip(test, "no free RAM above %#llx in this guest", limit);
+	keep->order = order;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_block_action, keep), 0);
+	/* every other page: none adjacent */
+	for (i = 0; i < n; i++)
+		pages[i] = nth_page(keep->page, 2 * i);
 	return pages;
 }
 

@@ -94,7 +94,7 @@ EXPORT_SYMBOL_GPL(iodma_md_from_kva);
  * iodma_md_from_pages() - describe an array of pages
  * @pages: the pages; the array is copied, the pages must outlive the descriptor
  * @npages: entries in @pages
- * @offset: first byte, relative to the start of @pages[0]
+ * @offset: first byte, relative to the start of the first page
  * @len: length in bytes
  * @dir: DMA direction of the I/O
  *
