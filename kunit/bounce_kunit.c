@@ -537,6 +537,89 @@ static void bounce_bytes_see_the_copy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memcmp(mem + 100, in, 4), 0);
 }
 
+/* explain() foresees what prepare then does: reason, where, and the segment count. */
+static void explain_foresees_prepare(struct kunit *test)
+{
+	struct iodma_spec spec = { .alignment = 512, .max_segment_size = 4096,
+				   .max_transfer_size = SZ_64K, .output = IODMA_OUT_HOST64 };
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+	u8 *mem = kunit_kzalloc(test, SZ_32K, GFP_KERNEL);
+	struct iodma_md *aligned, *odd;
+	struct iodma_explain ex;
+	struct iodma_seg64 *segs;
+	int n;
+
+	KUNIT_ASSERT_NOT_NULL(test, mem);
+	aligned = iodma_test_md(test, iodma_md_from_kva(mem, SZ_16K, DMA_TO_DEVICE));
+	odd = iodma_test_md(test, iodma_md_from_kva(mem + 8, SZ_16K, DMA_TO_DEVICE));
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_explain(cmd, aligned, 0, 0, &ex), 0);
+	KUNIT_EXPECT_EQ(test, ex.reason, IODMA_BOUNCE_NONE);
+	KUNIT_EXPECT_FALSE(test, ex.nsegs_estimated);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, aligned, true), 0);
+	n = iodma_test_segments(test, cmd, 8, &segs);
+	KUNIT_EXPECT_EQ(test, ex.nsegs, (u64)n);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_explain(cmd, aligned, 0, 0, &ex), -EBUSY);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+
+	/* no copy buffer yet: the count is an estimate */
+	KUNIT_ASSERT_EQ(test, iodma_cmd_explain(cmd, odd, 0, 0, &ex), 0);
+	KUNIT_EXPECT_EQ(test, ex.reason, IODMA_BOUNCE_ALIGNMENT);
+	KUNIT_EXPECT_EQ(test, ex.bad_offset, 0ULL);
+	KUNIT_EXPECT_TRUE(test, ex.nsegs_estimated);
+	KUNIT_EXPECT_EQ(test, ex.nsegs, 4ULL);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, odd, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_ALIGNMENT);
+	n = iodma_test_segments(test, cmd, 8, &segs);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	/* with the copy buffer there, the count is exact */
+	KUNIT_ASSERT_EQ(test, iodma_cmd_explain(cmd, odd, 0, 0, &ex), 0);
+	KUNIT_EXPECT_FALSE(test, ex.nsegs_estimated);
+	KUNIT_EXPECT_EQ(test, ex.nsegs, (u64)n);
+	/* nothing was set, prepared or copied by explaining */
+	KUNIT_EXPECT_NULL(test, iodma_cmd_get_memory_descriptor(cmd));
+	KUNIT_EXPECT_EQ(test, atomic_read(&odd->wire_count), 0);
+
+	KUNIT_EXPECT_EQ(test, iodma_cmd_explain(NULL, odd, 0, 0, &ex), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_explain(cmd, NULL, 0, 0, &ex), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_explain(cmd, odd, 0, 0, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_explain(cmd, odd, SZ_16K, 1, &ex), -EINVAL);
+}
+
+/* explain() names memory beyond reach, and rules an iterate-only command reports. */
+static void explain_names_the_rule(struct kunit *test)
+{
+	static const struct iodma_phys_range high = { .addr = SZ_4G + SZ_1M, .len = SZ_8K };
+	struct iodma_spec s28 = { .addr_bits = 28, .output = IODMA_OUT_LITTLE32 };
+	struct iodma_spec s32 = { .output = IODMA_OUT_HOST32, .map = IODMA_ITERATE_ONLY };
+	struct iodma_spec slen = { .length_alignment = 512, .output = IODMA_OUT_HOST64 };
+	struct device *dev = iodma_test_dev(test, 28);
+	struct iodma_cmd *c28 = iodma_test_cmd(test, dev, &s28);
+	struct iodma_cmd *c32 = iodma_test_cmd(test, dev, &s32);
+	struct iodma_cmd *clen = iodma_test_cmd(test, iodma_test_dev(test, 64), &slen);
+	struct page **pages = pages_above(test, DMA_BIT_MASK(28), 2);
+	struct iodma_md *md, *phys, *split;
+	struct iodma_explain ex;
+
+	md = iodma_test_md(test, iodma_md_from_pages(pages, 2, 0, SZ_8K, DMA_FROM_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_explain(c28, md, 0, 0, &ex), 0);
+	KUNIT_EXPECT_EQ(test, ex.reason, IODMA_BOUNCE_ADDRESS);
+	KUNIT_EXPECT_STREQ(test, iodma_bounce_reason_name(ex.reason), "address");
+
+	phys = iodma_test_md(test, iodma_md_from_phys(&high, 1, DMA_TO_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_explain(c32, phys, 0, 0, &ex), 0);
+	KUNIT_EXPECT_EQ(test, ex.reason, IODMA_BOUNCE_ADDRESS);
+
+	/* pages 0 and 2 of the block: a run of 100 bytes, then the rest */
+	split = iodma_test_md(test, iodma_md_from_pages(pages, 2, PAGE_SIZE - 100, 1024,
+							DMA_TO_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_explain(clen, split, 0, 0, &ex), 0);
+	KUNIT_EXPECT_EQ(test, ex.reason, IODMA_BOUNCE_LENGTH);
+	KUNIT_EXPECT_EQ(test, ex.bad_offset, 0ULL);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_explain(clen, split, 0, 1000, &ex), -EINVAL);
+}
+
 static void bounce_reason_names(struct kunit *test)
 {
 	KUNIT_EXPECT_STREQ(test, iodma_bounce_reason_name(IODMA_BOUNCE_NONE), "none");
@@ -560,6 +643,8 @@ static struct kunit_case bounce_test_cases[] = {
 	KUNIT_CASE(bounce_bytes_see_the_copy),
 	KUNIT_CASE(bounce_partial_device_write_keeps_the_rest),
 	KUNIT_CASE(bounce_reason_names),
+	KUNIT_CASE(explain_foresees_prepare),
+	KUNIT_CASE(explain_names_the_rule),
 	{}
 };
 

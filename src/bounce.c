@@ -25,6 +25,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include "iodma_internal.h"
+#include "trace.h"
 
 /* The largest chunk tried first: large enough for few segments, small enough to find. */
 #define IODMA_CBUF_MAX_ORDER	8
@@ -318,7 +319,10 @@ void iodma_bounce_in(struct iodma_cmd *cmd)
 {
 	struct iodma_cbuf *cb = &cmd->cbuf_md->cbuf;
 
-	cmd->stats.bytes_bounced += cbuf_copy(cb, cmd->md, cmd->prep_off, cmd->prep_len, true);
+	u64 bytes = cbuf_copy(cb, cmd->md, cmd->prep_off, cmd->prep_len, true);
+
+	cmd->stats.bytes_bounced += bytes;
+	trace_iodma_bounce(cmd, cmd->bounce, bytes, true);
 	cbuf_sync(cb, 0, cmd->prep_len, cmd->md->dir, true);
 }
 
@@ -328,10 +332,13 @@ void iodma_bounce_out(struct iodma_cmd *cmd)
 	struct iodma_cbuf *cb = &cmd->cbuf_md->cbuf;
 	enum dma_data_direction dir = cmd->md->dir;
 
+	u64 bytes = 0;
+
 	cbuf_sync(cb, 0, cmd->prep_len, dir, false);
 	if (dir != DMA_TO_DEVICE)
-		cmd->stats.bytes_bounced += cbuf_copy(cb, cmd->md, cmd->prep_off, cmd->prep_len,
-						      false);
+		bytes = cbuf_copy(cb, cmd->md, cmd->prep_off, cmd->prep_len, false);
+	cmd->stats.bytes_bounced += bytes;
+	trace_iodma_bounce(cmd, cmd->bounce, bytes, false);
 }
 
 /* Sync a copy-buffer descriptor used in place (no bounce). */

@@ -18,6 +18,7 @@
 #include <linux/slab.h>
 #include <linux/swiotlb.h>
 #include "iodma_internal.h"
+#include "trace.h"
 
 static const struct iodma_map_ops *ops_for(const struct iodma_spec *spec)
 {
@@ -225,6 +226,35 @@ static void set_md(struct iodma_cmd *cmd, struct iodma_md *md)
 	iodma_md_put(old);
 }
 
+static int set_memory_descriptor(struct iodma_cmd *cmd, struct iodma_md *md, bool auto_prepare)
+{
+	int ret;
+
+	if (md && md == cmd->md) {
+		if (!auto_prepare) {
+			complete_all_prepares(cmd);
+			return 0;
+		}
+		return cmd->prepared ? 0 : iodma_cmd_prepare(cmd, 0, 0, true, true);
+	}
+	if (cmd->prepared)
+		return -EBUSY;
+	if (md) {
+		ret = examine_md(cmd, md);
+		if (ret)
+			return ret;
+	}
+	set_md(cmd, md);
+	if (md && auto_prepare) {
+		ret = iodma_cmd_prepare(cmd, 0, 0, true, true);
+		if (ret) {
+			set_md(cmd, NULL);
+			return ret;
+		}
+	}
+	return 0;
+}
+
 /**
  * iodma_cmd_set_memory_descriptor() - bind a descriptor to a command
  * @cmd: the command
@@ -251,29 +281,9 @@ int iodma_cmd_set_memory_descriptor(struct iodma_cmd *cmd, struct iodma_md *md,
 	might_sleep();
 	if (!cmd)
 		return -EINVAL;
-	if (md && md == cmd->md) {
-		if (!auto_prepare) {
-			complete_all_prepares(cmd);
-			return 0;
-		}
-		return cmd->prepared ? 0 : iodma_cmd_prepare(cmd, 0, 0, true, true);
-	}
-	if (cmd->prepared)
-		return -EBUSY;
-	if (md) {
-		ret = examine_md(cmd, md);
-		if (ret)
-			return ret;
-	}
-	set_md(cmd, md);
-	if (md && auto_prepare) {
-		ret = iodma_cmd_prepare(cmd, 0, 0, true, true);
-		if (ret) {
-			set_md(cmd, NULL);
-			return ret;
-		}
-	}
-	return 0;
+	ret = set_memory_descriptor(cmd, md, auto_prepare);
+	trace_iodma_set_md(cmd, md ? md->length : 0, md ? md->dir : DMA_NONE, auto_prepare, ret);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(iodma_cmd_set_memory_descriptor);
 
@@ -718,6 +728,9 @@ static int prepare_counted(struct iodma_cmd *cmd, u64 offset, u64 length, bool f
 	cmd->nowait = false;
 	if (ret)
 		iodma_cmd_count_error(cmd, ret);
+	trace_iodma_prepare(cmd, ret ? offset : cmd->prep_off, ret ? length : cmd->prep_len,
+			    cmd->md ? cmd->md->dir : DMA_NONE, ret ? 0 : cmd->src_n, cmd->bounce,
+			    ret);
 	return ret;
 }
 
@@ -803,6 +816,7 @@ int iodma_cmd_complete(struct iodma_cmd *cmd, bool invalidate_cache, bool synchr
 		return -EINVAL;
 	if (!cmd->prepared)
 		return -ENODATA;
+	trace_iodma_complete(cmd, cmd->prep_len, cmd->bounce, 0);
 	if (--cmd->prepared)
 		return 0;
 	if (cmd->bounce) {
@@ -1007,3 +1021,106 @@ int iodma_cmd_reserve(struct iodma_cmd *cmd, u64 max_len)
 		ret = cmd->ops->reserve(cmd, max_len);
 	return ret;
 }
+
+/**
+ * iodma_cmd_explain() - foresee, without preparing, how a range would go
+ * @cmd: a command that is not prepared
+ * @md: the descriptor (it need not be set on @cmd)
+ * @offset: first byte in @md
+ * @length: bytes, 0 for the rest of @md
+ * @ex: filled with the answer
+ *
+ * Whether iodma_cmd_prepare() of that range would bounce, why (the first
+ * rule broken and where), and into how many segments the range would
+ * split.  Nothing is mapped, copied or allocated beyond the command's
+ * reusable view; user memory that is not pinned is pinned for the answer
+ * and unpinned.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0; -EINVAL for a NULL argument, a range outside @md or a length
+ * that is not a multiple of length_alignment; -ENOSPC for a length above
+ * max_transfer_size; -EBUSY if @cmd is prepared; -EFAULT or -ENOMEM when
+ * the memory cannot be pinned or viewed.
+ */
+int iodma_cmd_explain(struct iodma_cmd *cmd, struct iodma_md *md, u64 offset, u64 length,
+		      struct iodma_explain *ex)
+{
+	bool bus, in_place;
+	u64 end, unit;
+	int ret;
+
+	might_sleep();
+	if (!cmd || !md || !ex)
+		return -EINVAL;
+	if (cmd->prepared)
+		return -EBUSY;
+	if (!length) {
+		if (offset >= md->length)
+			return -EINVAL;
+		length = md->length - offset;
+	}
+	if (check_add_overflow(offset, length, &end) || end > md->length)
+		return -EINVAL;
+	if (length > cmd->lim.max_transfer)
+		return -ENOSPC;
+	if (length & (cmd->lim.len_align - 1))
+		return -EINVAL;
+
+	ret = iodma_md_wire(md, false);
+	if (ret)
+		return ret;
+	/* the command's scratch state stands in for a prepared range */
+	bus = cmd->md_bus;
+	in_place = cmd->in_place;
+	cmd->md_bus = md->bus;
+	cmd->in_place = md_in_place(cmd, md);
+	ret = build_view(cmd, md, offset, length);
+	if (ret)
+		goto out;
+	cmd->prep_off = offset;
+	cmd->prep_len = length;
+	memset(ex, 0, sizeof(*ex));
+	ex->translated = cmd->translated && !cmd->md_bus && !cmd->in_place;
+	if (cmd->md_bus || cmd->in_place) {
+		cmd->src = IODMA_SRC_RANGES;
+		cmd->src_n = cmd->nranges;
+	} else {
+		cmd->src = IODMA_SRC_SG_PHYS;
+		cmd->src_n = cmd->sgt.orig_nents;
+	}
+	iodma_cursor_reset(cmd);
+	ex->reason = iodma_segments_count(cmd, ex->translated || cmd->spec.map ==
+					  IODMA_ITERATE_ONLY ? U64_MAX : device_reach(cmd),
+					  &ex->nsegs, &ex->bad_offset);
+	if (ex->reason && can_bounce(cmd)) {
+		/* the copy buffer's segments: its chunks, or one contiguous run */
+		unit = min(cmd->lim.max_seg, cmd->lim.boundary_mask ? cmd->lim.boundary_mask + 1 :
+			   U64_MAX);
+		ex->nsegs = DIV_ROUND_UP(length, unit);
+		ex->nsegs_estimated = true;
+		if (cmd->cbuf_md && cmd->cbuf_md->length >= length) {
+			struct view_ctx v = { .cmd = cmd };
+
+			iodma_cbuf_walk(&cmd->cbuf_md->cbuf, 0, length, true, view_range_chunk, &v);
+			ret = reserve_ranges(cmd, v.n);
+			if (!ret) {
+				v = (struct view_ctx){ .cmd = cmd, .fill = true };
+				iodma_cbuf_walk(&cmd->cbuf_md->cbuf, 0, length, true,
+						view_range_chunk, &v);
+				cmd->src = IODMA_SRC_RANGES;
+				cmd->src_n = v.n;
+				iodma_cursor_reset(cmd);
+				iodma_segments_count(cmd, U64_MAX, &ex->nsegs, NULL);
+				ex->nsegs_estimated = false;
+			}
+		}
+	}
+out:
+	cmd->src = IODMA_SRC_NONE;
+	cmd->cur.valid = false;
+	cmd->md_bus = bus;
+	cmd->in_place = in_place;
+	iodma_md_complete(md);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_explain);

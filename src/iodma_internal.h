@@ -22,6 +22,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/iova.h>
 #include <kunit/visibility.h>
+#include "iodma_compat.h"
 
 #define IODMA_VERSION "0.1.0"
 
@@ -311,6 +312,8 @@ void iodma_cmd_count_error(struct iodma_cmd *cmd, int err);
 const char *iodma_errno_name(unsigned int i);
 int iodma_cmd_reserve(struct iodma_cmd *cmd, u64 max_len);
 enum iodma_bounce_reason iodma_segments_check(struct iodma_cmd *cmd, u64 addr_limit);
+enum iodma_bounce_reason iodma_segments_count(struct iodma_cmd *cmd, u64 reach, u64 *nsegs,
+					      u64 *bad_off);
 
 int iodma_cbuf_alloc(struct iodma_cmd *cmd, struct iodma_cbuf *cb, u64 size, gfp_t gfp);
 void iodma_cbuf_free(struct iodma_cbuf *cb);

@@ -6,6 +6,15 @@
 #include <linux/module.h>
 #include "iodma_internal.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+EXPORT_TRACEPOINT_SYMBOL_GPL(iodma_set_md);
+EXPORT_TRACEPOINT_SYMBOL_GPL(iodma_prepare);
+EXPORT_TRACEPOINT_SYMBOL_GPL(iodma_bounce);
+EXPORT_TRACEPOINT_SYMBOL_GPL(iodma_gen);
+EXPORT_TRACEPOINT_SYMBOL_GPL(iodma_complete);
+
 /**
  * iodma_version() - the version of the loaded iodma module
  *

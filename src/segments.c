@@ -17,6 +17,7 @@
 #include <linux/dma-direct.h>
 #include <linux/module.h>
 #include "iodma_internal.h"
+#include "trace.h"
 
 /* The bus address and length of the entry under the cursor. */
 static void entry_of(const struct iodma_cmd *cmd, const struct iodma_cursor *cur, u64 *addr,
@@ -163,9 +164,20 @@ static enum iodma_bounce_reason next_segment(struct iodma_cmd *cmd,
  */
 enum iodma_bounce_reason iodma_segments_check(struct iodma_cmd *cmd, u64 reach)
 {
+	return iodma_segments_count(cmd, reach, NULL, NULL);
+}
+
+/*
+ * iodma_segments_count() - iodma_segments_check() that also counts the
+ * segments (@nsegs) and says where the first broken one starts (@bad_off,
+ * relative to the range); either may be NULL.
+ */
+enum iodma_bounce_reason iodma_segments_count(struct iodma_cmd *cmd, u64 reach, u64 *nsegs,
+					      u64 *bad_off)
+{
 	struct iodma_limits lim = cmd->lim;
 	struct iodma_cursor saved = cmd->cur;
-	u64 steps = cmd->cursor_steps, addr, len;
+	u64 steps = cmd->cursor_steps, addr, len, n = 0;
 	enum iodma_bounce_reason r = IODMA_BOUNCE_NONE;
 	bool cut;
 
@@ -176,7 +188,12 @@ enum iodma_bounce_reason iodma_segments_check(struct iodma_cmd *cmd, u64 reach)
 		if (r)
 			break;
 		cursor_advance(cmd, &cmd->cur, len);
+		n++;
 	}
+	if (nsegs)
+		*nsegs = n;
+	if (bad_off)
+		*bad_off = r ? cmd->cur.pos : 0;
 	cmd->cur = saved;
 	cmd->cursor_steps = steps;
 	return r;
@@ -216,7 +233,7 @@ static void put_seg(const struct iodma_cmd *cmd, void *segs, u32 i, u64 addr, u6
 	}
 }
 
-static int gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsigned int width)
+static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsigned int width)
 {
 	enum iodma_bounce_reason r;
 	struct iodma_cursor saved;
@@ -251,6 +268,16 @@ static int gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsig
 	*offset = cmd->cur.pos;
 	*nsegs = n;
 	return 0;
+}
+
+static int gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsigned int width)
+{
+	u64 start = offset ? *offset : 0;
+	int ret = __gen(cmd, offset, segs, nsegs, width);
+
+	if (cmd)
+		trace_iodma_gen(cmd, start, ret ? 0 : *nsegs, ret);
+	return ret;
 }
 
 /**

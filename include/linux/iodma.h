@@ -94,37 +94,61 @@ struct iodma_spec {
 	u32 flags;
 };
 
-/** struct iodma_seg32 - a 32-bit segment in CPU byte order */
+/**
+ * struct iodma_seg32 - a 32-bit segment, in CPU byte order
+ * @addr: bus address of the first byte
+ * @len: length in bytes
+ */
 struct iodma_seg32 {
 	u32 addr;
 	u32 len;
 };
 
-/** struct iodma_seg64 - a 64-bit segment in CPU byte order */
+/**
+ * struct iodma_seg64 - a 64-bit segment, in CPU byte order
+ * @addr: bus address of the first byte
+ * @len: length in bytes
+ */
 struct iodma_seg64 {
 	u64 addr;
 	u64 len;
 };
 
-/** struct iodma_seg32_be - a 32-bit big-endian segment */
+/**
+ * struct iodma_seg32_be - a 32-bit segment, big-endian
+ * @addr: bus address of the first byte
+ * @len: length in bytes
+ */
 struct iodma_seg32_be {
 	__be32 addr;
 	__be32 len;
 };
 
-/** struct iodma_seg32_le - a 32-bit little-endian segment */
+/**
+ * struct iodma_seg32_le - a 32-bit segment, little-endian
+ * @addr: bus address of the first byte
+ * @len: length in bytes
+ */
 struct iodma_seg32_le {
 	__le32 addr;
 	__le32 len;
 };
 
-/** struct iodma_seg64_be - a 64-bit big-endian segment */
+/**
+ * struct iodma_seg64_be - a 64-bit segment, big-endian
+ * @addr: bus address of the first byte
+ * @len: length in bytes
+ */
 struct iodma_seg64_be {
 	__be64 addr;
 	__be64 len;
 };
 
-/** struct iodma_seg64_le - a 64-bit little-endian segment */
+/**
+ * struct iodma_seg64_le - a 64-bit segment, little-endian
+ * @addr: bus address of the first byte
+ * @len: length in bytes
+ */
 struct iodma_seg64_le {
 	__le64 addr;
 	__le64 len;
@@ -168,6 +192,26 @@ struct iodma_cmd_stats {
 	u64 prepares;
 	u64 bounces;
 	u64 bytes_bounced;
+};
+
+/**
+ * struct iodma_explain - what iodma_cmd_explain() foresees for a range
+ * @reason: why the range would go through the copy buffer (IODMA_BOUNCE_NONE:
+ *	it would not); for a command that cannot bounce, the rule
+ *	iodma_cmd_gen_segments() would report
+ * @bad_offset: offset in the range of the first segment breaking @reason
+ * @nsegs: segments iodma_cmd_gen_segments() would emit for the range (for a
+ *	bounce, those of the copy buffer)
+ * @nsegs_estimated: @nsegs assumes a contiguous copy buffer not allocated yet
+ * @translated: the device's addresses come from an IOMMU, which the answer
+ *	cannot see: only offsets and lengths were checked
+ */
+struct iodma_explain {
+	enum iodma_bounce_reason reason;
+	u64 bad_offset;
+	u64 nsegs;
+	bool nsegs_estimated;
+	bool translated;
 };
 
 /* iodma_cmd_synchronize() options */
@@ -231,6 +275,8 @@ u64 iodma_cmd_write_bytes(struct iodma_cmd *cmd, u64 offset, const void *buf, u6
 struct iodma_md *iodma_cmd_create_copy_buffer(struct iodma_cmd *cmd,
 					      enum dma_data_direction dir, u64 length);
 enum iodma_bounce_reason iodma_cmd_bounce_reason(const struct iodma_cmd *cmd);
+int iodma_cmd_explain(struct iodma_cmd *cmd, struct iodma_md *md, u64 offset, u64 length,
+		      struct iodma_explain *ex);
 const char *iodma_bounce_reason_name(enum iodma_bounce_reason reason);
 void iodma_cmd_get_stats(const struct iodma_cmd *cmd, struct iodma_cmd_stats *stats);
 /* Pools */

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Run the iodma benchmark (src/bench/iodma_bench.c) in QEMU in each of the
+# given configurations, one guest at a time, and write the report:
+#   OUTDIR/CONFIG/...      run-guest.sh's files for that guest
+#   OUTDIR/bench.txt       every IODMA-BENCH / IODMA-DMAMAP line collected
+#   OUTDIR/bench.md, .csv, .png   scripts/bench-report.py's table, data, plot
+# Guests boot with -icount shift=0: the guest clock counts instructions (one
+# per ns), so the numbers repeat from run to run and do not depend on the
+# host's load; they are guest instructions, not host wall time.
+# Exit status: 0 when every guest finished and reported, 1 otherwise.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(dirname "$here")
+ICOUNT="shift=0"
+
+usage() {
+	cat <<USAGE
+usage: ${0##*/} [-o OUTDIR] [-t SECONDS] [-a APPEND] [-h] [CONFIG...]
+  Boot the test kernel with iodma.ko and iodma_bench.ko under QEMU TCG with
+  -icount $ICOUNT in each CONFIG (default: direct swiotlb iommu; see
+  scripts/run-guest.sh), collect the benchmark's lines from the results port,
+  run the kernel's dma_map_benchmark once per guest, and write the report.
+  The modules must be built (make bench builds them first).
+  -o DIR     output directory (default: results/bench)
+  -t SEC     timeout per guest (default \$TIMEOUT or 900)
+  -a ARGS    extra kernel command line, e.g. "iodma_bench.iters=50"
+  -h         this help
+USAGE
+}
+
+outdir=$top/results/bench
+timeout_s=${TIMEOUT:-900}
+append=""
+while getopts "o:t:a:h" opt; do
+	case $opt in
+	o) outdir=$OPTARG ;;
+	t) timeout_s=$OPTARG ;;
+	a) append=$OPTARG ;;
+	h) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+configs=("$@")
+((${#configs[@]})) || configs=(direct swiotlb iommu)
+
+log() { echo "bench: $*" >&2; }
+
+for ko in iodma.ko iodma_bench.ko; do
+	[[ -r $top/$ko ]] || { log "no $top/$ko (run make bench)"; exit 1; }
+done
+kdir=$("$here/build-test-kernel.sh" --print-dir)
+mkdir -p "$outdir"
+outdir=$(cd "$outdir" && pwd)
+
+# The kernel's own user tool for dma_map_benchmark, from the test kernel's
+# source; its header is not uapi, so it comes after the system headers.
+tool=$outdir/dma_map_benchmark
+tool_src=$kdir/source/tools/testing/selftests/dma/dma_map_benchmark.c
+if [[ ! -x $tool || $tool_src -nt $tool ]]; then
+	gcc -static -O2 -idirafter "$kdir/source/include" -o "$tool" "$tool_src"
+fi
+
+initrd=$outdir/initramfs.cpio.gz
+"$here/mkinitramfs.sh" -o "$initrd" -x "$here/bench-guest.sh" -b "$tool" \
+	"$top/iodma.ko" "$top/iodma_bench.ko"
+
+# run-guest.sh owns the configurations; -icount is added to its QEMU command
+# line by a shim first in PATH, so that the guests are exactly its guests.
+shim=$(mktemp -d)
+trap 'rm -rf "$shim"' EXIT
+qemu=$(command -v qemu-system-x86_64) || { log "no qemu-system-x86_64"; exit 1; }
+printf '#!/bin/sh\nexec %q "$@" -icount %q\n' "$qemu" "$ICOUNT" >"$shim/qemu-system-x86_64"
+chmod +x "$shim/qemu-system-x86_64"
+
+status=0
+all=$outdir/bench.txt
+: >"$all"
+for c in "${configs[@]}"; do
+	start=$(date +%s)
+	PATH="$shim:$PATH" "$here/run-guest.sh" -t "$timeout_s" -i "$initrd" \
+		-a "iodma_bench.clock=icount-${ICOUNT/=/} $append" "$c" "$outdir" || status=1
+	res=$outdir/$c/results.txt
+	tr -d '\r' <"$res" | grep -E '^IODMA-(BENCH|DMAMAP) ' | sed "s/^/$c /" >>"$all" || true
+	if ! tr -d '\r' <"$res" | grep -q '^IODMA-BENCH .*test=done errors=0 '; then
+		log "$c: the benchmark did not finish cleanly (see $outdir/$c/console.log)"
+		status=1
+	fi
+	# a benchmark of a kernel that warned measures the warning too
+	if grep -qE 'WARNING:|BUG:|KASAN|Call Trace:|DMA-API: .*(error|ERROR)' \
+		"$outdir/$c/console.log"; then
+		log "$c: kernel reports in the console log; numbers are suspect"
+		echo "$c IODMA-BENCH config=$c test=kernel-report" >>"$all"
+		status=1
+	fi
+	log "$c: $(($(date +%s) - start)) s"
+done
+
+"$here/bench-report.py" --clock "QEMU TCG -icount $ICOUNT (guest ns = instructions)" \
+	-o "$outdir" "$all"
+exit $status
