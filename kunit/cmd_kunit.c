@@ -211,6 +211,43 @@ static void mapped_md_emits_existing_addresses(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, f->cmd->ranges_mapped);
 }
 
+KUNIT_DEFINE_ACTION_WRAPPER(sg_free_action, sg_free_table, struct sg_table *);
+
+/*
+ * Already-mapped addresses that break the specification cannot be bounced:
+ * prepare succeeds, gen_segments reports -ERANGE (beyond addr_bits) or
+ * -EINVAL (misaligned).  The table is a hand-made "mapping" for @dev.
+ */
+static void mapped_md_beyond_spec_is_erange(struct kunit *test)
+{
+	struct cmd_fixture *f = test->priv;
+	struct iodma_spec s32 = { .addr_bits = 32, .output = IODMA_OUT_HOST64 };
+	struct iodma_spec sal = { .alignment = 4096, .output = IODMA_OUT_HOST64 };
+	struct iodma_cmd *c32 = iodma_test_cmd(test, f->dev, &s32);
+	struct iodma_cmd *cal = iodma_test_cmd(test, f->dev, &sal);
+	struct sg_table *sgt = kunit_kzalloc(test, sizeof(*sgt), GFP_KERNEL);
+	struct iodma_seg64 seg;
+	struct iodma_md *md;
+	u32 n = 1;
+	u64 off = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, sgt);
+	KUNIT_ASSERT_EQ(test, sg_alloc_table(sgt, 1, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, sg_free_action, sgt), 0);
+	sg_dma_address(sgt->sgl) = SZ_4G + 0x100;
+	sg_dma_len(sgt->sgl) = SZ_4K;
+	sgt->nents = 1;
+	md = iodma_test_md(test, iodma_md_from_mapped_sgtable(f->dev, sgt, DMA_TO_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(c32, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(c32), IODMA_BOUNCE_NONE);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(c32, &off, &seg, &n), -ERANGE);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(c32, IODMA_SYNC_FOR_DEVICE |
+						    IODMA_FORCE_DOUBLE_BUFFER), -EOPNOTSUPP);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cal, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cal, &off, &seg, &n), -EINVAL);
+	KUNIT_EXPECT_EQ(test, off, 0ULL);
+}
+
 static void clear_while_prepared(struct kunit *test)
 {
 	struct cmd_fixture *f = test->priv;
@@ -375,7 +412,6 @@ static const struct data_case data_cases[] = {
 KUNIT_ARRAY_PARAM_DESC(data, data_cases, name);
 
 KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
-KUNIT_DEFINE_ACTION_WRAPPER(sg_free_action, sg_free_table, struct sg_table *);
 
 /* Memory of the case's kind; @cpu is its CPU address for checking. */
 static struct iodma_md *data_md(struct kunit *test, const struct data_case *c, u8 **cpu,
@@ -590,6 +626,7 @@ static struct kunit_case cmd_test_cases[] = {
 	KUNIT_CASE(auto_prepare_equal_to_max_transfer_is_accepted),
 	KUNIT_CASE(set_md_mapped_for_other_device_is_einval),
 	KUNIT_CASE(mapped_md_emits_existing_addresses),
+	KUNIT_CASE(mapped_md_beyond_spec_is_erange),
 	KUNIT_CASE(clear_while_prepared),
 	KUNIT_CASE_PARAM(prepare_range_rules, prepare_gen_params),
 	KUNIT_CASE(prepare_nests_and_other_range_is_ebusy),

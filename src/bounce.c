@@ -275,7 +275,11 @@ static void xfer_linear(struct xfer_ctx *x, u8 *va, u64 n)
 	}
 }
 
-/* One chunk of the descriptor: map it page by page and copy. */
+/*
+ * One chunk of the descriptor (physically contiguous): without highmem it is
+ * in the linear map and is copied in one go; else page by page through
+ * kmap_local_page().
+ */
 static int xfer_chunk(void *arg, const struct iodma_chunk *c)
 {
 	struct xfer_ctx *x = arg;
@@ -283,6 +287,10 @@ static int xfer_chunk(void *arg, const struct iodma_chunk *c)
 	size_t pgoff = c->pgoff;
 	u64 left = c->len;
 
+	if (!IS_ENABLED(CONFIG_HIGHMEM)) {
+		xfer_linear(x, page_address(page) + pgoff, left);
+		return 0;
+	}
 	while (left) {
 		size_t n = min_t(u64, PAGE_SIZE - pgoff, left);
 		u8 *va = kmap_local_page(page);

@@ -435,6 +435,39 @@ static long edu_ioctl_copy(struct edu_dev *e, struct iodma_edu_copy __user *ureq
 	return ret;
 }
 
+/* Ask iodma how a user buffer would go to the device, without preparing it. */
+static long edu_ioctl_explain(struct edu_dev *e, struct iodma_edu_explain __user *ureq)
+{
+	struct iodma_edu_explain req;
+	struct iodma_explain ex;
+	struct edu_slot *slot;
+	struct iodma_md *md;
+	int ret;
+
+	if (copy_from_user(&req, ureq, sizeof(req)))
+		return -EFAULT;
+	if (!req.len || req.len > EDU_MAX_TRANSFER || req.write > 1 || req.reserved)
+		return -EINVAL;
+	md = iodma_md_from_user(req.addr, req.len, req.write ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
+	if (IS_ERR(md))
+		return PTR_ERR(md);
+	slot = edu_slot_get(e);
+	if (IS_ERR(slot)) {
+		iodma_md_put(md);
+		return PTR_ERR(slot);
+	}
+	ret = iodma_cmd_explain(req.write ? slot->dst : slot->src, md, 0, 0, &ex);
+	edu_slot_put(e, slot);
+	iodma_md_put(md);
+	if (ret)
+		return ret == -ENOSPC ? -EINVAL : ret;
+	req.reason = ex.reason;
+	req.nsegs = ex.nsegs;
+	req.bad_offset = ex.bad_offset;
+	req.flags = (ex.nsegs_estimated ? 1 : 0) | (ex.translated ? 2 : 0);
+	return copy_to_user(ureq, &req, sizeof(req)) ? -EFAULT : 0;
+}
+
 static long edu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct edu_dev *e = container_of(file->private_data, struct edu_dev, misc);
@@ -442,6 +475,8 @@ static long edu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case IODMA_EDU_IOC_COPY:
 		return edu_ioctl_copy(e, (void __user *)arg);
+	case IODMA_EDU_IOC_EXPLAIN:
+		return edu_ioctl_explain(e, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -340,6 +340,33 @@ static enum result t_random_copies(void)
 	return series.failed || series.passed != ncopies ? FAIL : PASS;
 }
 
+/* The explain ioctl foresees what the copies did: bounce for "address" or not at all. */
+static enum result t_explain(void)
+{
+	struct iodma_edu_explain ex = { .len = 64 * KIB };
+	char *buf = malloc(64 * KIB);
+
+	if (!buf)
+		return FAIL;
+	memset(buf, 0x5a, 64 * KIB);
+	ex.addr = (uintptr_t)buf;
+	if (ioctl(fd_main, IODMA_EDU_IOC_EXPLAIN, &ex)) {
+		diag("IODMA_EDU_IOC_EXPLAIN: %s", strerror(errno));
+		free(buf);
+		return FAIL;
+	}
+	free(buf);
+	diag("explain: reason %u, %llu segments, first bad offset %llu, flags %#x", ex.reason,
+	     (unsigned long long)ex.nsegs, (unsigned long long)ex.bad_offset, ex.flags);
+	if (!ex.nsegs)
+		return FAIL;
+	if (!strcmp(expect_bounce, "yes"))
+		return ex.reason == 1 ? PASS : FAIL;
+	if (!strcmp(expect_bounce, "no"))
+		return ex.reason == 0 && (ex.flags & 2) ? PASS : FAIL;
+	return SKIP;
+}
+
 static enum result t_bounce(void)
 {
 	diag("bytes bounced %llu, expected %s", series.bounced,
@@ -744,6 +771,7 @@ struct e2e_case {
 static const struct e2e_case cases[] = {
 	{ "random_copies_verified", t_random_copies },
 	{ "bytes_bounced_as_expected", t_bounce },
+	{ "explain_foresees_the_bounce", t_explain },
 	{ "debugfs_bytes_match", t_debugfs_stats },
 	{ "null_src_is_efault", t_null_src },
 	{ "null_dst_is_efault", t_null_dst },

@@ -48,7 +48,34 @@ struct iodma_edu_copy {
 	__u64 dma_ops;
 };
 
+/**
+ * struct iodma_edu_explain - what iodma would do with a user buffer
+ * @addr: user address of the buffer
+ * @len: bytes, 1..64 KiB (one transfer)
+ * @write: 0: the device would read the buffer; 1: it would write it
+ * @reason: out: 0 no bounce, 1 address beyond the device's reach,
+ *	2 misaligned, 3 length not a multiple, 4 internal alignment, 5 forced
+ * @nsegs: out: segments the device would be given
+ * @bad_offset: out: offset of the first segment breaking @reason
+ * @flags: out: bit 0 @nsegs is an estimate, bit 1 addresses come from an IOMMU
+ *
+ * IODMA_EDU_IOC_EXPLAIN asks iodma_cmd_explain() without preparing
+ * anything: EFAULT for memory that cannot be pinned, EINVAL for a bad
+ * length or @write.
+ */
+struct iodma_edu_explain {
+	__u64 addr;
+	__u64 len;
+	__u32 write;
+	__u32 reason;
+	__u64 nsegs;
+	__u64 bad_offset;
+	__u32 flags;
+	__u32 reserved;
+};
+
 #define IODMA_EDU_IOC_MAGIC	0xED
 #define IODMA_EDU_IOC_COPY	_IOWR(IODMA_EDU_IOC_MAGIC, 0x00, struct iodma_edu_copy)
+#define IODMA_EDU_IOC_EXPLAIN	_IOWR(IODMA_EDU_IOC_MAGIC, 0x01, struct iodma_edu_explain)
 
 #endif /* _UAPI_LINUX_IODMA_EDU_H */
