@@ -763,6 +763,44 @@ static enum result t_still_works(void)
 	return t.failed || t.passed != 8 ? FAIL : PASS;
 }
 
+/* Pages pinned and not yet unpinned system-wide (FOLL_PIN), from /proc/vmstat. */
+static long long pins_outstanding(void)
+{
+	long long acquired = -1, released = -1, v;
+	char name[64];
+	FILE *f = fopen("/proc/sys/vm/stat_refresh", "w");
+
+	/* the counters are per-CPU until folded: fold them first */
+	if (f) {
+		fputs("1\n", f);
+		fclose(f);
+	}
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &v) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			acquired = v;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			released = v;
+	}
+	fclose(f);
+	return acquired < 0 || released < 0 ? -1 : acquired - released;
+}
+
+static long long pins_at_start = -1;
+
+/* Every path (errors, signals, a killed process, unbind) gave its pins back. */
+static enum result t_pins_released(void)
+{
+	long long now = pins_outstanding();
+
+	diag("pinned pages outstanding: %lld at start, %lld now", pins_at_start, now);
+	if (pins_at_start < 0 || now < 0)
+		return SKIP;
+	return now == pins_at_start ? PASS : FAIL;
+}
+
 struct e2e_case {
 	const char *name;
 	enum result (*fn)(void);
@@ -792,6 +830,7 @@ static const struct e2e_case cases[] = {
 	{ "unbind_while_open_gives_enodev", t_unbind_while_open },
 	{ "unbind_during_copy_then_rebind", t_unbind_during_copy },
 	{ "driver_works_after_all_cases", t_still_works },
+	{ "pinned_pages_all_released", t_pins_released },
 };
 
 static int run_e2e(void)
@@ -799,6 +838,8 @@ static int run_e2e(void)
 	unsigned int n = ARRAY_SIZE(cases), i;
 	unsigned int passed = 0, failed = 0, skipped = 0;
 	int ret;
+
+	pins_at_start = pins_outstanding();
 
 	fd_main = edu_open();
 	ret = pci_name_of(dev_path, pci, sizeof(pci));
@@ -812,6 +853,8 @@ static int run_e2e(void)
 	fflush(stdout);
 	for (i = 0; i < n; i++) {
 		enum result r = cases[i].fn();
+
+		diag("after %s: %lld pinned pages outstanding", cases[i].name, pins_outstanding());
 
 		const char *directive = r == SKIP ? " # SKIP" : "";
 
