@@ -40,6 +40,7 @@ REPORT_PATTERNS = [
     (re.compile(r"Call Trace"), None),
     (re.compile(r"EDU: clamping"), None),
 ]
+DMAR_FAULT_RE = re.compile(r"DMAR: (\[DMA (Read|Write)|DRHD: handling fault)")
 # A report runs until one of these (or REPORT_MAX_LINES); matches inside it
 # belong to the same report.
 REPORT_END_RE = re.compile(r"---\[ end |^={20,}\s*$")
@@ -161,9 +162,23 @@ def read_status(path):
 def scan_console(lines):
     """Return [(title, context)] for the debug-kernel reports in a console log."""
     findings = []
+    # A test that provokes an IOMMU fault on purpose frames it with marker
+    # lines: DMAR lines are expected there (and required: one must appear).
+    expect_dmar = None
     i = 0
     while i < len(lines):
         text = TIMESTAMP_RE.sub("", lines[i])
+        if text.startswith("IODMA-EXPECT-DMAR-FAULT-BEGIN"):
+            expect_dmar = [i, False]
+        elif text.startswith("IODMA-EXPECT-DMAR-FAULT-END") and expect_dmar:
+            if not expect_dmar[1]:
+                findings.append(("an expected DMAR fault was not reported",
+                                 [f"console.log:{expect_dmar[0] + 1}: {lines[expect_dmar[0]]}"]))
+            expect_dmar = None
+        if expect_dmar and DMAR_FAULT_RE.search(text):
+            expect_dmar[1] = True
+            i += 1
+            continue
         if text.startswith("IODMA-") or "Kernel command line:" in text:
             i += 1
             continue
