@@ -293,12 +293,13 @@ static int c_gen32_on_64(struct bad_fixture *f)
 	return iodma_cmd_gen32_segments(f->cmd, &off, &s, &n);
 }
 
-/* A 32-bit command given memory above 4 GiB: the value does not fit. */
-static int c_gen32_above_4g(struct bad_fixture *f)
+/* Set a one-range physical descriptor at @addr on cmd32 and generate with gen32 or gen64. */
+static int gen_phys_on_cmd32(struct bad_fixture *f, phys_addr_t addr, bool wide)
 {
-	static const struct iodma_phys_range r = { .addr = SZ_4G, .len = 512 };
+	const struct iodma_phys_range r = { .addr = addr, .len = 512 };
 	struct iodma_md *md = iodma_md_from_phys(&r, 1, DMA_TO_DEVICE);
-	struct iodma_seg32 s;
+	struct iodma_seg64 s64;
+	struct iodma_seg32 s32;
 	u32 n = 1;
 	u64 off = 0;
 	int ret;
@@ -306,28 +307,24 @@ static int c_gen32_above_4g(struct bad_fixture *f)
 	if (IS_ERR(md))
 		return 1;
 	ret = iodma_cmd_set_memory_descriptor(f->cmd32, md, true);
-	ret = ret ?: iodma_cmd_gen32_segments(f->cmd32, &off, &s, &n);
+	if (!ret && wide)
+		ret = iodma_cmd_gen64_segments(f->cmd32, &off, &s64, &n);
+	else if (!ret)
+		ret = iodma_cmd_gen32_segments(f->cmd32, &off, &s32, &n);
 	iodma_cmd_clear_memory_descriptor(f->cmd32, true);
 	iodma_md_put(md);
 	return ret;
 }
 
+/* A 32-bit command given memory above 4 GiB: the value does not fit. */
+static int c_gen32_above_4g(struct bad_fixture *f)
+{
+	return gen_phys_on_cmd32(f, SZ_4G, false);
+}
+
 static int c_gen64_on_32(struct bad_fixture *f)
 {
-	static const struct iodma_phys_range r = { .addr = SZ_1M, .len = 512 };
-	struct iodma_md *md = iodma_md_from_phys(&r, 1, DMA_TO_DEVICE);
-	struct iodma_seg64 s;
-	u32 n = 1;
-	u64 off = 0;
-	int ret;
-
-	if (IS_ERR(md))
-		return 1;
-	ret = iodma_cmd_set_memory_descriptor(f->cmd32, md, true);
-	ret = ret ?: iodma_cmd_gen64_segments(f->cmd32, &off, &s, &n);
-	iodma_cmd_clear_memory_descriptor(f->cmd32, true);
-	iodma_md_put(md);
-	return ret;
+	return gen_phys_on_cmd32(f, SZ_1M, true);
 }
 
 static int ptr_err(struct iodma_md *md)

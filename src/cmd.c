@@ -566,8 +566,7 @@ static enum iodma_bounce_reason preflight(struct iodma_cmd *cmd)
 		return IODMA_BOUNCE_FORCED;
 	if (!can_bounce(cmd) || cmd->translated)
 		return IODMA_BOUNCE_NONE;
-	cmd->src = IODMA_SRC_SG_PHYS;
-	cmd->src_n = cmd->sgt.orig_nents;
+	iodma_src_unmapped(cmd);
 	return iodma_segments_check(cmd, device_reach(cmd));
 }
 
@@ -1046,7 +1045,7 @@ int iodma_cmd_explain(struct iodma_cmd *cmd, struct iodma_md *md, u64 offset, u6
 		      struct iodma_explain *ex)
 {
 	bool bus, in_place;
-	u64 end, unit;
+	u64 end, unit, saved_limit;
 	int ret;
 
 	might_sleep();
@@ -1081,17 +1080,16 @@ int iodma_cmd_explain(struct iodma_cmd *cmd, struct iodma_md *md, u64 offset, u6
 	cmd->prep_len = length;
 	memset(ex, 0, sizeof(*ex));
 	ex->translated = cmd->translated && !cmd->md_bus && !cmd->in_place;
-	if (cmd->md_bus || cmd->in_place) {
-		cmd->src = IODMA_SRC_RANGES;
-		cmd->src_n = cmd->nranges;
-	} else {
-		cmd->src = IODMA_SRC_SG_PHYS;
-		cmd->src_n = cmd->sgt.orig_nents;
-	}
+	iodma_src_unmapped(cmd);
 	iodma_cursor_reset(cmd);
+	/* behind an IOMMU the physical addresses say nothing of the IOVAs' reach */
+	saved_limit = cmd->lim.addr_limit;
+	if (ex->translated)
+		cmd->lim.addr_limit = U64_MAX;
 	ex->reason = iodma_segments_count(cmd, ex->translated || cmd->spec.map ==
 					  IODMA_ITERATE_ONLY ? U64_MAX : device_reach(cmd),
 					  &ex->nsegs, &ex->bad_offset);
+	cmd->lim.addr_limit = saved_limit;
 	if (ex->reason && can_bounce(cmd)) {
 		/* the copy buffer's segments: its chunks, or one contiguous run */
 		unit = min(cmd->lim.max_seg, cmd->lim.boundary_mask ? cmd->lim.boundary_mask + 1 :

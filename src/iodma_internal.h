@@ -308,6 +308,7 @@ void iodma_debugfs_init(void);
 void iodma_debugfs_exit(void);
 
 void iodma_cursor_reset(struct iodma_cmd *cmd);
+void iodma_src_unmapped(struct iodma_cmd *cmd);
 void iodma_cmd_count_error(struct iodma_cmd *cmd, int err);
 const char *iodma_errno_name(unsigned int i);
 int iodma_cmd_reserve(struct iodma_cmd *cmd, u64 max_len);

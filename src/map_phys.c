@@ -9,7 +9,12 @@
  */
 #include "iodma_internal.h"
 
-static int phys_map(struct iodma_cmd *cmd, unsigned long attrs)
+/*
+ * iodma_src_unmapped() - read the command's view as it is: bus ranges (bus
+ * descriptors, copy buffers used in place) or the physical addresses of
+ * its CPU scatterlist.  Also the view of the preflight and of explain.
+ */
+void iodma_src_unmapped(struct iodma_cmd *cmd)
 {
 	if (cmd->md_bus || cmd->in_place) {
 		cmd->src = IODMA_SRC_RANGES;
@@ -18,6 +23,11 @@ static int phys_map(struct iodma_cmd *cmd, unsigned long attrs)
 		cmd->src = IODMA_SRC_SG_PHYS;
 		cmd->src_n = cmd->sgt.orig_nents;
 	}
+}
+
+static int phys_map(struct iodma_cmd *cmd, unsigned long attrs)
+{
+	iodma_src_unmapped(cmd);
 	cmd->ranges_mapped = false;
 	return 0;
 }
