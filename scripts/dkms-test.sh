@@ -146,8 +146,18 @@ for s in "${series[@]}"; do
 	# under TCG with -icount holds 6.1's second CPU for minutes.
 	for c in "${configs[@]}"; do
 		dir=$outdir/boot-$kver/edu-$c
-		"$here/run-guest.sh" -e -t "$timeout_s" -k "/boot/vmlinuz-$kver" -i "$initrd" \
-			-a "lpj=4000000" "$c" "$outdir/boot-$kver" 2>>"$log.demo.log" || true
+		for attempt in 1 2; do
+			"$here/run-guest.sh" -e -t "$timeout_s" -k "/boot/vmlinuz-$kver" -i "$initrd" \
+				-a "lpj=4000000" "$c" "$outdir/boot-$kver" 2>>"$log.demo.log" || true
+			# A stock guest that died before iodma.ko was loaded (TCG once
+			# double-faulted in early boot) says nothing of iodma: boot it
+			# once more.  Anything after the load counts.
+			if grep -q "iodma .* loaded" "$dir/console.log" 2>/dev/null || ((attempt == 2)); then
+				break
+			fi
+			echo "dkms-test: $kver, $c: the guest died before iodma was loaded; booting again" |
+				tee -a "$log.demo.log" >&2
+		done
 		echo "== iodma_edu demo on $kver, $c ==" >>"$log.demo.log"
 		tr -d '\r' <"$dir/results.txt" 2>/dev/null | sed -n 's/^IODMA-EDU: //p' \
 			>>"$log.demo.log" || true
