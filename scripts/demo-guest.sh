@@ -34,10 +34,64 @@ if [ -z "$dev" ] || [ ! -c "$dev" ]; then
 	echo "iodma_edu: no device bound" | tee $R
 	exit 1
 fi
+# iodma's tracepoints, enabled through tracefs for the whole run
+T=/sys/kernel/tracing
+if [ -d $T/events/iodma ]; then
+	echo >$T/trace
+	echo 1 >$T/events/iodma/enable
+fi
 # shellcheck disable=SC2086 # $args is a list of options
 /bin/iodma_edu_tool -k -d "$dev" -b $expect ${args:-} >$R 2>/tmp/edu-summary
 rc=$?
 echo "IODMA-KTAP-END $S" >$R
+[ -d $T/events/iodma ] && echo 0 >$T/events/iodma/enable
+
+# A second suite: the records the run left in the trace buffer.
+TS=iodma_trace_e2e
+n=0
+tap() { # tap RESULT NAME [diagnostic]
+	n=$((n + 1))
+	[ -n "${3:-}" ] && echo "    # $3"
+	case $1 in
+	ok) echo "    ok $n $2" ;;
+	skip) echo "    ok $n $2 # SKIP ${3:-}" ;;
+	*) echo "    not ok $n $2"; tfail=1 ;;
+	esac
+}
+count() { grep -c " $1: cmd=" $T/trace 2>/dev/null || true; }
+tfail=0
+{
+	printf 'KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: %s\n    1..4\n' $TS
+	if [ ! -d $T/events/iodma ]; then
+		tap fail events_in_tracefs "no $T/events/iodma"
+	else
+		ev=0
+		for e in $T/events/iodma/iodma_*; do
+			[ -d "$e" ] && ev=$((ev + 1))
+		done
+		[ "$ev" = 5 ] && r=ok || r=fail
+		tap "$r" events_in_tracefs "$ev iodma events in tracefs"
+	fi
+	p=$(count iodma_prepare)
+	grep -q " iodma_prepare: cmd=.* length=[0-9]* dir=[0-2] entries=[0-9]* bounce=[0-5] ret=" \
+		$T/trace 2>/dev/null && [ "$p" -gt 0 ] && r=ok || r=fail
+	tap "$r" prepare_records "$p iodma_prepare records"
+	g=$(count iodma_gen)
+	grep -q " iodma_gen: cmd=.* nsegs=[1-9]" $T/trace 2>/dev/null && r=ok || r=fail
+	tap "$r" gen_records_with_segments "$g iodma_gen records"
+	b=$(count iodma_bounce)
+	case $expect in
+	yes) [ "$b" -gt 0 ] && r=ok || r=fail ;;
+	no) [ "$b" = 0 ] && r=ok || r=fail ;;
+	*) r=skip ;;
+	esac
+	tap "$r" bounce_records_as_expected "$b iodma_bounce records, bounce expected: $expect"
+	[ $tfail = 0 ] && echo "ok 1 $TS" || echo "not ok 1 $TS"
+} >/tmp/trace-ktap
+echo "IODMA-KTAP-BEGIN $TS" >$R
+cat /tmp/trace-ktap >$R
+echo "IODMA-KTAP-END $TS" >$R
+[ $tfail = 0 ] || rc=1
 
 stats=""
 for f in /sys/kernel/debug/iodma_edu/*/stats; do
