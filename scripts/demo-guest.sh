@@ -66,7 +66,7 @@ tfail=0
 		tap fail events_in_tracefs "no $T/events/iodma"
 	else
 		ev=0
-		for e in $T/events/iodma/iodma_*; do
+		for e in "$T"/events/iodma/iodma_*; do
 			[ -d "$e" ] && ev=$((ev + 1))
 		done
 		[ "$ev" = 5 ] && r=ok || r=fail
