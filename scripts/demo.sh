@@ -43,7 +43,7 @@ initrd=${initrd:-$outdir/initramfs.cpio.gz}
 
 describe() {
 	case $1 in
-	direct) echo "4 GiB, dma-direct: user memory lies beyond the device's 28 bits, iodma bounces" ;;
+	direct) echo "1 GiB, half of it above 4 GiB, dma-direct: user memory lies beyond the device's 28 bits, iodma bounces" ;;
 	swiotlb) echo "1 GiB, swiotlb=force: the DMA API bounces" ;;
 	iommu) echo "intel-iommu: IOVAs below 2^28, nothing to bounce" ;;
 	*) echo "$1" ;;

@@ -6,10 +6,11 @@ set -euo pipefail
 
 usage() {
 	cat <<USAGE
-usage: ${0##*/} -o OUT.cpio.gz [-x EXTRA.sh] [-b PROGRAM]... MODULE.ko...
-  Build a gzip'd cpio initramfs with busybox and MODULE.ko... (loaded by /init
-  in the order given, unloaded in reverse order).
-  -o FILE    output file
+usage: ${0##*/} -o OUT.cpio[.gz] [-x EXTRA.sh] [-b PROGRAM]... MODULE.ko...
+  Build a cpio initramfs with busybox and MODULE.ko... (loaded by /init in
+  the order given, unloaded in reverse order).
+  -o FILE    output file; gzip'd when its name ends in .gz (an uncompressed
+             one is quicker to make and, under TCG, to unpack)
   -x FILE    extra script, installed as /extra.sh and run by /init after the
              modules are loaded and before they are unloaded
   -b FILE    a static program for the extra script, installed in /bin
@@ -164,7 +165,9 @@ INIT
 chmod 0755 "$root/init"
 
 mkdir -p "$(dirname "$out")"
+compress=(cat)
+[[ $out == *.gz ]] && compress=(gzip -9n)
 (cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --quiet) |
-	gzip -9n >"$out.tmp"
+	"${compress[@]}" >"$out.tmp"
 mv "$out.tmp" "$out"
 echo "mkinitramfs: $out ($(du -k "$out" | cut -f1) KiB, modules: ${*:-none})" >&2

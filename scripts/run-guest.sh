@@ -15,11 +15,11 @@ usage() {
 	cat <<USAGE
 usage: ${0##*/} [-i INITRAMFS] [-k BZIMAGE] [-t SECONDS] [-a APPEND] [-e] [-v] CONFIG OUTDIR
   CONFIG is one of:
-    direct   -M pc, 4 GiB (1 GiB of it above 4 GiB), dma-direct
+    direct   -M pc, 1 GiB (512 MiB of it above 4 GiB), dma-direct
     swiotlb  as direct, guest swiotlb=force
     iommu    -M q35 -device intel-iommu,caching-mode=on -device edu,
              guest intel_iommu=on iommu.strict=1
-  -i FILE    initramfs (default OUTDIR/initramfs.cpio.gz)
+  -i FILE    initramfs (default OUTDIR/initramfs.cpio)
   -k FILE    kernel (default: the cached test kernel's bzImage)
   -t SEC     hard timeout for QEMU (default \$TIMEOUT or 300)
   -a ARGS    extra kernel command line arguments
@@ -28,6 +28,8 @@ usage: ${0##*/} [-i INITRAMFS] [-k BZIMAGE] [-t SECONDS] [-a APPEND] [-e] [-v] C
              -icount shift=auto,sleep=off (an edu DMA takes 100 ms of
              virtual time; idle guest time then passes at once)
   -v         also show the console on stdout while the guest runs
+Environment: MEM (guest RAM, default 1G), LOWMEM (direct: RAM below 4 GiB,
+default 512M), TCG_THREAD (single or multi: QEMU's TCG threading), TIMEOUT.
   -h         this help
 USAGE
 }
@@ -54,7 +56,7 @@ shift $((OPTIND - 1))
 (($# == 2)) || { usage >&2; exit 2; }
 config=$1
 outdir=$2
-initrd=${initrd:-$outdir/initramfs.cpio.gz}
+initrd=${initrd:-$outdir/initramfs.cpio}
 if [[ -z $kernel ]]; then
 	kernel="$("$here/build-test-kernel.sh" --print-dir --no-build)/arch/x86/boot/bzImage"
 fi
@@ -66,16 +68,26 @@ fi
 # no_timer_check: under TCG on a loaded host the IO-APIC timer check can fail
 # and panic ("timer doesn't work through Interrupt-remapped IO-APIC").
 append="console=ttyS0 loglevel=7 printk.time=1 panic=-1 oops=panic kunit.enable=1 no_timer_check"
-# The direct guest has RAM above 4 GiB (pc puts 3 GiB below 4 GiB, the rest
-# above), so that the bounce tests find memory beyond 28, 30 and 32-bit reach:
-# GFP_KERNEL prefers ZONE_NORMAL, which then lies above 4 GiB.
-qemu=(qemu-system-x86_64 -accel tcg -nodefaults -nographic -no-reboot -smp 2)
+# Boot time under TCG: no 256 legacy BSD ptys (1.4 s of initcalls)
+append+=" pty.legacy_count=0"
+# The direct guest has RAM above 4 GiB, so that the bounce tests find memory
+# beyond 28, 30 and 32-bit reach (GFP_KERNEL prefers ZONE_NORMAL, which then
+# lies above 4 GiB): 1 GiB, of which only LOWMEM (512 MiB) below 4 GiB
+# (max-ram-below-4g). A small guest boots and kmemleak-scans twice as fast
+# as a 4 GiB one with the same split.
+# TCG_THREAD=single runs both vCPUs in one host thread: cheaper when more
+# guests than host cores run at once (make kunit), less truly parallel.
+accel=tcg${TCG_THREAD:+,thread=$TCG_THREAD}
+qemu=(qemu-system-x86_64 -accel "$accel" -nodefaults -nographic -no-reboot -smp 2)
 mem=${MEM:-1G}
+machine=pc
+machine_opts=""
 case $config in
-direct) qemu+=(-M pc); mem=${MEM:-4G} ;;
-swiotlb) qemu+=(-M pc); append+=" swiotlb=force" ;;
+direct) machine_opts=",max-ram-below-4g=${LOWMEM:-512M}" ;;
+swiotlb) append+=" swiotlb=force" ;;
 iommu)
-	qemu+=(-M q35 -device "intel-iommu,caching-mode=on" -device edu)
+	machine=q35
+	qemu+=(-device "intel-iommu,caching-mode=on" -device edu)
 	append+=" intel_iommu=on iommu.strict=1"
 	;;
 *) echo "run-guest: unknown config '$config'" >&2; usage >&2; exit 2 ;;
@@ -87,13 +99,13 @@ if ((edu)); then
 	# table. Same memory and dma-direct or swiotlb otherwise: direct's RAM
 	# above 4 GiB is where user pages come from, beyond the device's reach.
 	name=edu-$config
-	for i in "${!qemu[@]}"; do
-		[[ ${qemu[i]} == pc ]] && qemu[i]=q35
-	done
+	machine=q35
 	[[ " ${qemu[*]} " == *" edu "* ]] || qemu+=(-device edu)
 	qemu+=(-icount shift=auto,sleep=off)
+	# -icount runs TCG in one thread anyway; thread=multi would be refused
+	qemu[2]=tcg
 fi
-qemu+=(-m "$mem")
+qemu+=(-M "$machine$machine_opts" -m "$mem")
 [[ -n $append_extra ]] && append+=" $append_extra"
 
 dir="$outdir/$name"
