@@ -400,7 +400,102 @@ static void sweep_allocation_failures(struct kunit *test)
 	KUNIT_EXPECT_GT(test, points, 0U);
 }
 
+#define POOL_PAGES	160
+
+/* Frees the pages of a NULL-terminated (or POOL_PAGES long) array. */
+static void free_page_pool(void *arg)
+{
+	struct page **pool = arg;
+	int i;
+
+	for (i = 0; i < POOL_PAGES && pool[i]; i++)
+		__free_page(pool[i]);
+}
+
+/* Prepare @md on @cmd, check its segments against its pages, clear it. */
+static void view_check(struct kunit *test, struct iodma_cmd *cmd, struct iodma_md *md,
+		       struct page **pages, int npages)
+{
+	struct iodma_seg64 *segs;
+	int i, n;
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	n = iodma_test_segments(test, cmd, 7, &segs);
+	/* physical addresses, no page adjacent to the next: a segment a page */
+	KUNIT_EXPECT_EQ(test, n, npages);
+	for (i = 0; i < n && i < npages; i++) {
+		KUNIT_EXPECT_EQ(test, segs[i].addr, (u64)page_to_phys(pages[i]));
+		KUNIT_EXPECT_EQ(test, segs[i].len, (u64)PAGE_SIZE);
+	}
+	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+}
+
+/*
+ * The view is filled in one walk while it has room; a descriptor with more
+ * entries than the room makes it count, grow and fill again.  When growing
+ * fails after the first walk overwrote part of the old view, the command
+ * must still serve the small descriptor, then the large one once memory is
+ * back.
+ */
+static void view_growth_failure_leaves_command_usable(struct kunit *test)
+{
+	static const struct iodma_spec spec = { .output = IODMA_OUT_HOST64,
+						.map = IODMA_BYPASSED };
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+	struct page **pool, **big;
+	struct iodma_md *small_md, *big_md;
+	const int nbig = POOL_PAGES / 2;	/* more than the 32 entries of a small I/O */
+	int i;
+	bool apart = true;
+
+	pool = kunit_kcalloc(test, 2 * nbig, sizeof(*pool), GFP_KERNEL);
+	big = kunit_kcalloc(test, nbig, sizeof(*big), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_page_pool, pool), 0);
+	for (i = 0; i < 2 * nbig; i++) {
+		pool[i] = alloc_page(GFP_KERNEL);
+		if (!pool[i])
+			break;
+	}
+	/* every other page, so that no two of them are adjacent */
+	for (i = 0; i < nbig && pool[2 * nbig - 1]; i++)
+		big[i] = pool[2 * i + 1];
+	for (i = 1; i < nbig && big[0]; i++)
+		if (page_to_phys(big[i]) == page_to_phys(big[i - 1]) + PAGE_SIZE)
+			apart = false;
+
+	if (big[0] && apart) {
+		small_md = iodma_test_md(test, iodma_md_from_pages(big, 1, 0, PAGE_SIZE,
+								   DMA_TO_DEVICE));
+		big_md = iodma_test_md(test, iodma_md_from_pages(big, nbig, 0,
+								 (u64)nbig * PAGE_SIZE,
+								 DMA_TO_DEVICE));
+		view_check(test, cmd, small_md, big, 1);
+		KUNIT_EXPECT_EQ(test, cmd->sgt_cap, 32U);
+
+		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, disarm_action, NULL), 0);
+		arm_nth(1);
+		KUNIT_EXPECT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, big_md, true),
+				-ENOMEM);
+		KUNIT_EXPECT_EQ(test, disarm(), 0U);
+		KUNIT_EXPECT_PTR_EQ(test, iodma_cmd_get_memory_descriptor(cmd), NULL);
+		KUNIT_EXPECT_EQ(test, cmd->sgt_cap, 32U);
+
+		view_check(test, cmd, small_md, big, 1);
+		view_check(test, cmd, big_md, big, nbig);
+		KUNIT_EXPECT_EQ(test, cmd->sgt_cap, 96U);
+		view_check(test, cmd, small_md, big, 1);
+	}
+	if (!big[0])
+		kunit_skip(test, "no %d free pages", 2 * nbig);
+	if (!apart)
+		kunit_skip(test, "no %d pages apart from each other", nbig);
+}
+
 static struct kunit_case fault_test_cases[] = {
+	KUNIT_CASE(view_growth_failure_leaves_command_usable),
 	KUNIT_CASE_PARAM(sweep_allocation_failures, sweep_gen_params),
 	{}
 };

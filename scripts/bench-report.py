@@ -378,6 +378,9 @@ def main():
     ap.add_argument("input", help="bench.txt from scripts/bench.sh")
     ap.add_argument("-o", "--outdir", default=".", help="where to write bench.{md,csv,png}")
     ap.add_argument("--clock", default="unknown", help="clock mode the guests used")
+    ap.add_argument("--kernel", default="the debug test kernel (KASAN, lockdep, DMA-API "
+                    "debug), so absolute numbers are far above production",
+                    help="which kernel the guests ran, for the preamble")
     args = ap.parse_args()
 
     recs, dmamap, notes = parse(args.input)
@@ -393,8 +396,7 @@ def main():
            f"Clock: {args.clock}; the module's clock= says {', '.join(clocks)}. Times are "
            "guest nanoseconds (ktime_get_ns() in the guest), which under -icount are guest "
            "instructions: repeatable, independent of the host's load, and not host wall "
-           "time. Kernel: the debug test kernel (KASAN, lockdep, DMA-API debug), so "
-           "absolute numbers are far above production; compare within a row.\n"]
+           f"time. Kernel: {args.kernel}; compare within a row.\n"]
     infos = [n for n in notes if n.get("test") == "info"]
     for n in infos:
         out.append(f"- {n['config']}: device {n.get('device')}, sg entries cut at "

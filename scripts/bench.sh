@@ -16,7 +16,7 @@ ICOUNT="shift=0"
 
 usage() {
 	cat <<USAGE
-usage: ${0##*/} [-o OUTDIR] [-t SECONDS] [-a APPEND] [-h] [CONFIG...]
+usage: ${0##*/} [-o OUTDIR] [-t SECONDS] [-a APPEND] [-K test|stock] [-h] [CONFIG...]
   Boot the test kernel with iodma.ko and iodma_bench.ko under QEMU TCG with
   -icount $ICOUNT in each CONFIG (default: direct swiotlb iommu; see
   scripts/run-guest.sh), collect the benchmark's lines from the results port,
@@ -25,6 +25,11 @@ usage: ${0##*/} [-o OUTDIR] [-t SECONDS] [-a APPEND] [-h] [CONFIG...]
   -o DIR     output directory (default: results/bench)
   -t SEC     timeout per guest (default \$TIMEOUT or 900)
   -a ARGS    extra kernel command line, e.g. "iodma_bench.iters=50"
+  -K KERNEL  test (default): the debug test kernel, with the modules of the
+             tree; stock: Debian's linux-image-6.12-amd64 (no KASAN, lockdep
+             or DMA-API debug: production costs), with iodma.ko and
+             iodma_bench.ko built for it in OUTDIR/build (the walk probe and
+             dma_map_benchmark need the test kernel and are left out)
   -h         this help
 USAGE
 }
@@ -32,11 +37,13 @@ USAGE
 outdir=$top/results/bench
 timeout_s=${TIMEOUT:-900}
 append=""
-while getopts "o:t:a:h" opt; do
+kernel=test
+while getopts "o:t:a:K:h" opt; do
 	case $opt in
 	o) outdir=$OPTARG ;;
 	t) timeout_s=$OPTARG ;;
 	a) append=$OPTARG ;;
+	K) kernel=$OPTARG ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -47,12 +54,38 @@ configs=("$@")
 
 log() { echo "bench: $*" >&2; }
 
-for ko in iodma.ko iodma_bench.ko; do
-	[[ -r $top/$ko ]] || { log "no $top/$ko (run make bench)"; exit 1; }
-done
-kdir=$("$here/build-test-kernel.sh" --print-dir)
 mkdir -p "$outdir"
 outdir=$(cd "$outdir" && pwd)
+kdir=$("$here/build-test-kernel.sh" --print-dir)
+guest_kernel=()
+case $kernel in
+test)
+	mods=("$top/iodma.ko" "$top/iodma_bench.ko")
+	kernel_name="the debug test kernel (KASAN, lockdep, DMA-API debug), so absolute numbers are far above production"
+	;;
+stock)
+	"$here/install-deps.sh" -s
+	release=$(dpkg-query -W -f='${Depends}' linux-image-6.12-amd64 |
+		sed -n 's/.*linux-image-\(6\.12[^ ,]*-amd64\).*/\1/p')
+	stock_kdir=/usr/src/linux-headers-$release
+	[[ -n $release && -d $stock_kdir && -r /boot/vmlinuz-$release ]] ||
+		{ log "no stock kernel or headers for '$release'"; exit 1; }
+	build=$outdir/build
+	rm -rf "$build"
+	mkdir -p "$build"
+	cp -r "$top/Kbuild" "$top/src" "$top/include" "$build/"
+	find "$build" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' \) -delete
+	log "building iodma.ko and iodma_bench.ko against $stock_kdir"
+	make -s -C "$stock_kdir" M="$build" IODMA_BENCH=1 modules
+	mods=("$build/iodma.ko" "$build/iodma_bench.ko")
+	guest_kernel=(-k "/boot/vmlinuz-$release")
+	kernel_name="Debian's stock $release (no KASAN, lockdep or DMA-API debug): production costs"
+	;;
+*) log "unknown kernel '$kernel' (test or stock)"; usage >&2; exit 2 ;;
+esac
+for ko in "${mods[@]}"; do
+	[[ -r $ko ]] || { log "no $ko (run make bench)"; exit 1; }
+done
 
 # The kernel's own user tool for dma_map_benchmark, from the test kernel's
 # source; its header is not uapi, so it comes after the system headers.
@@ -63,8 +96,7 @@ if [[ ! -x $tool || $tool_src -nt $tool ]]; then
 fi
 
 initrd=$outdir/initramfs.cpio.gz
-"$here/mkinitramfs.sh" -o "$initrd" -x "$here/bench-guest.sh" -b "$tool" \
-	"$top/iodma.ko" "$top/iodma_bench.ko"
+"$here/mkinitramfs.sh" -o "$initrd" -x "$here/bench-guest.sh" -b "$tool" "${mods[@]}"
 
 # run-guest.sh owns the configurations; -icount is added to its QEMU command
 # line by a shim first in PATH, so that the guests are exactly its guests.
@@ -79,7 +111,7 @@ all=$outdir/bench.txt
 : >"$all"
 for c in "${configs[@]}"; do
 	start=$(date +%s)
-	PATH="$shim:$PATH" "$here/run-guest.sh" -t "$timeout_s" -i "$initrd" \
+	PATH="$shim:$PATH" "$here/run-guest.sh" "${guest_kernel[@]}" -t "$timeout_s" -i "$initrd" \
 		-a "iodma_bench.clock=icount-${ICOUNT/=/} $append" "$c" "$outdir" || status=1
 	res=$outdir/$c/results.txt
 	tr -d '\r' <"$res" | grep -E '^IODMA-(BENCH|DMAMAP) ' | sed "s/^/$c /" >>"$all" || true
@@ -98,5 +130,5 @@ for c in "${configs[@]}"; do
 done
 
 "$here/bench-report.py" --clock "QEMU TCG -icount $ICOUNT (guest ns = instructions)" \
-	-o "$outdir" "$all"
+	--kernel "$kernel_name" -o "$outdir" "$all"
 exit $status

@@ -345,17 +345,21 @@ EXPORT_SYMBOL_GPL(iodma_cmd_get_io_memory_descriptor);
  * in cmd->sgt whose entries merge physically contiguous chunks, each no
  * longer than the backend maps in one piece (swiotlb caps a mapping); bus
  * memory becomes cmd->ranges.  Both are kept between prepares and only grow,
- * so a command reused for I/Os of a similar shape does not allocate.  The
- * walk runs twice: once to count, once to fill.
+ * so a command reused for I/Os of a similar shape does not allocate.  With
+ * room from an earlier I/O (pools always have it) one walk fills the view;
+ * otherwise a first walk counts.
  */
 struct view_ctx {
 	struct iodma_cmd *cmd;
 	struct scatterlist *sg;	/* last entry written */
 	unsigned int n;		/* entries used */
+	unsigned int cap;	/* fill: entries there is room for */
 	u64 max_entry;
 	u64 boundary;		/* entries never cross (boundary + 1) lines */
 	u64 open_len;		/* length of the last entry */
 	u64 end;		/* address just past the last entry */
+	u64 bits;		/* OR of every entry's address and length */
+	u64 max_end;		/* highest end of an entry */
 	bool fill;		/* false: count only */
 };
 
@@ -382,16 +386,21 @@ static int view_sg_chunk(void *arg, const struct iodma_chunk *c)
 			take = min3(left, v->max_entry, room);
 			v->open_len = take;
 			if (v->fill) {
+				if (v->n == v->cap)
+					return -ENOSPC;
 				v->sg = v->n ? sg_next(v->sg) : v->cmd->sgt.sgl;
 				sg_set_page(v->sg, pfn_to_page(PHYS_PFN(phys)), take,
 					    offset_in_page(phys));
 			}
 			v->n++;
+			v->bits |= phys;
 		}
 		phys += take;
 		left -= take;
 		v->end = phys;
+		v->bits |= v->open_len;
 	}
+	v->max_end = max(v->max_end, v->end);
 	return 0;
 }
 
@@ -405,6 +414,8 @@ static int view_range_chunk(void *arg, const struct iodma_chunk *c)
 			r[v->n - 1].len += c->len;
 	} else {
 		if (v->fill) {
+			if (v->n == v->cap)
+				return -ENOSPC;
 			r[v->n].addr = c->addr;
 			r[v->n].len = c->len;
 		}
@@ -488,8 +499,40 @@ static int view_walk(struct iodma_cmd *cmd, struct iodma_md *md, u64 off, u64 le
 }
 
 /*
+ * Fill the view with [off, off + len) of @md, as far as its room goes:
+ * -ENOSPC when it runs out (the end mark is then put back where it was).
+ */
+static int view_fill(struct iodma_cmd *cmd, struct iodma_md *md, u64 off, u64 len,
+		     bool ranges, struct view_ctx *v)
+{
+	int ret;
+
+	*v = (struct view_ctx){ .cmd = cmd, .max_entry = v->max_entry, .boundary = v->boundary,
+				.cap = ranges ? cmd->ranges_cap : cmd->sgt_cap, .fill = true };
+	if (ranges) {
+		ret = view_walk(cmd, md, off, len, v);
+		if (!ret)
+			cmd->nranges = v->n;
+		return ret;
+	}
+	sg_unmark_end(cmd->sgt_end);
+	ret = view_walk(cmd, md, off, len, v);
+	if (ret) {
+		sg_mark_end(cmd->sgt_end);
+		return ret;
+	}
+	sg_mark_end(v->sg);
+	cmd->sgt_end = v->sg;
+	cmd->sgt.orig_nents = v->n;
+	cmd->sgt.nents = v->n;
+	cmd->view_bits = v->bits;
+	cmd->view_end = v->max_end;
+	return 0;
+}
+
+/*
  * Fill cmd->sgt (CPU memory) or cmd->ranges (bus memory, copy buffers used in
- * place) with [off, off + len) of @md.  On failure the old view stays.
+ * place) with [off, off + len) of @md.  On failure the command has no view.
  */
 static int build_view(struct iodma_cmd *cmd, struct iodma_md *md, u64 off, u64 len)
 {
@@ -497,34 +540,24 @@ static int build_view(struct iodma_cmd *cmd, struct iodma_md *md, u64 off, u64 l
 	struct view_ctx v = { .cmd = cmd };
 	int ret;
 
+	cmd->view_end = 0;
 	sg_entry_limits(cmd, &v);
+	if (ranges ? cmd->ranges_cap : cmd->sgt_cap) {
+		ret = view_fill(cmd, md, off, len, ranges, &v);
+		if (ret != -ENOSPC)
+			return ret;
+		v = (struct view_ctx){ .cmd = cmd, .max_entry = v.max_entry,
+				       .boundary = v.boundary };
+	}
 	ret = view_walk(cmd, md, off, len, &v);
 	if (ret)
 		return ret;
-	if (ranges) {
-		ret = reserve_ranges(cmd, v.n);
-		if (ret)
-			return ret;
-		cmd->nranges = v.n;
-	} else {
-		ret = reserve_sg(cmd, v.n);
-		if (ret)
-			return ret;
-		sg_unmark_end(cmd->sgt_end);
-	}
-
-	v = (struct view_ctx){ .cmd = cmd, .max_entry = v.max_entry, .boundary = v.boundary,
-			       .fill = true };
-	ret = view_walk(cmd, md, off, len, &v);
-	if (WARN_ON_ONCE(ret))
+	ret = ranges ? reserve_ranges(cmd, v.n) : reserve_sg(cmd, v.n);
+	if (ret)
 		return ret;
-	if (!ranges) {
-		sg_mark_end(v.sg);
-		cmd->sgt_end = v.sg;
-		cmd->sgt.orig_nents = v.n;
-		cmd->sgt.nents = v.n;
-	}
-	return 0;
+	ret = view_fill(cmd, md, off, len, ranges, &v);
+	WARN_ON_ONCE(ret);
+	return ret;
 }
 
 /* A copy-buffer descriptor of this command's device needs neither mapping nor bounce. */
@@ -556,18 +589,44 @@ static u64 device_reach(struct iodma_cmd *cmd)
 }
 
 /*
+ * The preflight's shortcut, for a MAPPED sg view (bus address = physical
+ * address, as the dry run reads it): every entry below @reach, and every
+ * entry's address and length a multiple of the largest alignment rule, with
+ * the cuts of max_segment_size (if it cuts at all) and of the boundary on such
+ * multiples too, so that no segment can break a rule.  False sends the range
+ * to the dry run.
+ */
+static bool view_fits(const struct iodma_cmd *cmd, u64 reach)
+{
+	const struct iodma_limits *lim = &cmd->lim;
+	u64 unit = max3(lim->align, lim->int_align, lim->len_align) - 1;
+
+	if (cmd->spec.map != IODMA_MAPPED || cmd->src != IODMA_SRC_SG_PHYS ||
+	    !cmd->view_end || cmd->view_end - 1 > reach)
+		return false;
+	return !(cmd->view_bits & unit) &&
+	       (lim->max_seg >= cmd->prep_len || !(lim->max_seg & unit)) &&
+	       (!lim->boundary_mask || !((lim->boundary_mask + 1) & unit));
+}
+
+/*
  * Can the range go to the device as it is?  For dma-direct and BYPASSED the
  * bus addresses follow from the physical ones, so this is decided before any
  * mapping is made (a mapping beyond the mask would fail with a warning).
  */
 static enum iodma_bounce_reason preflight(struct iodma_cmd *cmd)
 {
+	u64 reach;
+
 	if (cmd->force_bounce)
 		return IODMA_BOUNCE_FORCED;
 	if (!can_bounce(cmd) || cmd->translated)
 		return IODMA_BOUNCE_NONE;
 	iodma_src_unmapped(cmd);
-	return iodma_segments_check(cmd, device_reach(cmd));
+	reach = min(device_reach(cmd), cmd->lim.addr_limit);
+	if (view_fits(cmd, reach))
+		return IODMA_BOUNCE_NONE;
+	return iodma_segments_check(cmd, reach);
 }
 
 /* After mapping: an IOMMU or a forced swiotlb chose the addresses, check them. */
@@ -597,7 +656,7 @@ static int bounce_reserve(struct iodma_cmd *cmd)
 /* Point the command at its copy buffer; bounce_reserve() must have succeeded. */
 static void bounce_start(struct iodma_cmd *cmd, enum iodma_bounce_reason reason, bool fill)
 {
-	struct view_ctx v = { .cmd = cmd, .fill = true };
+	struct view_ctx v = { .cmd = cmd, .cap = cmd->ranges_cap, .fill = true };
 
 	iodma_cbuf_walk(&cmd->cbuf_md->cbuf, 0, cmd->prep_len, true, view_range_chunk, &v);
 	cmd->nranges = v.n;
@@ -1102,7 +1161,8 @@ int iodma_cmd_explain(struct iodma_cmd *cmd, struct iodma_md *md, u64 offset, u6
 			iodma_cbuf_walk(&cmd->cbuf_md->cbuf, 0, length, true, view_range_chunk, &v);
 			ret = reserve_ranges(cmd, v.n);
 			if (!ret) {
-				v = (struct view_ctx){ .cmd = cmd, .fill = true };
+				v = (struct view_ctx){ .cmd = cmd, .cap = cmd->ranges_cap,
+						     .fill = true };
 				iodma_cbuf_walk(&cmd->cbuf_md->cbuf, 0, length, true,
 						view_range_chunk, &v);
 				cmd->src = IODMA_SRC_RANGES;

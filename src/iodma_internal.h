@@ -232,6 +232,8 @@ struct iodma_cmd {
 	struct sg_table sgt;
 	unsigned int sgt_cap;	/* entries allocated in sgt */
 	struct scatterlist *sgt_end;	/* entry carrying the end mark */
+	u64 view_bits;		/* OR of the sg view's addresses and lengths */
+	u64 view_end;		/* highest physical end in the sg view */
 
 	/* bus view for bus descriptors */
 	struct iodma_range *ranges;

@@ -98,15 +98,20 @@ static u64 cap_to_block(u64 cap, u64 addr, u64 mask)
  * Compute the segment starting at the cursor under @lim without moving the
  * cursor.  Returns IODMA_BOUNCE_NONE and fills @seg_addr/@seg_len, or the
  * rule the segment breaks (only possible for commands that cannot bounce, or
- * in the preflight dry run).
+ * in the preflight dry run).  When the segment takes a whole run of entries
+ * and the entry after it is already looked at, @next is the cursor past the
+ * segment (next->valid); otherwise next->valid is false.
  */
 static enum iodma_bounce_reason next_segment(struct iodma_cmd *cmd,
 					     const struct iodma_limits *lim, u64 *seg_addr,
-					     u64 *seg_len, bool *cut)
+					     u64 *seg_len, bool *cut, struct iodma_cursor *next)
 {
 	struct iodma_cursor probe = cmd->cur;
 	u64 addr, elen, len, run, cap;
 	u64 align = probe.pos ? lim->int_align : lim->align;
+	bool past_run = false;
+
+	next->valid = false;
 
 	entry_of(cmd, &probe, &addr, &elen);
 	addr += probe.in;
@@ -128,8 +133,10 @@ static enum iodma_bounce_reason next_segment(struct iodma_cmd *cmd,
 		if (!entry_next(cmd, &probe))
 			break;
 		entry_of(cmd, &probe, &naddr, &nlen);
-		if (naddr != addr + run)
+		if (naddr != addr + run) {
+			past_run = true;
 			break;
+		}
 		run += nlen;
 	}
 	len = min(run, cap);
@@ -149,7 +156,20 @@ static enum iodma_bounce_reason next_segment(struct iodma_cmd *cmd,
 	*seg_addr = addr;
 	*seg_len = len;
 	*cut = len < run;
+	if (past_run && len == run) {
+		*next = probe;
+		next->pos = cmd->cur.pos + len;
+	}
 	return IODMA_BOUNCE_NONE;
+}
+
+/* Move the cursor past the segment next_segment() returned. */
+static void segment_done(struct iodma_cmd *cmd, const struct iodma_cursor *next, u64 len)
+{
+	if (next->valid)
+		cmd->cur = *next;
+	else
+		cursor_advance(cmd, &cmd->cur, len);
 }
 
 /**
@@ -176,7 +196,7 @@ enum iodma_bounce_reason iodma_segments_count(struct iodma_cmd *cmd, u64 reach, 
 					      u64 *bad_off)
 {
 	struct iodma_limits lim = cmd->lim;
-	struct iodma_cursor saved = cmd->cur;
+	struct iodma_cursor saved = cmd->cur, next;
 	u64 steps = cmd->cursor_steps, addr, len, n = 0;
 	enum iodma_bounce_reason r = IODMA_BOUNCE_NONE;
 	bool cut;
@@ -184,10 +204,10 @@ enum iodma_bounce_reason iodma_segments_count(struct iodma_cmd *cmd, u64 reach, 
 	lim.addr_limit = min(lim.addr_limit, reach);
 	iodma_cursor_reset(cmd);
 	while (cmd->cur.pos < cmd->prep_len) {
-		r = next_segment(cmd, &lim, &addr, &len, &cut);
+		r = next_segment(cmd, &lim, &addr, &len, &cut, &next);
 		if (r)
 			break;
-		cursor_advance(cmd, &cmd->cur, len);
+		segment_done(cmd, &next, len);
 		n++;
 	}
 	if (nsegs)
@@ -235,8 +255,8 @@ static void put_seg(const struct iodma_cmd *cmd, void *segs, u32 i, u64 addr, u6
 
 static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsigned int width)
 {
+	struct iodma_cursor saved, next;
 	enum iodma_bounce_reason r;
-	struct iodma_cursor saved;
 	u64 addr, len, cuts = 0;
 	bool cut;
 	u32 n;
@@ -254,14 +274,14 @@ static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, uns
 	if (!cmd->cur.valid || cmd->cur.pos != *offset)
 		seek(cmd, *offset);
 	for (n = 0; n < *nsegs && cmd->cur.pos < cmd->prep_len; n++) {
-		r = next_segment(cmd, &cmd->lim, &addr, &len, &cut);
+		r = next_segment(cmd, &cmd->lim, &addr, &len, &cut, &next);
 		if (r) {
 			cmd->cur = saved;
 			iodma_cmd_count_error(cmd, r == IODMA_BOUNCE_ADDRESS ? -ERANGE : -EINVAL);
 			return r == IODMA_BOUNCE_ADDRESS ? -ERANGE : -EINVAL;
 		}
 		put_seg(cmd, segs, n, addr, len);
-		cursor_advance(cmd, &cmd->cur, len);
+		segment_done(cmd, &next, len);
 		cuts += cut;
 	}
 	cmd->splits += cuts;

@@ -353,6 +353,7 @@ static noinline int io_raw_deep(struct bench *b, struct sg_table *sgt, u64 *t, u
 	return ret;
 }
 
+#if IS_ENABLED(CONFIG_KUNIT)
 static int count_chunk(void *ctx, const struct iodma_chunk *c)
 {
 	(*(unsigned int *)ctx)++;
@@ -373,6 +374,12 @@ static void bench_walk(struct bench *b, struct iodma_md *md, size_t size, const 
 	}
 	report(b, head, "iodma", "md_walk", v, i);
 }
+#else
+/* iodma_md_walk() is exported only to KUnit: no walk probe on other kernels. */
+static void bench_walk(struct bench *b, struct iodma_md *md, size_t size, const char *head)
+{
+}
+#endif
 
 /* iodma alone: the same I/O on the pools that map nothing. */
 static int bench_io_unmapped(struct bench *b, struct iodma_pool **pools, struct iodma_md *md,
