@@ -119,15 +119,17 @@ guests:
 		echo "-i $(RESULTS)/initramfs.cpio $$c $(RESULTS)"; done; } | \
 		xargs -P $(GUEST_JOBS) -L 1 $(SCRIPTS)/run-guest.sh -t $(TIMEOUT) || true
 
+# $(call build_or_fail,TARGET,NAME): make TARGET, or end with the closing
+# line, as a failure.
+build_or_fail = if ! $(MAKE) --no-print-directory $(1); then \
+	echo "$(2): the build failed, no test ran"; echo "0 passed, 1 failed, 0 skipped"; exit 1; fi
+
 # A build failure still ends with the closing line, as a failure. The gates
 # and the DKMS test run beside the guests (GUEST_JOBS of them at once), so
 # that the host's cores stay busy while a guest waits.
 check:
 	@start=$$(date +%s); \
-	if ! $(MAKE) --no-print-directory check-build; then \
-		echo "check: the build failed, no test ran"; \
-		echo "0 passed, 1 failed, 0 skipped"; exit 1; \
-	fi; \
+	$(call build_or_fail,check-build,check); \
 	mkdir -p $(RESULTS)/gates $(RESULTS)/dkms; \
 	$(SCRIPTS)/gates.sh -o $(RESULTS)/gates >$(RESULTS)/gates/gates.out 2>&1 & gates=$$!; \
 	if [ "$(DKMS)" = 1 ]; then \
@@ -143,10 +145,7 @@ check:
 # The quick loop: build, the KUnit guests (EDU_CONFIGS emptied), the summary.
 kunit:
 	@start=$$(date +%s); \
-	if ! $(MAKE) --no-print-directory kunit-build; then \
-		echo "kunit: the build failed, no test ran"; \
-		echo "0 passed, 1 failed, 0 skipped"; exit 1; \
-	fi; \
+	$(call build_or_fail,kunit-build,kunit); \
 	TCG_THREAD=$(KUNIT_TCG_THREAD) $(MAKE) --no-print-directory guests EDU_CONFIGS= \
 		GUEST_JOBS=$(words $(CONFIGS)); \
 	echo "kunit: built and ran in $$(( $$(date +%s) - start )) s"; \
