@@ -20,8 +20,8 @@
 #include "trace.h"
 
 /* The bus address and length of the entry under the cursor. */
-static void entry_of(const struct iodma_cmd *cmd, const struct iodma_cursor *cur, u64 *addr,
-		     u64 *len)
+static __always_inline void entry_of(const struct iodma_cmd *cmd,
+				     const struct iodma_cursor *cur, u64 *addr, u64 *len)
 {
 	switch (cmd->src) {
 	case IODMA_SRC_SG_DMA:
@@ -42,7 +42,7 @@ static void entry_of(const struct iodma_cmd *cmd, const struct iodma_cursor *cur
 }
 
 /* Move to the next entry; false at the end of the list. */
-static bool entry_next(struct iodma_cmd *cmd, struct iodma_cursor *cur)
+static __always_inline bool entry_next(struct iodma_cmd *cmd, struct iodma_cursor *cur)
 {
 	if (cur->idx + 1 >= cmd->src_n)
 		return false;
@@ -102,9 +102,9 @@ static u64 cap_to_block(u64 cap, u64 addr, u64 mask)
  * and the entry after it is already looked at, @next is the cursor past the
  * segment (next->valid); otherwise next->valid is false.
  */
-static enum iodma_bounce_reason next_segment(struct iodma_cmd *cmd,
-					     const struct iodma_limits *lim, u64 *seg_addr,
-					     u64 *seg_len, bool *cut, struct iodma_cursor *next)
+static __always_inline enum iodma_bounce_reason
+next_segment(struct iodma_cmd *cmd, const struct iodma_limits *lim, u64 *seg_addr, u64 *seg_len,
+	     bool *cut, struct iodma_cursor *next)
 {
 	struct iodma_cursor probe = cmd->cur;
 	u64 addr, elen, len, run, cap;
@@ -225,7 +225,8 @@ static void seek(struct iodma_cmd *cmd, u64 offset)
 	cursor_advance(cmd, &cmd->cur, offset);
 }
 
-static void put_seg(const struct iodma_cmd *cmd, void *segs, u32 i, u64 addr, u64 len)
+static __always_inline void put_seg(const struct iodma_cmd *cmd, void *segs, u32 i, u64 addr,
+				    u64 len)
 {
 	switch (cmd->spec.output) {
 	case IODMA_OUT_HOST32:
