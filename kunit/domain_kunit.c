@@ -387,23 +387,6 @@ static void large_alignment_comes_from_the_iova(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_NONE);
 }
 
-/* An address misaligned within its page would need a copy buffer, which the domain cannot map. */
-static void misaligned_in_page_is_eopnotsupp(struct kunit *test)
-{
-	struct iodma_spec spec = { .output = IODMA_OUT_HOST64, .alignment = 64 };
-	struct device *dev = iommu_edu_dev(test);
-	struct iodma_domain *d = test_domain(test, dev);
-	struct iodma_cmd *cmd = test_cmd(test, d, &spec);
-	u8 *buf = test_vmalloc(test, SZ_8K);
-	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(buf + 8, SZ_4K,
-								    DMA_TO_DEVICE));
-
-	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, false), 0);
-	KUNIT_EXPECT_EQ(test, iodma_cmd_prepare(cmd, 0, 0, true, true), -EOPNOTSUPP);
-	KUNIT_EXPECT_EQ(test, iodma_cmd_get_prepared_offset_and_length(cmd, NULL, NULL),
-			-ENODATA);
-}
-
 static void clone_stays_in_domain(struct kunit *test)
 {
 	struct device *dev = iommu_edu_dev(test);
@@ -569,6 +552,116 @@ static void edu_dma_round_trip(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memcmp(src, dst, SZ_4K), 0);
 }
 
+/*
+ * An address misaligned within its page (IOVAs keep the offset) goes through
+ * the command's copy buffer, mapped in the domain for the I/O: the edu
+ * engine copies through both copy buffers, the data arrives, and after
+ * complete their IOVAs are unmapped.  Forcing a prepared command into its
+ * copy buffer stays unsupported in a domain.
+ */
+static void misaligned_in_page_bounces_in_domain(struct kunit *test)
+{
+	const struct iodma_spec spec = { .addr_bits = 28, .max_segment_size = SZ_2K,
+					 .alignment = 64, .output = IODMA_OUT_HOST64 };
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+	struct iodma_cmd *out = test_cmd(test, d, &spec), *in = test_cmd(test, d, &spec);
+	u8 *src = test_vmalloc(test, SZ_8K), *dst = test_vmalloc(test, SZ_8K);
+	void __iomem *bar = edu_engine(test, to_pci_dev(dev));
+	struct iodma_seg64 *so, *si;
+	struct iodma_md *md;
+	int n, i;
+
+	iodma_test_fill(src, SZ_8K, 7);
+	md = iodma_test_md(test, iodma_md_from_kva(src + 8, SZ_2K, DMA_TO_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(out, md, true), 0);
+	md = iodma_test_md(test, iodma_md_from_kva(dst + 8, SZ_2K, DMA_FROM_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(in, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(out), IODMA_BOUNCE_ALIGNMENT);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(in), IODMA_BOUNCE_ALIGNMENT);
+
+	/* one page-aligned copy buffer in IOVA space: one segment each */
+	n = iodma_test_segments(test, out, 4, &so);
+	KUNIT_ASSERT_EQ(test, n, 1);
+	KUNIT_ASSERT_EQ(test, iodma_test_segments(test, in, 4, &si), 1);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ(test, so[i].addr & 63, 0ULL);
+		KUNIT_EXPECT_LT(test, so[i].addr + so[i].len, 1ULL << 28);
+		KUNIT_EXPECT_NE(test, iommu_iova_to_phys(d->domain, so[i].addr), 0);
+		KUNIT_EXPECT_NE(test, iommu_iova_to_phys(d->domain, si[i].addr), 0);
+		edu_xfer(test, bar, so[i].addr, EDU_BUF, so[i].len, 0);
+		edu_xfer(test, bar, EDU_BUF, si[i].addr, si[i].len, EDU_CMD_TO_RAM);
+	}
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(out, true, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(in, true, true), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(src + 8, dst + 8, SZ_2K), 0);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(d->domain, so[0].addr), 0);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(d->domain, si[0].addr), 0);
+
+	/* aligned memory is mapped as it is, and cannot be forced into the copy buffer */
+	md = iodma_test_md(test, iodma_md_from_kva(src, SZ_2K, DMA_TO_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(out, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(out), IODMA_BOUNCE_NONE);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(out, IODMA_SYNC_FOR_DEVICE |
+						     IODMA_FORCE_DOUBLE_BUFFER), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(out, true), 0);
+}
+
+static void fail_off_action(void *unused)
+{
+	iodma_fail_attr.probability = 0;
+}
+
+/*
+ * The copy buffer of a domain command under allocation failure: each of
+ * the sequence's failure points (copy buffer, its ranges, the IOVA range)
+ * fails the prepare with -ENOMEM and leaves the command without descriptor
+ * or mapping; the first run that reaches no armed point bounces normally.
+ */
+static void domain_bounce_allocation_failures(struct kunit *test)
+{
+	const struct iodma_spec spec = { .alignment = 64, .output = IODMA_OUT_HOST64 };
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+	u8 *buf = test_vmalloc(test, SZ_8K);
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(buf + 8, SZ_4K,
+								    DMA_TO_DEVICE));
+	unsigned int nth, points = 0;
+	bool done = false;
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fail_off_action, NULL), 0);
+	for (nth = 1; nth <= 50 && !done; nth++) {
+		struct iodma_cmd *cmd = test_cmd(test, d, &spec);
+		int ret;
+
+		iodma_fail_attr.verbose = 0;
+		iodma_fail_attr.task_filter = false;
+		iodma_fail_attr.interval = nth;
+		atomic_set(&iodma_fail_attr.space, 0);
+		atomic_set(&iodma_fail_attr.times, 1);
+		iodma_fail_attr.probability = 100;
+		ret = iodma_cmd_set_memory_descriptor(cmd, md, true);
+		iodma_fail_attr.probability = 0;
+
+		if (ret) {
+			points++;
+			KUNIT_EXPECT_EQ_MSG(test, ret, -ENOMEM, "failure point %u", nth);
+			KUNIT_EXPECT_EQ(test, atomic_read(&iodma_fail_attr.times), 0);
+			KUNIT_EXPECT_PTR_EQ(test, iodma_cmd_get_memory_descriptor(cmd), NULL);
+			ret = iodma_cmd_get_prepared_offset_and_length(cmd, NULL, NULL);
+			KUNIT_EXPECT_EQ(test, ret, -ENODATA);
+			continue;
+		}
+		KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_ALIGNMENT);
+		KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+		done = atomic_read(&iodma_fail_attr.times) == 1;
+	}
+	KUNIT_EXPECT_TRUE(test, done);
+	kunit_info(test, "%u allocation failure points, each refused cleanly\n", points);
+	/* the copy buffer at least allocates: the sweep is not vacuous */
+	KUNIT_EXPECT_GT(test, points, 0U);
+}
+
 static struct kunit_case domain_test_cases[] = {
 	KUNIT_CASE(create_without_iommu_returns_enodev),
 	KUNIT_CASE(create_twice_returns_ebusy),
@@ -583,7 +676,8 @@ static struct kunit_case domain_test_cases[] = {
 	KUNIT_CASE(reserved_command_keeps_its_iova),
 	KUNIT_CASE(unreserved_command_frees_its_iova),
 	KUNIT_CASE(large_alignment_comes_from_the_iova),
-	KUNIT_CASE(misaligned_in_page_is_eopnotsupp),
+	KUNIT_CASE(misaligned_in_page_bounces_in_domain),
+	KUNIT_CASE(domain_bounce_allocation_failures),
 	KUNIT_CASE(clone_stays_in_domain),
 	KUNIT_CASE(bypassed_in_domain_is_eopnotsupp),
 	KUNIT_CASE(edu_dma_round_trip),

@@ -83,11 +83,16 @@ static gfp_t zone_for(u64 limit, bool narrowest)
 	return 0;
 }
 
-/* Is [addr, addr + size) inside the command's reach and aligned for it? */
+/*
+ * Is [addr, addr + size) inside the command's reach and aligned for it?  In
+ * an owned domain the IOVA gives the reach: any page will do.
+ */
 static bool chunk_fits(const struct iodma_cmd *cmd, u64 addr, u64 size)
 {
-	return addr <= cmd->lim.addr_limit && size - 1 <= cmd->lim.addr_limit - addr &&
-	       !(addr & (max(cmd->lim.align, cmd->lim.int_align) - 1));
+	if (!(cmd->domain || (addr <= cmd->lim.addr_limit &&
+			      size - 1 <= cmd->lim.addr_limit - addr)))
+		return false;
+	return !(addr & (max(cmd->lim.align, cmd->lim.int_align) - 1));
 }
 
 static int chunk_alloc(const struct iodma_cmd *cmd, struct iodma_cbuf *cb,
@@ -121,7 +126,8 @@ static int chunk_alloc(const struct iodma_cmd *cmd, struct iodma_cbuf *cb,
 	}
 	/* physical addresses: try the zone that is wide enough, then the narrowest */
 	for (pass = 0; pass < 2; pass++) {
-		c->page = alloc_pages(gfp | zone_for(cmd->lim.addr_limit, pass), order);
+		c->page = alloc_pages(gfp | zone_for(cmd->domain ? U64_MAX : cmd->lim.addr_limit,
+						     pass), order);
 		if (!c->page)
 			continue;
 		c->dma = phys_to_dma(cmd->dev, page_to_phys(c->page));
@@ -154,7 +160,8 @@ int iodma_cbuf_alloc(struct iodma_cmd *cmd, struct iodma_cbuf *cb, u64 size, gfp
 		cb->chunks = kcalloc(cap, sizeof(*cb->chunks), gfp);
 	if (!cb->chunks)
 		return -ENOMEM;
-	if (cmd->spec.map == IODMA_MAPPED)
+	/* the DMA API's memory for the device; in a domain, pages it maps itself */
+	if (cmd->spec.map == IODMA_MAPPED && !cmd->domain)
 		cb->dev = get_device(cmd->dev);
 
 	while (done < size) {

@@ -569,13 +569,13 @@ static bool md_in_place(const struct iodma_cmd *cmd, const struct iodma_md *md)
 }
 
 /*
- * Copy buffers come from the DMA API of the device, which a device attached
- * to an owned domain no longer uses: such commands do not bounce yet.
+ * CPU memory of BYPASSED and MAPPED commands can go through a copy buffer;
+ * in an owned domain only MAPPED commands exist, and their copy buffer is
+ * mapped in the domain for each I/O (iodma_domain_map_bounce()).
  */
 static bool can_bounce(const struct iodma_cmd *cmd)
 {
-	return cmd->spec.map != IODMA_ITERATE_ONLY && !cmd->md_bus && !cmd->in_place &&
-	       !cmd->domain;
+	return cmd->spec.map != IODMA_ITERATE_ONLY && !cmd->md_bus && !cmd->in_place;
 }
 
 /* The highest bus address the device reaches without translation. */
@@ -653,20 +653,33 @@ static int bounce_reserve(struct iodma_cmd *cmd)
 	return reserve_ranges(cmd, cb->n);
 }
 
-/* Point the command at its copy buffer; bounce_reserve() must have succeeded. */
-static void bounce_start(struct iodma_cmd *cmd, enum iodma_bounce_reason reason, bool fill)
+/*
+ * Point the command at its copy buffer; bounce_reserve() must have
+ * succeeded.  In an owned domain the copy buffer is then mapped there, the
+ * one step that can still fail (-ENOMEM, nothing changed).
+ */
+static int bounce_start(struct iodma_cmd *cmd, enum iodma_bounce_reason reason, bool fill)
 {
 	struct view_ctx v = { .cmd = cmd, .cap = cmd->ranges_cap, .fill = true };
+	int ret;
 
 	iodma_cbuf_walk(&cmd->cbuf_md->cbuf, 0, cmd->prep_len, true, view_range_chunk, &v);
 	cmd->nranges = v.n;
 	cmd->src = IODMA_SRC_RANGES;
 	cmd->src_n = v.n;
+	if (cmd->domain) {
+		ret = iodma_domain_map_bounce(cmd);
+		if (ret) {
+			cmd->src = IODMA_SRC_NONE;
+			return ret;
+		}
+	}
 	cmd->bounce = reason;
 	cmd->stats.bounces++;
 	/* memory the device writes is copied in too: see iodma_bounce_in() */
 	if (fill || cmd->md->dir == DMA_FROM_DEVICE)
 		iodma_bounce_in(cmd);
+	return 0;
 }
 
 static unsigned long sync_attrs(bool sync)
@@ -725,15 +738,17 @@ static int __prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_c
 			ret = bounce_reserve(cmd);
 			/* unmap without copying back: nothing was written yet */
 			cmd->ops->unmap(cmd, DMA_ATTR_SKIP_CPU_SYNC);
+			if (!ret)
+				ret = bounce_start(cmd, reason, flush_cache || synchronize);
 			if (ret)
 				goto err_complete_md;
-			bounce_start(cmd, reason, flush_cache || synchronize);
 		}
 	} else {
 		ret = bounce_reserve(cmd);
+		if (!ret)
+			ret = bounce_start(cmd, reason, synchronize);
 		if (ret)
 			goto err_complete_md;
-		bounce_start(cmd, reason, synchronize);
 	}
 
 	cmd->prepared = 1;
@@ -878,6 +893,9 @@ int iodma_cmd_complete(struct iodma_cmd *cmd, bool invalidate_cache, bool synchr
 	if (--cmd->prepared)
 		return 0;
 	if (cmd->bounce) {
+		/* the device loses the copy buffer before the CPU reads it */
+		if (cmd->domain)
+			cmd->ops->unmap(cmd, DMA_ATTR_SKIP_CPU_SYNC);
 		if (synchronize)
 			iodma_bounce_out(cmd);
 		cmd->bounce = IODMA_BOUNCE_NONE;
@@ -904,7 +922,8 @@ static int force_double_buffer(struct iodma_cmd *cmd)
 		return 0;
 	if (cmd->prepared > 1)
 		return -EBUSY;
-	if (!can_bounce(cmd))
+	/* in a domain the copy buffer would need the IOVAs the memory still has */
+	if (!can_bounce(cmd) || cmd->domain)
 		return -EOPNOTSUPP;
 	ret = bounce_reserve(cmd);
 	if (ret)
@@ -913,7 +932,9 @@ static int force_double_buffer(struct iodma_cmd *cmd)
 	cmd->ops->unmap(cmd, 0);
 	cmd->force_bounce = true;
 	/* ... and the copy buffer its mirror, so either direction is in sync */
-	bounce_start(cmd, IODMA_BOUNCE_FORCED, true);
+	ret = bounce_start(cmd, IODMA_BOUNCE_FORCED, true);
+	if (WARN_ON_ONCE(ret))
+		return ret;
 	iodma_cursor_reset(cmd);
 	return 1;
 }
@@ -933,7 +954,8 @@ static int force_double_buffer(struct iodma_cmd *cmd)
  * Return: 0; -EINVAL for a NULL @cmd, unknown options, or both or neither
  * direction; -ENODATA if not prepared; for IODMA_FORCE_DOUBLE_BUFFER, -EBUSY
  * if prepared more than once, -EOPNOTSUPP for memory iodma cannot copy
- * (iterate-only commands, bus descriptors), -ENOMEM.  On error nothing changed.
+ * (iterate-only commands, bus descriptors) and in an owned domain, -ENOMEM.
+ * On error nothing changed.
  */
 int iodma_cmd_synchronize(struct iodma_cmd *cmd, u32 options)
 {
@@ -1155,7 +1177,8 @@ int iodma_cmd_explain(struct iodma_cmd *cmd, struct iodma_md *md, u64 offset, u6
 			   U64_MAX);
 		ex->nsegs = DIV_ROUND_UP(length, unit);
 		ex->nsegs_estimated = true;
-		if (cmd->cbuf_md && cmd->cbuf_md->length >= length) {
+		/* in a domain the copy buffer's IOVAs are only known when mapped */
+		if (cmd->cbuf_md && cmd->cbuf_md->length >= length && !cmd->domain) {
 			struct view_ctx v = { .cmd = cmd };
 
 			iodma_cbuf_walk(&cmd->cbuf_md->cbuf, 0, length, true, view_range_chunk, &v);

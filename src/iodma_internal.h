@@ -190,6 +190,7 @@ struct iodma_map_ops {
 extern const struct iodma_map_ops iodma_map_dma_ops;
 extern const struct iodma_map_ops iodma_map_phys_ops;
 extern const struct iodma_map_ops iodma_map_domain_ops;
+int iodma_domain_map_bounce(struct iodma_cmd *cmd);
 
 /*
  * An owned IOMMU domain (domain.c): the device's group attached to a private

@@ -19,9 +19,13 @@
  *
  * There is no cache maintenance: iodma_domain_create() accepts only devices
  * that snoop CPU caches, since the architecture's sync calls are the DMA
- * API's own.  Copy buffers are DMA API memory of the default domain, so a
- * range that would need one (an address that breaks the alignment rules
- * within its page) is refused rather than bounced.
+ * API's own.  A range the device cannot take as it is (an address that
+ * breaks the alignment rules within its page: IOVAs keep the offset in the
+ * page) goes through the command's copy buffer, page allocator memory
+ * mapped in the domain for the I/O like physical ranges
+ * (iodma_domain_map_bounce()).  Copy-buffer descriptors of the device
+ * (iodma_cmd_create_copy_buffer()) are DMA API memory of its default
+ * domain: those are refused.
  */
 #include <linux/iommu.h>
 #include <linux/slab.h>
@@ -148,8 +152,11 @@ static int map_sg(struct iodma_cmd *cmd, struct domain_map *m)
 	return 0;
 }
 
-/* Physical ranges (a peer's BAR, reserved memory): one iommu_map() each, back to back. */
-static int map_ranges(struct iodma_cmd *cmd, struct domain_map *m)
+/*
+ * Physical ranges (a peer's BAR, reserved memory, a copy buffer's chunks):
+ * one iommu_map() each, back to back, with @prot added (IOMMU_MMIO).
+ */
+static int map_ranges(struct iodma_cmd *cmd, struct domain_map *m, int prot)
 {
 	struct iommu_domain *domain = cmd->domain->domain;
 	size_t span = 0, done = 0, size;
@@ -169,7 +176,7 @@ static int map_ranges(struct iodma_cmd *cmd, struct domain_map *m)
 
 		size = PAGE_ALIGN(offset_in_page(r->addr) + r->len);
 		ret = iommu_map(domain, iova + done, r->addr & PAGE_MASK, size,
-				prot_for(cmd) | IOMMU_MMIO, map_gfp(cmd));
+				prot_for(cmd) | prot, map_gfp(cmd));
 		if (ret)
 			goto err_unmap;
 		r->addr = iova + done + offset_in_page(r->addr);
@@ -210,7 +217,6 @@ static void domain_unmap(struct iodma_cmd *cmd, unsigned long attrs)
 static int domain_map(struct iodma_cmd *cmd, unsigned long attrs)
 {
 	struct domain_map *m = cmd->backend;
-	int ret;
 
 	if (cmd->spec.map != IODMA_MAPPED)
 		return iodma_map_phys_ops.map(cmd, attrs);
@@ -227,16 +233,26 @@ static int domain_map(struct iodma_cmd *cmd, unsigned long attrs)
 		return 0;
 	}
 	if (cmd->md_bus)
-		return map_ranges(cmd, m);
-	ret = map_sg(cmd, m);
-	if (ret)
-		return ret;
-	/* what cmd.c would bounce cannot be: see the top of this file */
-	if (iodma_segments_check(cmd, U64_MAX)) {
-		domain_unmap(cmd, DMA_ATTR_SKIP_CPU_SYNC);
-		return -EOPNOTSUPP;
-	}
-	return 0;
+		return map_ranges(cmd, m, IOMMU_MMIO);
+	/* cmd.c checks the IOVAs and bounces what breaks the rules */
+	return map_sg(cmd, m);
+}
+
+/**
+ * iodma_domain_map_bounce() - map a command's copy buffer in its domain
+ * @cmd: a MAPPED command of an owned domain, its memory unmapped, its copy
+ *	buffer's chunks in cmd->ranges (physical addresses)
+ *
+ * The chunks get the command's IOVA range, back to back: the ranges then
+ * hold IOVAs.  Undone by the backend's unmap.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int iodma_domain_map_bounce(struct iodma_cmd *cmd)
+{
+	if (!cmd->domain->attached)
+		return -ENODEV;
+	return map_ranges(cmd, cmd->backend, 0);
 }
 
 /* The device snoops CPU caches (iodma_domain_create() checks): nothing to do. */
