@@ -182,7 +182,9 @@ int iodma_pool_put(struct iodma_pool *pool, struct iodma_cmd *cmd)
 	pool->in_use--;
 	pool->puts++;
 	spin_unlock_irqrestore(&pool->lock, flags);
-	wake_up(&pool->wait);
+	/* the barrier pairs with the waiter's queueing (see wq_has_sleeper()) */
+	if (wq_has_sleeper(&pool->wait))
+		wake_up(&pool->wait);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(iodma_pool_put);
