@@ -89,8 +89,9 @@ static gfp_t zone_for(u64 limit, bool narrowest)
  */
 static bool chunk_fits(const struct iodma_cmd *cmd, u64 addr, u64 size)
 {
-	if (!(cmd->domain || (addr <= cmd->lim.addr_limit &&
-			      size - 1 <= cmd->lim.addr_limit - addr)))
+	u64 limit = cmd->lim.addr_limit;
+
+	if (!cmd->domain && (addr > limit || size - 1 > limit - addr))
 		return false;
 	return !(addr & (max(cmd->lim.align, cmd->lim.int_align) - 1));
 }

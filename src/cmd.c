@@ -654,19 +654,36 @@ static int bounce_reserve(struct iodma_cmd *cmd)
 }
 
 /*
+ * The cursor's source becomes the copy buffer's bus ranges for [0, @len).
+ * A chunk gives at most one range, so the room is reserved by chunks rather
+ * than counted in a first walk (bounce_reserve() has reserved it already).
+ */
+static int cbuf_view(struct iodma_cmd *cmd, u64 len)
+{
+	struct view_ctx v = { .cmd = cmd, .fill = true };
+	int ret = reserve_ranges(cmd, cmd->cbuf_md->cbuf.n);
+
+	if (ret)
+		return ret;
+	v.cap = cmd->ranges_cap;
+	iodma_cbuf_walk(&cmd->cbuf_md->cbuf, 0, len, true, view_range_chunk, &v);
+	cmd->src = IODMA_SRC_RANGES;
+	cmd->src_n = v.n;
+	return 0;
+}
+
+/*
  * Point the command at its copy buffer; bounce_reserve() must have
  * succeeded.  In an owned domain the copy buffer is then mapped there, the
  * one step that can still fail (-ENOMEM, nothing changed).
  */
 static int bounce_start(struct iodma_cmd *cmd, enum iodma_bounce_reason reason, bool fill)
 {
-	struct view_ctx v = { .cmd = cmd, .cap = cmd->ranges_cap, .fill = true };
-	int ret;
+	int ret = cbuf_view(cmd, cmd->prep_len);
 
-	iodma_cbuf_walk(&cmd->cbuf_md->cbuf, 0, cmd->prep_len, true, view_range_chunk, &v);
-	cmd->nranges = v.n;
-	cmd->src = IODMA_SRC_RANGES;
-	cmd->src_n = v.n;
+	if (WARN_ON_ONCE(ret))
+		return ret;
+	cmd->nranges = cmd->src_n;
 	if (cmd->domain) {
 		ret = iodma_domain_map_bounce(cmd);
 		if (ret) {
@@ -1179,17 +1196,8 @@ int iodma_cmd_explain(struct iodma_cmd *cmd, struct iodma_md *md, u64 offset, u6
 		ex->nsegs_estimated = true;
 		/* in a domain the copy buffer's IOVAs are only known when mapped */
 		if (cmd->cbuf_md && cmd->cbuf_md->length >= length && !cmd->domain) {
-			struct view_ctx v = { .cmd = cmd };
-
-			iodma_cbuf_walk(&cmd->cbuf_md->cbuf, 0, length, true, view_range_chunk, &v);
-			ret = reserve_ranges(cmd, v.n);
+			ret = cbuf_view(cmd, length);
 			if (!ret) {
-				v = (struct view_ctx){ .cmd = cmd, .cap = cmd->ranges_cap,
-						     .fill = true };
-				iodma_cbuf_walk(&cmd->cbuf_md->cbuf, 0, length, true,
-						view_range_chunk, &v);
-				cmd->src = IODMA_SRC_RANGES;
-				cmd->src_n = v.n;
 				iodma_cursor_reset(cmd);
 				iodma_segments_count(cmd, U64_MAX, &ex->nsegs, NULL);
 				ex->nsegs_estimated = false;
