@@ -284,6 +284,51 @@ static void destroy_restores_dma_api(struct kunit *test)
 	sg_free_table(&sgt);
 }
 
+/*
+ * F8, D3: addresses the DMA API made belong to the default domain the device
+ * has left: an owned-domain command refuses a table mapped for the device,
+ * and a DMA API command of the device refuses to prepare while the device
+ * is in the owned domain (and works again once the domain is gone).
+ */
+static void dma_api_addresses_refused_in_owned_domain(struct kunit *test)
+{
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_cmd *api = iodma_test_cmd(test, dev, &spec64);
+	u8 *buf = kunit_kzalloc(test, SZ_8K, GFP_KERNEL);
+	struct iodma_md *md, *mapped;
+	struct iodma_domain *d;
+	struct iodma_cmd *cmd;
+	struct sg_table sgt;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	md = iodma_test_md(test, iodma_md_from_kva(buf, SZ_8K, DMA_TO_DEVICE));
+	KUNIT_ASSERT_EQ(test, sg_alloc_table(&sgt, 1, GFP_KERNEL), 0);
+	sg_set_buf(sgt.sgl, buf, SZ_8K);
+	KUNIT_ASSERT_EQ(test, dma_map_sgtable(dev, &sgt, DMA_TO_DEVICE, 0), 0);
+	mapped = iodma_md_from_mapped_sgtable(dev, &sgt, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mapped);
+
+	d = iodma_domain_create(dev);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, d);
+	cmd = iodma_cmd_create_in_domain(d, &spec64);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(cmd));
+	if (!IS_ERR(cmd)) {
+		KUNIT_EXPECT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, mapped, true),
+				-EOPNOTSUPP);
+		KUNIT_EXPECT_PTR_EQ(test, iodma_cmd_get_memory_descriptor(cmd), NULL);
+		iodma_cmd_destroy(cmd);
+	}
+	KUNIT_EXPECT_EQ(test, iodma_cmd_set_memory_descriptor(api, md, true), -EOPNOTSUPP);
+	KUNIT_EXPECT_PTR_EQ(test, iodma_cmd_get_memory_descriptor(api), NULL);
+	iodma_domain_destroy(d);
+
+	KUNIT_EXPECT_EQ(test, iodma_cmd_set_memory_descriptor(api, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(api, true), 0);
+	iodma_md_put(mapped);
+	dma_unmap_sgtable(dev, &sgt, DMA_TO_DEVICE, 0);
+	sg_free_table(&sgt);
+}
+
 static const enum dma_data_direction dir_params[] = { DMA_TO_DEVICE, DMA_FROM_DEVICE };
 
 static void dir_desc(const enum dma_data_direction *dir, char *desc)
@@ -579,6 +624,10 @@ static void misaligned_in_page_bounces_in_domain(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(in, md, true), 0);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(out), IODMA_BOUNCE_ALIGNMENT);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(in), IODMA_BOUNCE_ALIGNMENT);
+	/* F14: the chunks are physical addresses for iommu_map(), not bus ones */
+	for (i = 0; i < out->cbuf_md->cbuf.n; i++)
+		KUNIT_EXPECT_EQ(test, (u64)out->cbuf_md->cbuf.chunks[i].dma,
+				(u64)page_to_phys(out->cbuf_md->cbuf.chunks[i].page));
 
 	/* one page-aligned copy buffer in IOVA space: one segment each */
 	n = iodma_test_segments(test, out, 4, &so);
@@ -672,6 +721,7 @@ static struct kunit_case domain_test_cases[] = {
 	KUNIT_CASE(two_commands_do_not_overlap),
 	KUNIT_CASE(other_domain_iovas_not_visible),
 	KUNIT_CASE(destroy_restores_dma_api),
+	KUNIT_CASE(dma_api_addresses_refused_in_owned_domain),
 	KUNIT_CASE_PARAM(data_through_fake_device, dir_gen_params),
 	KUNIT_CASE(reserved_command_keeps_its_iova),
 	KUNIT_CASE(unreserved_command_frees_its_iova),

@@ -70,22 +70,27 @@ void iodma_cbuf_free(struct iodma_cbuf *cb)
 
 	for (i = 0; i < cb->n; i++)
 		chunk_free(cb, &cb->chunks[i]);
-	kfree(cb->chunks);
+	kvfree(cb->chunks);
 	put_device(cb->dev);
 	memset(cb, 0, sizeof(*cb));
 }
 
-/* Zone for pages below @limit, from the narrowest zone that is wide enough. */
-static gfp_t zone_for(u64 limit, bool narrowest)
+/*
+ * The zones to try for pages below @limit, widest first; chunk_fits()
+ * checks each page, since a zone's top need not be a power of two.
+ */
+static const gfp_t zone_passes[] = { 0, GFP_DMA32, GFP_DMA };
+
+static bool zone_worth_trying(u64 limit, unsigned int pass)
 {
-	if (narrowest || limit < DMA_BIT_MASK(32))
-		return narrowest ? GFP_DMA : GFP_DMA32;
-	return 0;
+	/* ZONE_DMA32 ends at 4 GiB: a 32-bit reach takes all of it */
+	return pass || limit > DMA_BIT_MASK(32);
 }
 
 /*
- * Is [addr, addr + size) inside the command's reach and aligned for it?  In
- * an owned domain the IOVA gives the reach: any page will do.
+ * Is [addr, addr + size) inside the command's reach (addr_bits, DMA mask,
+ * bus limit: cmd->lim.addr_limit) and aligned for it?  In an owned domain
+ * the IOVA gives the reach: any page will do.
  */
 static bool chunk_fits(const struct iodma_cmd *cmd, u64 addr, u64 size)
 {
@@ -122,19 +127,28 @@ static int chunk_alloc(const struct iodma_cmd *cmd, struct iodma_cbuf *cb,
 		 * addr_bits by their physical address, as the DMA API would map
 		 * them; anything else cannot be helped.
 		 */
-		if (cmd->translated || !dev_is_dma_coherent(cmd->dev))
+		if (cmd->translated || !iodma_cmd_coherent(cmd))
 			return -ENOMEM;
 	}
-	/* physical addresses: try the zone that is wide enough, then the narrowest */
-	for (pass = 0; pass < 2; pass++) {
-		c->page = alloc_pages(gfp | zone_for(cmd->domain ? U64_MAX : cmd->lim.addr_limit,
-						     pass), order);
+	/*
+	 * Physical addresses: the zones wide enough, widest first.  Zeroed, so
+	 * that no earlier owner's bytes can reach the device or the CPU.  In an
+	 * owned domain the chunk is a physical address for iommu_map(), and any
+	 * zone will do.
+	 */
+	for (pass = 0; pass < ARRAY_SIZE(zone_passes); pass++) {
+		if (!cmd->domain && !zone_worth_trying(cmd->lim.addr_limit, pass))
+			continue;
+		c->page = alloc_pages(gfp | __GFP_ZERO | zone_passes[pass], order);
 		if (!c->page)
 			continue;
-		c->dma = phys_to_dma(cmd->dev, page_to_phys(c->page));
+		c->dma = cmd->domain ? page_to_phys(c->page) :
+			 phys_to_dma(cmd->dev, page_to_phys(c->page));
 		if (chunk_fits(cmd, c->dma, size))
 			return 0;
 		__free_pages(c->page, order);
+		if (cmd->domain)
+			break;
 	}
 	return -ENOMEM;
 }
@@ -154,11 +168,14 @@ int iodma_cbuf_alloc(struct iodma_cmd *cmd, struct iodma_cbuf *cb, u64 size, gfp
 	memset(cb, 0, sizeof(*cb));
 	if (!size || min_order > MAX_PAGE_ORDER)
 		return -EINVAL;
+	/* more than the machine has can never be allocated: never wrap sizes */
+	if (size > (u64)totalram_pages() << PAGE_SHIFT)
+		return -ENOMEM;
 	max_order = clamp_t(unsigned int, get_order(size), min_order,
 			    max_t(unsigned int, IODMA_CBUF_MAX_ORDER, min_order));
-	cap = DIV_ROUND_UP(size, PAGE_SIZE << min_order);
+	cap = div64_u64(size - 1, PAGE_SIZE << min_order) + 1;
 	if (!iodma_should_fail(cap * sizeof(*cb->chunks)))
-		cb->chunks = kcalloc(cap, sizeof(*cb->chunks), gfp);
+		cb->chunks = kvcalloc(cap, sizeof(*cb->chunks), gfp | __GFP_NOWARN);
 	if (!cb->chunks)
 		return -ENOMEM;
 	/* the DMA API's memory for the device; in a domain, pages it maps itself */
@@ -169,6 +186,10 @@ int iodma_cbuf_alloc(struct iodma_cmd *cmd, struct iodma_cbuf *cb, u64 size, gfp
 		unsigned int order = min_t(unsigned int, max_order,
 					   max_t(unsigned int, min_order, get_order(size - done)));
 
+		if (WARN_ON_ONCE(cb->n >= cap)) {
+			ret = -ENOMEM;
+			goto err_free;
+		}
 		for (;;) {
 			ret = chunk_alloc(cmd, cb, &cb->chunks[cb->n], order, gfp);
 			if (!ret || order == min_order)
@@ -186,7 +207,7 @@ int iodma_cbuf_alloc(struct iodma_cmd *cmd, struct iodma_cbuf *cb, u64 size, gfp
 err_free:
 	for (i = 0; i < cb->n; i++)
 		chunk_free(cb, &cb->chunks[i]);
-	kfree(cb->chunks);
+	kvfree(cb->chunks);
 	put_device(cb->dev);
 	memset(cb, 0, sizeof(*cb));
 	return ret;
@@ -357,6 +378,12 @@ void iodma_bounce_out(struct iodma_cmd *cmd)
 	trace_iodma_bounce(cmd, cmd->bounce, bytes, false);
 }
 
+/* Sync the command's copy buffer while it stands in for the prepared range. */
+void iodma_bounce_sync(struct iodma_cmd *cmd, bool for_device)
+{
+	cbuf_sync(&cmd->cbuf_md->cbuf, 0, cmd->prep_len, cmd->md->dir, for_device);
+}
+
 /* Sync a copy-buffer descriptor used in place (no bounce). */
 void iodma_cbuf_sync_range(struct iodma_cmd *cmd, bool for_device)
 {
@@ -412,7 +439,8 @@ int iodma_bounce_reserve(struct iodma_cmd *cmd, u64 len, gfp_t gfp)
  *
  * Context: Process context; may sleep.
  * Return: the descriptor, ERR_PTR(-EINVAL) for a NULL @cmd, @length 0 or a
- * bad @dir, ERR_PTR(-ENOMEM) when no memory within reach is free.
+ * bad @dir, ERR_PTR(-ENOMEM) when no memory within reach is free (always
+ * for a @length above the machine's RAM).
  */
 struct iodma_md *iodma_cmd_create_copy_buffer(struct iodma_cmd *cmd,
 					      enum dma_data_direction dir, u64 length)

@@ -13,8 +13,10 @@
  * Every call validates first and changes nothing when it fails (DESIGN.md,
  * invariant 1).  A command is used by one thread at a time.
  */
+#include <linux/dma-map-ops.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
+#include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/swiotlb.h>
 #include "iodma_internal.h"
@@ -23,6 +25,38 @@
 static const struct iodma_map_ops *ops_for(const struct iodma_spec *spec)
 {
 	return spec->map == IODMA_MAPPED ? &iodma_map_dma_ops : &iodma_map_phys_ops;
+}
+
+/*
+ * Does the device snoop CPU caches?  IODMA_NONCOHERENT says it does not,
+ * whatever the platform believes: then iodma uses no memory that only the
+ * DMA API's own maintenance could keep in sync with the CPU's view.
+ */
+bool iodma_cmd_coherent(const struct iodma_cmd *cmd)
+{
+	return dev_is_dma_coherent(cmd->dev) && !(cmd->spec.flags & IODMA_NONCOHERENT);
+}
+EXPORT_SYMBOL_IF_KUNIT(iodma_cmd_coherent);
+
+/*
+ * The highest bus address the command's device reaches, the one answer to
+ * "can the device take this address" that the preflight, the copy-buffer
+ * allocator, the owned domain's IOVA allocator and gen_segments all read
+ * (cmd->lim.addr_limit): addr_bits, and except for iterate-only commands
+ * (addresses the CPU uses) the DMA mask and the bus limit.  Refreshed at
+ * each first prepare, as a driver may change its mask after creating the
+ * command.
+ */
+static void update_reach(struct iodma_cmd *cmd)
+{
+	u64 reach = cmd->spec_limit;
+
+	if (cmd->spec.map != IODMA_ITERATE_ONLY) {
+		reach = min(reach, dma_get_mask(cmd->dev));
+		if (cmd->dev->bus_dma_limit)
+			reach = min(reach, cmd->dev->bus_dma_limit);
+	}
+	cmd->lim.addr_limit = reach;
 }
 
 /* Validate @spec for @dev into @lim, without touching any command. */
@@ -67,6 +101,8 @@ struct iodma_cmd *iodma_cmd_alloc(struct device *dev, const struct iodma_spec *s
 	cmd->translated = domain || iodma_dev_translated(dev);
 	cmd->spec = *spec;
 	cmd->lim = lim;
+	cmd->spec_limit = lim.addr_limit;
+	update_reach(cmd);
 	cmd->ops = ops ? ops : ops_for(spec);
 	return cmd;
 }
@@ -79,7 +115,9 @@ struct iodma_cmd *iodma_cmd_alloc(struct device *dev, const struct iodma_spec *s
  * Context: Process context; may sleep.
  * Return: the command, ERR_PTR(-EINVAL) for a NULL @dev or an invalid @spec
  * (see iodma_spec_validate()), ERR_PTR(-EOPNOTSUPP) for IODMA_BYPASSED on a
- * device behind a translating IOMMU, ERR_PTR(-ENOMEM).
+ * device behind a translating IOMMU or on one that does not snoop CPU
+ * caches (not dev_is_dma_coherent(), or IODMA_NONCOHERENT in @spec),
+ * ERR_PTR(-ENOMEM).
  */
 struct iodma_cmd *iodma_cmd_create(struct device *dev, const struct iodma_spec *spec)
 {
@@ -126,6 +164,16 @@ void iodma_cmd_destroy(struct iodma_cmd *cmd)
 }
 EXPORT_SYMBOL_GPL(iodma_cmd_destroy);
 
+static bool spec_equal(const struct iodma_spec *a, const struct iodma_spec *b)
+{
+	return a->addr_bits == b->addr_bits && a->max_segment_size == b->max_segment_size &&
+	       a->max_transfer_size == b->max_transfer_size && a->alignment == b->alignment &&
+	       a->length_alignment == b->length_alignment &&
+	       a->internal_alignment == b->internal_alignment &&
+	       a->seg_boundary_mask == b->seg_boundary_mask && a->output == b->output &&
+	       a->map == b->map && a->flags == b->flags;
+}
+
 /**
  * iodma_cmd_set_spec() - give a command a new specification
  * @cmd: the command
@@ -148,8 +196,18 @@ int iodma_cmd_set_spec(struct iodma_cmd *cmd, const struct iodma_spec *spec)
 		return ret;
 	if (cmd->md)
 		return -EBUSY;
+	/*
+	 * The copy buffer was laid out for the old rules (chunk alignment,
+	 * reach, DMA API or zone memory): the next bounce makes a new one.
+	 */
+	if (!spec_equal(spec, &cmd->spec)) {
+		iodma_md_put(cmd->cbuf_md);
+		cmd->cbuf_md = NULL;
+	}
 	cmd->spec = *spec;
 	cmd->lim = lim;
+	cmd->spec_limit = lim.addr_limit;
+	update_reach(cmd);
 	/* an owned domain's backend stays: it hands iterate-only on itself */
 	if (!cmd->domain)
 		cmd->ops = ops_for(spec);
@@ -203,12 +261,41 @@ struct iodma_cmd *iodma_cmd_clone(struct iodma_cmd *cmd, const struct iodma_spec
 }
 EXPORT_SYMBOL_GPL(iodma_cmd_clone);
 
-/* Can this command use @md at all?  Checked before anything changes. */
+/* A copy-buffer descriptor of this command's device needs neither mapping nor bounce. */
+static bool md_in_place(const struct iodma_cmd *cmd, const struct iodma_md *md)
+{
+	if (md->kind != IODMA_MD_COPYBUF || cmd->spec.map == IODMA_ITERATE_ONLY)
+		return false;
+	return md->cbuf.dev == (cmd->spec.map == IODMA_MAPPED ? cmd->dev : NULL);
+}
+
+/*
+ * Can this command use @md at all?  Checked before anything changes.  In an
+ * owned domain, addresses the DMA API made (a table mapped for the device, a
+ * copy buffer of the device) belong to the default domain the device left:
+ * they mean nothing to it, or another command's memory.
+ */
 static int examine_md(struct iodma_cmd *cmd, struct iodma_md *md)
 {
 	if (md->mapped_dev && md->mapped_dev != cmd->dev)
 		return -EINVAL;
+	if (cmd->domain && cmd->spec.map == IODMA_MAPPED &&
+	    (md->mapped_dev || md_in_place(cmd, md) || iodma_md_has_dma_api_cbuf(md)))
+		return -EOPNOTSUPP;
 	return 0;
+}
+
+/*
+ * A command outside an owned domain uses the DMA API (or physical
+ * addresses); once the device is given to an owned domain (or its group is
+ * blocked), neither reaches it: refuse rather than program addresses the
+ * device would read as IOVAs of another table.
+ */
+static int check_dma_owner(struct iodma_cmd *cmd)
+{
+	if (cmd->domain || !device_iommu_mapped(cmd->dev))
+		return 0;
+	return iodma_dev_dma_api(cmd->dev) ? 0 : -EOPNOTSUPP;
 }
 
 static void complete_all_prepares(struct iodma_cmd *cmd)
@@ -271,7 +358,9 @@ static int set_memory_descriptor(struct iodma_cmd *cmd, struct iodma_md *md, boo
  *
  * Context: Process context; may sleep.
  * Return: 0, -EINVAL for a NULL @cmd or a descriptor already mapped for
- * another device, -EBUSY (see above), or iodma_cmd_prepare()'s error.
+ * another device, -EOPNOTSUPP for DMA API addresses (a mapped sg_table, a
+ * copy buffer of the device) on a command of an owned IOMMU domain, -EBUSY
+ * (see above), or iodma_cmd_prepare()'s error.
  */
 int iodma_cmd_set_memory_descriptor(struct iodma_cmd *cmd, struct iodma_md *md,
 				    bool auto_prepare)
@@ -328,6 +417,10 @@ EXPORT_SYMBOL_GPL(iodma_cmd_get_memory_descriptor);
  * iodma_cmd_get_io_memory_descriptor() - the memory the device really uses
  * @cmd: the command
  *
+ * The copy-buffer descriptor is the command's own: valid until the
+ * command completes, and it may be longer than the prepared range, whose
+ * bytes are its first ones.
+ *
  * Context: Any context.
  * Return: the copy-buffer descriptor while the command bounces, else the
  * descriptor set on it (no reference is taken), or NULL.
@@ -363,6 +456,22 @@ struct view_ctx {
 	bool fill;		/* false: count only */
 };
 
+/*
+ * The entry is reused from an earlier mapping: nothing of it may survive,
+ * least of all a flag by which dma-iommu would unmap and sync it as one of
+ * its swiotlb bounces (SG_DMA_SWIOTLB is set on map and never cleared).
+ */
+static void sg_clear_dma(struct scatterlist *sg)
+{
+	sg_dma_address(sg) = 0;
+#ifdef CONFIG_NEED_SG_DMA_LENGTH
+	sg->dma_length = 0;
+#endif
+#ifdef CONFIG_NEED_SG_DMA_FLAGS
+	sg->dma_flags = 0;
+#endif
+}
+
 static int view_sg_chunk(void *arg, const struct iodma_chunk *c)
 {
 	struct view_ctx *v = arg;
@@ -391,6 +500,7 @@ static int view_sg_chunk(void *arg, const struct iodma_chunk *c)
 				v->sg = v->n ? sg_next(v->sg) : v->cmd->sgt.sgl;
 				sg_set_page(v->sg, pfn_to_page(PHYS_PFN(phys)), take,
 					    offset_in_page(phys));
+				sg_clear_dma(v->sg);
 			}
 			v->n++;
 			v->bits |= phys;
@@ -409,15 +519,15 @@ static int view_range_chunk(void *arg, const struct iodma_chunk *c)
 	struct view_ctx *v = arg;
 	struct iodma_range *r = v->cmd->ranges;
 
-	if (v->n && c->addr == v->end) {
+	/* a range ending at 2^64 leaves end 0: never merge across the wrap */
+	if (v->n && c->addr == v->end && v->end) {
 		if (v->fill)
 			r[v->n - 1].len += c->len;
 	} else {
 		if (v->fill) {
 			if (v->n == v->cap)
 				return -ENOSPC;
-			r[v->n].addr = c->addr;
-			r[v->n].len = c->len;
+			r[v->n] = (struct iodma_range){ .addr = c->addr, .len = c->len };
 		}
 		v->n++;
 	}
@@ -560,14 +670,6 @@ static int build_view(struct iodma_cmd *cmd, struct iodma_md *md, u64 off, u64 l
 	return ret;
 }
 
-/* A copy-buffer descriptor of this command's device needs neither mapping nor bounce. */
-static bool md_in_place(const struct iodma_cmd *cmd, const struct iodma_md *md)
-{
-	if (md->kind != IODMA_MD_COPYBUF || cmd->spec.map == IODMA_ITERATE_ONLY)
-		return false;
-	return md->cbuf.dev == (cmd->spec.map == IODMA_MAPPED ? cmd->dev : NULL);
-}
-
 /*
  * CPU memory of BYPASSED and MAPPED commands can go through a copy buffer;
  * in an owned domain only MAPPED commands exist, and their copy buffer is
@@ -576,16 +678,6 @@ static bool md_in_place(const struct iodma_cmd *cmd, const struct iodma_md *md)
 static bool can_bounce(const struct iodma_cmd *cmd)
 {
 	return cmd->spec.map != IODMA_ITERATE_ONLY && !cmd->md_bus && !cmd->in_place;
-}
-
-/* The highest bus address the device reaches without translation. */
-static u64 device_reach(struct iodma_cmd *cmd)
-{
-	u64 reach = dma_get_mask(cmd->dev);
-
-	if (cmd->dev->bus_dma_limit)
-		reach = min(reach, cmd->dev->bus_dma_limit);
-	return reach;
 }
 
 /*
@@ -616,17 +708,14 @@ static bool view_fits(const struct iodma_cmd *cmd, u64 reach)
  */
 static enum iodma_bounce_reason preflight(struct iodma_cmd *cmd)
 {
-	u64 reach;
-
 	if (cmd->force_bounce)
 		return IODMA_BOUNCE_FORCED;
 	if (!can_bounce(cmd) || cmd->translated)
 		return IODMA_BOUNCE_NONE;
 	iodma_src_unmapped(cmd);
-	reach = min(device_reach(cmd), cmd->lim.addr_limit);
-	if (view_fits(cmd, reach))
+	if (view_fits(cmd, cmd->lim.addr_limit))
 		return IODMA_BOUNCE_NONE;
-	return iodma_segments_check(cmd, reach);
+	return iodma_segments_check(cmd, U64_MAX);
 }
 
 /* After mapping: an IOMMU or a forced swiotlb chose the addresses, check them. */
@@ -693,8 +782,12 @@ static int bounce_start(struct iodma_cmd *cmd, enum iodma_bounce_reason reason, 
 	}
 	cmd->bounce = reason;
 	cmd->stats.bounces++;
-	/* memory the device writes is copied in too: see iodma_bounce_in() */
-	if (fill || cmd->md->dir == DMA_FROM_DEVICE)
+	/*
+	 * Memory the device may write is copied in too, whatever @fill says:
+	 * the copy-out of complete then gives back the bytes the device did not
+	 * write unchanged, never an earlier I/O's (see iodma_bounce_in()).
+	 */
+	if (fill || cmd->md->dir != DMA_TO_DEVICE)
 		iodma_bounce_in(cmd);
 	return 0;
 }
@@ -733,6 +826,10 @@ static int __prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_c
 	if (length & (cmd->lim.len_align - 1))
 		return -EINVAL;
 
+	ret = check_dma_owner(cmd);
+	if (ret)
+		return ret;
+	update_reach(cmd);
 	ret = iodma_md_wire(cmd->md, cmd->nowait);
 	if (ret)
 		return ret;
@@ -756,7 +853,7 @@ static int __prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_c
 			/* unmap without copying back: nothing was written yet */
 			cmd->ops->unmap(cmd, DMA_ATTR_SKIP_CPU_SYNC);
 			if (!ret)
-				ret = bounce_start(cmd, reason, flush_cache || synchronize);
+				ret = bounce_start(cmd, reason, synchronize);
 			if (ret)
 				goto err_complete_md;
 		}
@@ -776,7 +873,7 @@ static int __prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_c
 err_complete_md:
 	cmd->src = IODMA_SRC_NONE;
 	cmd->in_place = false;
-	iodma_md_complete(cmd->md);
+	iodma_md_unwire(cmd->md, cmd->nowait);
 	return ret;
 }
 
@@ -846,9 +943,10 @@ static int prepare_counted(struct iodma_cmd *cmd, u64 offset, u64 length, bool f
  * wrapping, or a length that is not a multiple of length_alignment;
  * -ENODATA without a descriptor; -ENOSPC for a length above
  * max_transfer_size; -EBUSY if another range is prepared; -EFAULT for user
- * memory that cannot be pinned; -ENOMEM (also when a needed copy buffer
- * cannot be allocated).  Any failure leaves the command unprepared (or,
- * when nested, as it was).
+ * memory that cannot be pinned; -EOPNOTSUPP when the device has been given
+ * to an owned IOMMU domain and the command is not of it; -ENOMEM (also when
+ * a needed copy buffer cannot be allocated).  Any failure leaves the
+ * command unprepared (or, when nested, as it was).
  */
 int iodma_cmd_prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_cache,
 		      bool synchronize)
@@ -980,6 +1078,7 @@ int iodma_cmd_synchronize(struct iodma_cmd *cmd, u32 options)
 	bool for_device = dirs == IODMA_SYNC_FOR_DEVICE;
 	int ret;
 
+	might_sleep();
 	if (!cmd || (options & ~IODMA_SYNC_ALL) || !dirs ||
 	    dirs == (IODMA_SYNC_FOR_DEVICE | IODMA_SYNC_FOR_CPU))
 		return -EINVAL;
@@ -1024,20 +1123,53 @@ int iodma_cmd_get_prepared_offset_and_length(const struct iodma_cmd *cmd, u64 *o
 }
 EXPORT_SYMBOL_GPL(iodma_cmd_get_prepared_offset_and_length);
 
+/*
+ * Might the DMA API itself have bounced the mapping (swiotlb forced, or an
+ * untrusted device behind dma-iommu)?  Then the device sees a slot the CPU
+ * can only reach through syncs, and a sync toward the device exists only
+ * for data going to it.
+ */
+static bool dma_api_may_bounce(const struct iodma_cmd *cmd)
+{
+	return cmd->src == IODMA_SRC_SG_DMA && !cmd->domain &&
+	       (is_swiotlb_force_bounce(cmd->dev) ||
+		(dev_is_pci(cmd->dev) && to_pci_dev(cmd->dev)->untrusted));
+}
+
+/* Make the CPU's view of the prepared range the device's, or the reverse. */
+static void sync_device_view(struct iodma_cmd *cmd, bool for_device)
+{
+	if (cmd->bounce)
+		iodma_bounce_sync(cmd, for_device);
+	else
+		cmd->ops->sync(cmd, for_device);
+}
+
 static u64 cmd_copy(struct iodma_cmd *cmd, u64 offset, void *buf, const void *src, u64 len)
 {
+	struct iodma_md *md;
+	u64 off, done;
+
 	if (!cmd || !cmd->prepared || offset >= cmd->prep_len)
 		return 0;
 	len = min(len, cmd->prep_len - offset);
 	/* while bouncing the device sees the copy buffer, which starts at the range */
-	if (cmd->bounce) {
-		if (src)
-			return iodma_md_write_bytes(cmd->cbuf_md, offset, src, len);
-		return iodma_md_read_bytes(cmd->cbuf_md, offset, buf, len);
-	}
+	md = cmd->bounce ? cmd->cbuf_md : cmd->md;
+	off = cmd->bounce ? offset : cmd->prep_off + offset;
+	/* a write the device would never see, and the unmap would undo */
+	if (src && !cmd->bounce && cmd->md->dir == DMA_FROM_DEVICE && dma_api_may_bounce(cmd))
+		return 0;
+	/*
+	 * The bytes as the device sees them: its writes made visible first,
+	 * ours handed back to it after (swiotlb slots, non-coherent caches).
+	 */
+	sync_device_view(cmd, false);
 	if (src)
-		return iodma_md_write_bytes(cmd->md, cmd->prep_off + offset, src, len);
-	return iodma_md_read_bytes(cmd->md, cmd->prep_off + offset, buf, len);
+		done = iodma_md_write_bytes(md, off, src, len);
+	else
+		done = iodma_md_read_bytes(md, off, buf, len);
+	sync_device_view(cmd, true);
+	return done;
 }
 
 /**
@@ -1047,7 +1179,9 @@ static u64 cmd_copy(struct iodma_cmd *cmd, u64 offset, void *buf, const void *sr
  * @buf: destination
  * @len: bytes wanted; clamped to the prepared range
  *
- * Does not move the segment cursor.
+ * The bytes are those the device sees: the copy buffer while bouncing,
+ * and what the DMA API shows the device (its own bounce slot, through a
+ * sync for the CPU) otherwise.  Does not move the segment cursor.
  *
  * Context: Process context; may sleep.
  * Return: bytes copied; 0 when not prepared, @offset is past the end, or the
@@ -1066,8 +1200,15 @@ EXPORT_SYMBOL_GPL(iodma_cmd_read_bytes);
  * @buf: source
  * @len: bytes; clamped to the prepared range
  *
+ * The device sees the bytes at once: they go into the copy buffer while
+ * bouncing, else into the memory and through the DMA API's sync to the
+ * device.  Memory the CPU may not write is left alone: user memory pinned
+ * for DMA_TO_DEVICE (see iodma_md_write_bytes()), and a DMA_FROM_DEVICE
+ * range that the DMA API itself may have bounced (swiotlb forced, an
+ * untrusted device), where no sync carries CPU data to the device.
+ *
  * Context: Process context; may sleep.
- * Return: bytes copied, as for iodma_cmd_read_bytes().
+ * Return: bytes copied, as for iodma_cmd_read_bytes(); 0 in the cases above.
  */
 u64 iodma_cmd_write_bytes(struct iodma_cmd *cmd, u64 offset, const void *buf, u64 len)
 {
@@ -1108,7 +1249,8 @@ EXPORT_SYMBOL_GPL(iodma_cmd_get_stats);
  */
 int iodma_cmd_reserve(struct iodma_cmd *cmd, u64 max_len)
 {
-	unsigned int n = min_t(u64, DIV_ROUND_UP(max_len, PAGE_SIZE) + 1, SZ_64K);
+	/* one entry per page, one more for an offset in the first; never wraps */
+	unsigned int n = min_t(u64, max_len / PAGE_SIZE + 2, SZ_64K);
 	int ret;
 
 	ret = reserve_sg(cmd, n);
@@ -1163,6 +1305,7 @@ int iodma_cmd_explain(struct iodma_cmd *cmd, struct iodma_md *md, u64 offset, u6
 	if (length & (cmd->lim.len_align - 1))
 		return -EINVAL;
 
+	update_reach(cmd);
 	ret = iodma_md_wire(md, false);
 	if (ret)
 		return ret;
@@ -1184,9 +1327,7 @@ int iodma_cmd_explain(struct iodma_cmd *cmd, struct iodma_md *md, u64 offset, u6
 	saved_limit = cmd->lim.addr_limit;
 	if (ex->translated)
 		cmd->lim.addr_limit = U64_MAX;
-	ex->reason = iodma_segments_count(cmd, ex->translated || cmd->spec.map ==
-					  IODMA_ITERATE_ONLY ? U64_MAX : device_reach(cmd),
-					  &ex->nsegs, &ex->bad_offset);
+	ex->reason = iodma_segments_count(cmd, U64_MAX, &ex->nsegs, &ex->bad_offset);
 	cmd->lim.addr_limit = saved_limit;
 	if (ex->reason && can_bounce(cmd)) {
 		/* the copy buffer's segments: its chunks, or one contiguous run */

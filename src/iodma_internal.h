@@ -18,6 +18,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/scatterlist.h>
 #include <linux/dma-mapping.h>
 #include <linux/iova.h>
@@ -88,7 +89,10 @@ struct iodma_md {
 			unsigned long uaddr;
 			struct mm_struct *mm;
 			struct page **pages;	/* pinned while wired */
-			unsigned int npages;
+			unsigned long npages;
+			/* a non-blocking rollback's last unpin (iodma_md_unwire()) */
+			struct work_struct unwire_work;
+			atomic_t deferred;	/* unwires the work still owes */
 		} user;
 		struct {
 			struct sg_table *sgt;
@@ -127,8 +131,12 @@ typedef int (*iodma_chunk_fn)(void *ctx, const struct iodma_chunk *chunk);
 
 int iodma_md_walk(struct iodma_md *md, u64 offset, u64 len, iodma_chunk_fn fn, void *ctx);
 int iodma_md_wire(struct iodma_md *md, bool nowait);
+int iodma_md_unwire(struct iodma_md *md, bool nowait);
+extern struct workqueue_struct *iodma_wq;
 struct iodma_md *iodma_md_alloc(enum iodma_md_kind kind, enum dma_data_direction dir, u64 len);
 bool iodma_dir_valid(enum dma_data_direction dir);
+bool iodma_md_has_dma_api_cbuf(const struct iodma_md *md);
+bool iodma_md_cpu_writable(const struct iodma_md *md);
 
 /* A normalised, validated specification. */
 struct iodma_limits {
@@ -145,11 +153,13 @@ struct iodma_limits {
 int iodma_spec_normalize(const struct iodma_spec *spec, struct iodma_limits *lim);
 int iodma_spec_check_device(const struct iodma_spec *spec, struct device *dev);
 bool iodma_dev_translated(struct device *dev);
+bool iodma_dev_dma_api(struct device *dev);
 
 /* The addresses the device sees for the prepared range, in order. */
 struct iodma_range {
 	u64 addr;
 	u64 len;
+	bool ram;	/* mapped by the DMA API as pages, not as a resource */
 };
 
 /* Where the segment cursor reads bus ranges from. */
@@ -217,7 +227,8 @@ struct iodma_cmd {
 	struct device *dev;
 	bool translated;	/* behind a translating IOMMU domain */
 	struct iodma_spec spec;
-	struct iodma_limits lim;
+	struct iodma_limits lim;	/* addr_limit: the device's reach (update_reach()) */
+	u64 spec_limit;		/* 2^addr_bits - 1 */
 	const struct iodma_map_ops *ops;
 	struct iodma_domain *domain;	/* owned IOMMU domain, or NULL (DMA API) */
 	void *backend;			/* the backend's per-command state */
@@ -260,16 +271,19 @@ struct iodma_cmd {
 	u64 cursor_steps;	/* KUnit: entries the cursor has moved over */
 };
 
+bool iodma_cmd_coherent(const struct iodma_cmd *cmd);
 struct iodma_cmd *iodma_cmd_alloc(struct device *dev, const struct iodma_spec *spec,
 				  struct iodma_domain *domain, const struct iodma_map_ops *ops);
 struct iodma_pool {
-	spinlock_t lock;	/* protects free, in_use, high_water, gets, puts */
+	spinlock_t lock;	/* protects free, in_use, high_water, waiters, dying, gets, puts */
 	struct list_head free;
 	wait_queue_head_t wait;
 	unsigned int count;
 	struct iodma_cmd **cmds;	/* all of them, for statistics and destroy */
 	unsigned int in_use;
 	unsigned int high_water;
+	unsigned int waiters;	/* sleepers in iodma_pool_get() */
+	bool dying;		/* iodma_pool_destroy() has begun */
 	u64 gets;
 	u64 puts;
 	char name[32];
@@ -327,5 +341,6 @@ int iodma_bounce_reserve(struct iodma_cmd *cmd, u64 len, gfp_t gfp);
 void iodma_bounce_in(struct iodma_cmd *cmd);
 void iodma_bounce_out(struct iodma_cmd *cmd);
 void iodma_cbuf_sync_range(struct iodma_cmd *cmd, bool for_device);
+void iodma_bounce_sync(struct iodma_cmd *cmd, bool for_device);
 
 #endif /* _IODMA_INTERNAL_H */

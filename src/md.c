@@ -17,10 +17,14 @@
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 #include "iodma_internal.h"
+
+static void user_unwire_work(struct work_struct *work);
 
 bool iodma_dir_valid(enum dma_data_direction dir)
 {
@@ -52,6 +56,42 @@ static bool range_ok(u64 addr, u64 len)
 	return len && !check_add_overflow(addr, len - 1, &end);
 }
 
+/*
+ * Every page of a vmalloc-area range is RAM that vmalloc mapped: not a guard
+ * page or a hole between areas (no page), not an ioremap (no struct page).
+ */
+static bool vmalloc_range_ok(const void *addr, size_t len)
+{
+	const void *va = (const void *)((unsigned long)addr & PAGE_MASK);
+	const void *end = addr + len;
+
+	for (; va < end; va += PAGE_SIZE) {
+		struct page *page = vmalloc_to_page(va);
+
+		if (!page || !pfn_valid(page_to_pfn(page)))
+			return false;
+		cond_resched();
+	}
+	return true;
+}
+
+/*
+ * Every page of a linear-map range is RAM: a range whose two ends are RAM
+ * may still span a hole of the physical address space.
+ */
+static bool linear_range_ok(const void *addr, size_t len)
+{
+	const void *va = (const void *)((unsigned long)addr & PAGE_MASK);
+	const void *end = addr + len;
+
+	for (; va < end; va += PAGE_SIZE) {
+		if (!virt_addr_valid(va))
+			return false;
+		cond_resched();
+	}
+	return true;
+}
+
 /**
  * iodma_md_from_kva() - describe kernel virtual memory
  * @addr: kmalloc, page-allocator (linear map) or vmalloc address
@@ -63,7 +103,9 @@ static bool range_ok(u64 addr, u64 len)
  *
  * Context: Process context; may sleep.
  * Return: the descriptor, ERR_PTR(-EINVAL) for a NULL @addr, a zero or
- * wrapping @len, a bad @dir or memory outside both areas, ERR_PTR(-ENOMEM).
+ * wrapping @len, a bad @dir, memory outside both areas, a vmalloc-area range
+ * that is not wholly vmalloc'd RAM (a guard page, an ioremap) or a stack,
+ * ERR_PTR(-ENOMEM).
  */
 struct iodma_md *iodma_md_from_kva(void *addr, size_t len, enum dma_data_direction dir)
 {
@@ -75,9 +117,12 @@ struct iodma_md *iodma_md_from_kva(void *addr, size_t len, enum dma_data_directi
 	if (!addr || !iodma_dir_valid(dir) || !range_ok((unsigned long)addr, len))
 		return ERR_PTR(-EINVAL);
 	last = addr + len - 1;
-	if (is_vmalloc_addr(addr) && is_vmalloc_addr(last))
+	/* a (vmap'd) stack is not DMA memory: DMA-API debug refuses it too */
+	if (object_is_on_stack(addr))
+		return ERR_PTR(-EINVAL);
+	if (is_vmalloc_addr(addr) && is_vmalloc_addr(last) && vmalloc_range_ok(addr, len))
 		kind = IODMA_MD_VMALLOC;
-	else if (virt_addr_valid(addr) && virt_addr_valid(last))
+	else if (virt_addr_valid(addr) && virt_addr_valid(last) && linear_range_ok(addr, len))
 		kind = IODMA_MD_KVA;
 	else
 		return ERR_PTR(-EINVAL);
@@ -111,10 +156,8 @@ struct iodma_md *iodma_md_from_pages(struct page **pages, unsigned int npages, s
 	u64 end;
 
 	might_sleep();
-	if (!pages || !npages || !iodma_dir_valid(dir) || !range_ok(offset, len))
-		return ERR_PTR(-EINVAL);
-	end = (u64)offset + len;
-	if (end > (u64)npages << PAGE_SHIFT)
+	if (!pages || !npages || !iodma_dir_valid(dir) || !len ||
+	    check_add_overflow((u64)offset, (u64)len, &end) || end > (u64)npages << PAGE_SHIFT)
 		return ERR_PTR(-EINVAL);
 	for (i = 0; i < npages; i++)
 		if (!pages[i])
@@ -149,27 +192,34 @@ EXPORT_SYMBOL_GPL(iodma_md_from_pages);
  *
  * Context: Process context of the owning process; may sleep.
  * Return: the descriptor, ERR_PTR(-EINVAL) for a zero or wrapping @len, a bad
- * @dir or a caller without an mm, ERR_PTR(-EFAULT) for a range outside the
- * user address space, ERR_PTR(-ENOMEM).
+ * @dir, a caller without an mm or more than %IODMA_USER_MAX_PAGES pages (a
+ * descriptor is pinned whole: 1 GiB with 4 KiB pages), ERR_PTR(-EFAULT) for
+ * a range outside the user address space, ERR_PTR(-ENOMEM).
  */
 struct iodma_md *iodma_md_from_user(unsigned long uaddr, size_t len,
 				    enum dma_data_direction dir)
 {
 	struct iodma_md *md;
+	u64 npages;
 
 	might_sleep();
 	if (!iodma_dir_valid(dir) || !range_ok(uaddr, len) || !current->mm)
 		return ERR_PTR(-EINVAL);
 	if (!access_ok((void __user *)uaddr, len))
 		return ERR_PTR(-EFAULT);
+	/* pin_user_pages*() take an int count; the page array is one kvmalloc */
+	npages = DIV_ROUND_UP_ULL((u64)offset_in_page(uaddr) + len, PAGE_SIZE);
+	if (npages > IODMA_USER_MAX_PAGES)
+		return ERR_PTR(-EINVAL);
 
 	md = iodma_md_alloc(IODMA_MD_USER, dir, len);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
 	md->user.uaddr = uaddr;
+	INIT_WORK(&md->user.unwire_work, user_unwire_work);
 	md->user.mm = current->mm;
 	mmgrab(md->user.mm);
-	md->user.npages = DIV_ROUND_UP(offset_in_page(uaddr) + len, PAGE_SIZE);
+	md->user.npages = npages;
 	return md;
 }
 EXPORT_SYMBOL_GPL(iodma_md_from_user);
@@ -263,8 +313,11 @@ EXPORT_SYMBOL_GPL(iodma_md_from_mapped_sgtable);
  * @dir: DMA direction of the I/O
  *
  * For a peer device's BAR, reserved or remote memory.  The CPU never touches
- * it: read/write bytes copy 0 bytes; a command that would have to bounce it
- * fails with -EOPNOTSUPP.
+ * it: read/write bytes copy 0 bytes.  No command bounces it: where a range
+ * breaks the command's specification (beyond the device's reach, misaligned),
+ * prepare succeeds and iodma_cmd_gen_segments() reports the first segment
+ * that breaks a rule (-ERANGE, -EINVAL).  A MAPPED command maps RAM ranges
+ * as pages and other ranges with dma_map_resource().
  *
  * Context: Process context; may sleep.
  * Return: the descriptor, ERR_PTR(-EINVAL) for NULL @ranges, @n 0, an empty
@@ -480,7 +533,7 @@ EXPORT_SYMBOL_GPL(iodma_md_direction);
 static int user_pin(struct iodma_md *md)
 {
 	unsigned long start = md->user.uaddr & PAGE_MASK;
-	unsigned int n = md->user.npages;
+	unsigned long n = md->user.npages;
 	unsigned int flags = md->dir == DMA_TO_DEVICE ? 0 : FOLL_WRITE;
 	struct mm_struct *mm = md->user.mm;
 	struct page **pages;
@@ -490,7 +543,7 @@ static int user_pin(struct iodma_md *md)
 	/* two points: the array, and pinning (which allocates page tables) */
 	if (iodma_should_fail(n * sizeof(*pages)))
 		return -ENOMEM;
-	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL);
+	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL | __GFP_NOWARN);
 	if (!pages)
 		return -ENOMEM;
 	if (iodma_should_fail(n * PAGE_SIZE)) {
@@ -515,7 +568,8 @@ static int user_pin(struct iodma_md *md)
 		kvfree(pages);
 		return got < 0 && got != -EFAULT ? (int)got : -EFAULT;
 	}
-	md->user.pages = pages;
+	/* pairs with the acquire in iodma_md_walk(): the array before the count */
+	smp_store_release(&md->user.pages, pages);
 	return 0;
 }
 
@@ -548,7 +602,7 @@ int iodma_md_wire(struct iodma_md *md, bool nowait)
 		}
 		if (ret) {
 			while (i--)
-				iodma_md_complete(md->multi.mds[i]);
+				iodma_md_unwire(md->multi.mds[i], nowait);
 		}
 	}
 	if (ret)
@@ -566,7 +620,7 @@ int iodma_md_wire(struct iodma_md *md, bool nowait)
 	if (!atomic_read(&md->wire_count))
 		ret = user_pin(md);
 	if (!ret)
-		atomic_inc(&md->wire_count);
+		atomic_inc_return_release(&md->wire_count);
 	mutex_unlock(&md->wire_lock);
 	return ret;
 }
@@ -615,32 +669,115 @@ static bool dec_unless_last(atomic_t *v)
  */
 int iodma_md_complete(struct iodma_md *md)
 {
+	return iodma_md_unwire(md, false);
+}
+EXPORT_SYMBOL_GPL(iodma_md_complete);
+
+/* The last unwire of user memory: unpin, under the mutex. */
+static int user_unwire_last(struct iodma_md *md)
+{
+	int ret = 0;
+
+	might_sleep();
+	mutex_lock(&md->wire_lock);
+	if (!atomic_read(&md->wire_count))
+		ret = -ENODATA;
+	else if (atomic_dec_and_test(&md->wire_count))
+		user_unpin(md);
+	mutex_unlock(&md->wire_lock);
+	return ret;
+}
+
+static void user_unwire_work(struct work_struct *work)
+{
+	struct iodma_md *md = container_of(work, struct iodma_md, user.unwire_work);
+	int n = atomic_xchg(&md->user.deferred, 0);
+
+	while (n--)
+		user_unwire_last(md);
+	iodma_md_put(md);
+}
+
+/*
+ * iodma_md_unwire() - iodma_md_complete(), and the form that never sleeps
+ * (@nowait: the rollback of a failed non-blocking prepare): should that
+ * drop the last wiring of user memory (another command completed the same
+ * descriptor meanwhile), the unpin, which sleeps, goes to a worker.
+ */
+int iodma_md_unwire(struct iodma_md *md, bool nowait)
+{
 	unsigned int i;
 
 	if (md->kind != IODMA_MD_USER) {
 		if (atomic_dec_if_positive(&md->wire_count) < 0)
 			return -ENODATA;
 	} else if (!dec_unless_last(&md->wire_count)) {
-		might_sleep();
-		mutex_lock(&md->wire_lock);
-		if (!atomic_read(&md->wire_count)) {
-			mutex_unlock(&md->wire_lock);
+		if (!nowait) {
+			if (user_unwire_last(md))
+				return -ENODATA;
+		} else if (atomic_read(&md->wire_count)) {
+			/* the caller's reference keeps @md: this put is never the last */
+			atomic_inc(&md->user.deferred);
+			iodma_md_get(md);
+			if (!queue_work(iodma_wq, &md->user.unwire_work))
+				iodma_md_put(md);
+		} else {
 			return -ENODATA;
 		}
-		if (atomic_dec_and_test(&md->wire_count))
-			user_unpin(md);
-		mutex_unlock(&md->wire_lock);
 	}
 
 	if (md->kind == IODMA_MD_SUBRANGE) {
-		iodma_md_complete(md->sub.parent);
+		iodma_md_unwire(md->sub.parent, nowait);
 	} else if (md->kind == IODMA_MD_MULTI) {
 		for (i = 0; i < md->multi.n; i++)
-			iodma_md_complete(md->multi.mds[i]);
+			iodma_md_unwire(md->multi.mds[i], nowait);
 	}
 	return 0;
 }
-EXPORT_SYMBOL_GPL(iodma_md_complete);
+EXPORT_SYMBOL_IF_KUNIT(iodma_md_unwire);
+
+/*
+ * iodma_md_cpu_writable() - may the CPU write the memory?  Not user memory
+ * pinned for DMA_TO_DEVICE (without FOLL_WRITE), nor bus memory.
+ */
+bool iodma_md_cpu_writable(const struct iodma_md *md)
+{
+	unsigned int i;
+
+	switch (md->kind) {
+	case IODMA_MD_USER:
+		return md->dir != DMA_TO_DEVICE;
+	case IODMA_MD_SUBRANGE:
+		return iodma_md_cpu_writable(md->sub.parent);
+	case IODMA_MD_MULTI:
+		for (i = 0; i < md->multi.n; i++)
+			if (!iodma_md_cpu_writable(md->multi.mds[i]))
+				return false;
+		return true;
+	default:
+		return !md->bus;
+	}
+}
+
+/* Does @md hold a copy buffer made with the DMA API (for a MAPPED command)? */
+bool iodma_md_has_dma_api_cbuf(const struct iodma_md *md)
+{
+	unsigned int i;
+
+	switch (md->kind) {
+	case IODMA_MD_COPYBUF:
+		return md->cbuf.dev;
+	case IODMA_MD_SUBRANGE:
+		return iodma_md_has_dma_api_cbuf(md->sub.parent);
+	case IODMA_MD_MULTI:
+		for (i = 0; i < md->multi.n; i++)
+			if (iodma_md_has_dma_api_cbuf(md->multi.mds[i]))
+				return true;
+		return false;
+	default:
+		return false;
+	}
+}
 
 /* Emit [off, off + len) of a physically contiguous page run starting at @page. */
 static int emit_pages(struct page *page, u64 pgoff, u64 len, iodma_chunk_fn fn, void *ctx)
@@ -719,8 +856,12 @@ static int walk_vmalloc(void *addr, u64 off, u64 len, iodma_chunk_fn fn, void *c
 	while (len) {
 		void *va = addr + off;
 		u64 take = min_t(u64, PAGE_SIZE - offset_in_page(va), len);
+		struct page *page = vmalloc_to_page(va);
 
-		ret = emit_pages(vmalloc_to_page(va), offset_in_page(va), take, fn, ctx);
+		/* freed under the descriptor: never hand a made-up address on */
+		if (!page)
+			return -EFAULT;
+		ret = emit_pages(page, offset_in_page(va), take, fn, ctx);
 		if (ret)
 			return ret;
 		off += take;
@@ -801,11 +942,14 @@ int iodma_md_walk(struct iodma_md *md, u64 offset, u64 len, iodma_chunk_fn fn, v
 		return walk_vmalloc(md->kva.addr, offset, len, fn, ctx);
 	case IODMA_MD_PAGES:
 		return walk_page_array(md->pages.pages, md->pages.offset, offset, len, fn, ctx);
-	case IODMA_MD_USER:
-		if (!md->user.pages)
+	case IODMA_MD_USER: {
+		struct page **pages = smp_load_acquire(&md->user.pages);
+
+		if (!pages)
 			return -EFAULT;
-		return walk_page_array(md->user.pages, offset_in_page(md->user.uaddr), offset, len,
-				       fn, ctx);
+		return walk_page_array(pages, offset_in_page(md->user.uaddr), offset, len, fn,
+				       ctx);
+	}
 	case IODMA_MD_SGTABLE:
 	case IODMA_MD_MAPPED:
 		return walk_sgt(md, offset, len, fn, ctx);
@@ -860,6 +1004,9 @@ static u64 md_copy(struct iodma_md *md, u64 offset, void *buf, u64 len, bool to_
 
 	if (!md || !buf || offset >= md->length || md->bus)
 		return 0;
+	/* pinned read-only: the zero page, a read-only file's page cache */
+	if (to_md && !iodma_md_cpu_writable(md))
+		return 0;
 	len = min(len, md->length - offset);
 	if (!len)
 		return 0;
@@ -901,8 +1048,13 @@ EXPORT_SYMBOL_GPL(iodma_md_read_bytes);
  * @buf: source
  * @len: bytes; clamped to the end of @md
  *
+ * User memory described for DMA_TO_DEVICE is pinned without write access
+ * (it may be the shared zero page or the page cache of a file the process
+ * may only read): the CPU never writes it, and 0 bytes are copied.
+ *
  * Context: Process context; may sleep (see iodma_md_read_bytes()).
- * Return: bytes copied, as for iodma_md_read_bytes().
+ * Return: bytes copied, as for iodma_md_read_bytes(); 0 also for user
+ * memory described for DMA_TO_DEVICE.
  */
 u64 iodma_md_write_bytes(struct iodma_md *md, u64 offset, const void *buf, u64 len)
 {

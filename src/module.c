@@ -27,8 +27,15 @@ const char *iodma_version(void)
 }
 EXPORT_SYMBOL_GPL(iodma_version);
 
+/* Deferred unpins of non-blocking rollbacks (md.c); drained at unload. */
+struct workqueue_struct *iodma_wq;
+EXPORT_SYMBOL_IF_KUNIT(iodma_wq);
+
 static int __init iodma_init(void)
 {
+	iodma_wq = alloc_workqueue("iodma", 0, 0);
+	if (!iodma_wq)
+		return -ENOMEM;
 	iodma_debugfs_init();
 	pr_info("iodma %s loaded\n", IODMA_VERSION);
 	return 0;
@@ -37,6 +44,7 @@ static int __init iodma_init(void)
 static void __exit iodma_exit(void)
 {
 	iodma_debugfs_exit();
+	destroy_workqueue(iodma_wq);
 	pr_info("iodma %s unloaded\n", IODMA_VERSION);
 }
 

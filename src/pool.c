@@ -34,7 +34,7 @@ static void pool_free_cmds(struct iodma_pool *pool)
 		pool->cmds[i]->pool = NULL;
 		iodma_cmd_destroy(pool->cmds[i]);
 	}
-	kfree(pool->cmds);
+	kvfree(pool->cmds);
 }
 
 /**
@@ -48,7 +48,10 @@ static void pool_free_cmds(struct iodma_pool *pool)
  * Context: Process context; may sleep.
  * Return: the pool; ERR_PTR(-EINVAL) for a NULL @dev or @name, @count 0 or
  * an invalid @spec; ERR_PTR(-EOPNOTSUPP) as for iodma_cmd_create();
- * ERR_PTR(-EEXIST) if a pool of that name exists; ERR_PTR(-ENOMEM).
+ * ERR_PTR(-EEXIST) if a pool of that name exists; ERR_PTR(-ENOMEM), also
+ * when a command would need a copy buffer of max_transfer_size bytes and
+ * that is more than the machine's RAM (a max_transfer_size of U64_MAX with
+ * an alignment rule, say).
  */
 struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec *spec,
 				     unsigned int count, const char *name)
@@ -71,7 +74,7 @@ struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec
 	INIT_LIST_HEAD(&pool->free);
 	strscpy(pool->name, name, sizeof(pool->name));
 	if (!iodma_should_fail(count * sizeof(*pool->cmds)))
-		pool->cmds = kcalloc(count, sizeof(*pool->cmds), GFP_KERNEL);
+		pool->cmds = kvcalloc(count, sizeof(*pool->cmds), GFP_KERNEL | __GFP_NOWARN);
 	if (!pool->cmds) {
 		ret = -ENOMEM;
 		goto err_free_pool;
@@ -114,7 +117,8 @@ static struct iodma_cmd *take_free(struct iodma_pool *pool)
 	unsigned long flags;
 
 	spin_lock_irqsave(&pool->lock, flags);
-	cmd = list_first_entry_or_null(&pool->free, struct iodma_cmd, pool_node);
+	cmd = pool->dying ? NULL :
+	      list_first_entry_or_null(&pool->free, struct iodma_cmd, pool_node);
 	if (cmd) {
 		list_del_init(&cmd->pool_node);
 		pool->in_use++;
@@ -123,6 +127,41 @@ static struct iodma_cmd *take_free(struct iodma_pool *pool)
 	}
 	spin_unlock_irqrestore(&pool->lock, flags);
 	return cmd;
+}
+
+/*
+ * Sleepers in iodma_pool_get() are counted, so that a pool destroyed under
+ * them (a driver bug, warned about) wakes them with NULL and waits for them
+ * to be gone before its wait queue is freed.
+ */
+static bool waiter_enter(struct iodma_pool *pool)
+{
+	bool ok;
+
+	spin_lock_irq(&pool->lock);
+	ok = !pool->dying;
+	pool->waiters += ok;
+	spin_unlock_irq(&pool->lock);
+	return ok;
+}
+
+static void waiter_leave(struct iodma_pool *pool)
+{
+	spin_lock_irq(&pool->lock);
+	/* under the lock: the destroyer cannot see 0 and free before this wake */
+	if (!--pool->waiters && pool->dying)
+		wake_up_all(&pool->wait);
+	spin_unlock_irq(&pool->lock);
+}
+
+static bool no_waiters(struct iodma_pool *pool)
+{
+	bool none;
+
+	spin_lock_irq(&pool->lock);
+	none = !pool->waiters;
+	spin_unlock_irq(&pool->lock);
+	return none;
 }
 
 /**
@@ -147,7 +186,11 @@ struct iodma_cmd *iodma_pool_get(struct iodma_pool *pool, gfp_t gfp)
 	if (!gfpflags_allow_blocking(gfp))
 		return take_free(pool);
 	might_sleep();
-	ret = wait_event_killable(pool->wait, (cmd = take_free(pool)) != NULL);
+	if (!waiter_enter(pool))
+		return NULL;
+	ret = wait_event_killable(pool->wait, (cmd = take_free(pool)) != NULL ||
+				  READ_ONCE(pool->dying));
+	waiter_leave(pool);
 	return ret ? NULL : cmd;
 }
 EXPORT_SYMBOL_GPL(iodma_pool_get);
@@ -194,7 +237,9 @@ EXPORT_SYMBOL_GPL(iodma_pool_put);
  * @pool: the pool, or NULL
  *
  * Every command must have been put back; commands still out are a driver
- * bug: they are completed, cleared and freed with a warning.
+ * bug: they are completed, cleared and freed with a warning.  Callers still
+ * sleeping in iodma_pool_get() (another driver bug) get NULL, and the pool
+ * is freed once they have left.
  *
  * Context: Process context; may sleep.
  */
@@ -205,6 +250,11 @@ void iodma_pool_destroy(struct iodma_pool *pool)
 		return;
 	WARN(pool->in_use, "iodma: pool %s destroyed with %u commands out\n", pool->name,
 	     pool->in_use);
+	spin_lock_irq(&pool->lock);
+	pool->dying = true;
+	spin_unlock_irq(&pool->lock);
+	wake_up_all(&pool->wait);
+	wait_event(pool->wait, no_waiters(pool));
 	iodma_debugfs_remove_pool(pool);
 	pool_free_cmds(pool);
 	kfree(pool);

@@ -6,6 +6,7 @@
  * one, and turned into struct iodma_limits, the normalised form the segment
  * generator and the backends read.  Nothing is checked again at I/O time.
  */
+#include <linux/dma-map-ops.h>
 #include <linux/iommu.h>
 #include <linux/log2.h>
 #include <linux/module.h>
@@ -94,6 +95,22 @@ bool iodma_dev_translated(struct device *dev)
 }
 
 /*
+ * True while the device's DMA goes through the DMA API's own domain (or no
+ * IOMMU, or an identity domain): not while an owned domain or the blocking
+ * domain of a claimed group holds it.
+ */
+bool iodma_dev_dma_api(struct device *dev)
+{
+	struct iommu_domain *domain;
+
+	if (!device_iommu_mapped(dev))
+		return true;
+	domain = iommu_get_domain_for_dev(dev);
+	return domain && ((domain->type & __IOMMU_DOMAIN_DMA_API) ||
+			  domain->type == IOMMU_DOMAIN_IDENTITY);
+}
+
+/*
  * iodma_spec_check_device() - the rules that depend on the device: BYPASSED
  * addresses are CPU physical addresses, which a translating IOMMU would
  * reinterpret as IOVAs.
@@ -101,6 +118,13 @@ bool iodma_dev_translated(struct device *dev)
 int iodma_spec_check_device(const struct iodma_spec *spec, struct device *dev)
 {
 	if (spec->map == IODMA_BYPASSED && iodma_dev_translated(dev))
+		return -EOPNOTSUPP;
+	/*
+	 * BYPASSED addresses come with no cache maintenance (the architecture's
+	 * is the DMA API's own): only for devices that snoop.
+	 */
+	if (spec->map == IODMA_BYPASSED &&
+	    (!dev_is_dma_coherent(dev) || (spec->flags & IODMA_NONCOHERENT)))
 		return -EOPNOTSUPP;
 	return 0;
 }

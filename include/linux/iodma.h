@@ -62,7 +62,8 @@ enum iodma_map_type {
 };
 
 /* struct iodma_spec.flags */
-#define IODMA_NONCOHERENT	BIT(0)	/* device does not snoop CPU caches */
+/* the device does not snoop CPU caches: IODMA_BYPASSED is refused */
+#define IODMA_NONCOHERENT	BIT(0)
 #define IODMA_SPEC_FLAGS_ALL	(IODMA_NONCOHERENT)
 
 /**
@@ -213,6 +214,12 @@ struct iodma_explain {
 	bool nsegs_estimated;
 	bool translated;
 };
+
+/*
+ * The most pages one user descriptor may span: it is pinned whole, into one
+ * array of page pointers (pin_user_pages*() count in an int).
+ */
+#define IODMA_USER_MAX_PAGES	(1UL << 18)
 
 /* iodma_cmd_synchronize() options */
 #define IODMA_SYNC_FOR_DEVICE		BIT(0)
