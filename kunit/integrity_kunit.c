@@ -591,13 +591,27 @@ static void extreme_spec_fields_valid_or_einval(struct kunit *test)
 		int valid, nseg;
 
 		switch (field) {
-		case 0: spec.max_segment_size = v; break;
-		case 1: spec.max_transfer_size = v; break;
-		case 2: spec.seg_boundary_mask = v; break;
-		case 3: spec.alignment = (u32)v; break;
-		case 4: spec.length_alignment = (u32)v; break;
-		case 5: spec.internal_alignment = (u32)v; break;
-		default: spec.addr_bits = (u8)v; break;
+		case 0:
+			spec.max_segment_size = v;
+			break;
+		case 1:
+			spec.max_transfer_size = v;
+			break;
+		case 2:
+			spec.seg_boundary_mask = v;
+			break;
+		case 3:
+			spec.alignment = (u32)v;
+			break;
+		case 4:
+			spec.length_alignment = (u32)v;
+			break;
+		case 5:
+			spec.internal_alignment = (u32)v;
+			break;
+		default:
+			spec.addr_bits = (u8)v;
+			break;
 		}
 		valid = iodma_spec_validate(&spec);
 		KUNIT_EXPECT_TRUE_MSG(test, valid == 0 || valid == -EINVAL, "field %u", field);

@@ -57,7 +57,8 @@ static int map_ranges(struct iodma_cmd *cmd, unsigned long attrs)
 		r->ram = range_is_ram(r->addr, r->len);
 		if (r->ram)
 			a = dma_map_page_attrs(cmd->dev, pfn_to_page(PHYS_PFN(r->addr)),
-					       offset_in_page(r->addr), r->len, cmd->md->dir, attrs);
+					       offset_in_page(r->addr), r->len, cmd->md->dir,
+					       attrs);
 		else
 			a = dma_map_resource(cmd->dev, r->addr, r->len, cmd->md->dir, attrs);
 		if (dma_mapping_error(cmd->dev, a)) {

@@ -943,6 +943,7 @@ int iodma_md_walk(struct iodma_md *md, u64 offset, u64 len, iodma_chunk_fn fn, v
 	case IODMA_MD_PAGES:
 		return walk_page_array(md->pages.pages, md->pages.offset, offset, len, fn, ctx);
 	case IODMA_MD_USER: {
+		/* pairs with the release in user_pin(): a wired count, then the array */
 		struct page **pages = smp_load_acquire(&md->user.pages);
 
 		if (!pages)

@@ -18,6 +18,7 @@
 #ifndef _LINUX_IODMA_H
 #define _LINUX_IODMA_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 #include <linux/dma-direction.h>
 #include <linux/gfp_types.h>
@@ -219,7 +220,7 @@ struct iodma_explain {
  * The most pages one user descriptor may span: it is pinned whole, into one
  * array of page pointers (pin_user_pages*() count in an int).
  */
-#define IODMA_USER_MAX_PAGES	(1UL << 18)
+#define IODMA_USER_MAX_PAGES	BIT(18)
 
 /* iodma_cmd_synchronize() options */
 #define IODMA_SYNC_FOR_DEVICE		BIT(0)
