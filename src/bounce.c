@@ -162,7 +162,7 @@ int iodma_cbuf_alloc(struct iodma_cmd *cmd, struct iodma_cbuf *cb, u64 size, gfp
 {
 	u64 unit = max3(cmd->lim.align, cmd->lim.int_align, cmd->lim.len_align);
 	unsigned int min_order = get_order(unit), max_order, cap, i;
-	u64 done = 0;
+	u64 done = 0, chunks;
 	int ret;
 
 	memset(cb, 0, sizeof(*cb));
@@ -173,7 +173,10 @@ int iodma_cbuf_alloc(struct iodma_cmd *cmd, struct iodma_cbuf *cb, u64 size, gfp
 		return -ENOMEM;
 	max_order = clamp_t(unsigned int, get_order(size), min_order,
 			    max_t(unsigned int, IODMA_CBUF_MAX_ORDER, min_order));
-	cap = div64_u64(size - 1, PAGE_SIZE << min_order) + 1;
+	chunks = div64_u64(size - 1, PAGE_SIZE << min_order) + 1;
+	if (chunks > UINT_MAX)
+		return -ENOMEM;
+	cap = chunks;
 	if (!iodma_should_fail(cap * sizeof(*cb->chunks)))
 		cb->chunks = kvcalloc(cap, sizeof(*cb->chunks), gfp | __GFP_NOWARN);
 	if (!cb->chunks)

@@ -71,6 +71,13 @@ static int spec_for_device(const struct iodma_spec *spec, struct device *dev,
 	return iodma_spec_check_device(spec, dev);
 }
 
+static atomic_t cmd_ids = ATOMIC_INIT(0);
+
+u32 iodma_cmd_trace_id(const struct iodma_cmd *cmd)
+{
+	return cmd->id;
+}
+
 /*
  * iodma_cmd_alloc() - a command with the given backend: the DMA API and
  * physical backends (@domain NULL, @ops NULL: chosen from the map type), or
@@ -95,6 +102,7 @@ struct iodma_cmd *iodma_cmd_alloc(struct device *dev, const struct iodma_spec *s
 	if (!cmd)
 		return ERR_PTR(-ENOMEM);
 	cmd->dev = get_device(dev);
+	cmd->id = atomic_inc_return(&cmd_ids);
 	INIT_LIST_HEAD(&cmd->pool_node);
 	cmd->domain = domain;
 	/* IOVAs of an owned domain are chosen by iodma: checked after mapping */

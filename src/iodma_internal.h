@@ -225,6 +225,7 @@ int iodma_map_domain_init(struct iodma_cmd *cmd);
 
 struct iodma_cmd {
 	struct device *dev;
+	u32 id;			/* its number in traces */
 	bool translated;	/* behind a translating IOMMU domain */
 	struct iodma_spec spec;
 	struct iodma_limits lim;	/* addr_limit: the device's reach (update_reach()) */

@@ -14,21 +14,23 @@
 #include <linux/tracepoint.h>
 
 struct iodma_cmd;
+/* A command's number in traces: never its address (a kernel pointer). */
+u32 iodma_cmd_trace_id(const struct iodma_cmd *cmd);
 
 TRACE_EVENT(iodma_set_md,
 	    TP_PROTO(const struct iodma_cmd *cmd, u64 md_len, int dir, bool auto_prepare, int ret),
 	    TP_ARGS(cmd, md_len, dir, auto_prepare, ret),
-	    TP_STRUCT__entry(__field(const void *, cmd)
+	    TP_STRUCT__entry(__field(u32, cmd)
 			     __field(u64, md_len)
 			     __field(int, dir)
 			     __field(bool, auto_prepare)
 			     __field(int, ret)),
-	    TP_fast_assign(__entry->cmd = cmd;
+	    TP_fast_assign(__entry->cmd = iodma_cmd_trace_id(cmd);
 			   __entry->md_len = md_len;
 			   __entry->dir = dir;
 			   __entry->auto_prepare = auto_prepare;
 			   __entry->ret = ret;),
-	    TP_printk("cmd=%p md_len=%llu dir=%d auto_prepare=%d ret=%d", __entry->cmd,
+	    TP_printk("cmd=%u md_len=%llu dir=%d auto_prepare=%d ret=%d", __entry->cmd,
 		      __entry->md_len, __entry->dir, __entry->auto_prepare, __entry->ret)
 );
 
@@ -36,21 +38,21 @@ TRACE_EVENT(iodma_prepare,
 	    TP_PROTO(const struct iodma_cmd *cmd, u64 offset, u64 length, int dir,
 		     unsigned int entries, int reason, int ret),
 	    TP_ARGS(cmd, offset, length, dir, entries, reason, ret),
-	    TP_STRUCT__entry(__field(const void *, cmd)
+	    TP_STRUCT__entry(__field(u32, cmd)
 			     __field(u64, offset)
 			     __field(u64, length)
 			     __field(int, dir)
 			     __field(unsigned int, entries)
 			     __field(int, reason)
 			     __field(int, ret)),
-	    TP_fast_assign(__entry->cmd = cmd;
+	    TP_fast_assign(__entry->cmd = iodma_cmd_trace_id(cmd);
 			   __entry->offset = offset;
 			   __entry->length = length;
 			   __entry->dir = dir;
 			   __entry->entries = entries;
 			   __entry->reason = reason;
 			   __entry->ret = ret;),
-	    TP_printk("cmd=%p offset=%llu length=%llu dir=%d entries=%u bounce=%d ret=%d",
+	    TP_printk("cmd=%u offset=%llu length=%llu dir=%d entries=%u bounce=%d ret=%d",
 		      __entry->cmd, __entry->offset, __entry->length, __entry->dir,
 		      __entry->entries, __entry->reason, __entry->ret)
 );
@@ -58,45 +60,45 @@ TRACE_EVENT(iodma_prepare,
 TRACE_EVENT(iodma_bounce,
 	    TP_PROTO(const struct iodma_cmd *cmd, int reason, u64 bytes, bool to_device),
 	    TP_ARGS(cmd, reason, bytes, to_device),
-	    TP_STRUCT__entry(__field(const void *, cmd)
+	    TP_STRUCT__entry(__field(u32, cmd)
 			     __field(int, reason)
 			     __field(u64, bytes)
 			     __field(bool, to_device)),
-	    TP_fast_assign(__entry->cmd = cmd;
+	    TP_fast_assign(__entry->cmd = iodma_cmd_trace_id(cmd);
 			   __entry->reason = reason;
 			   __entry->bytes = bytes;
 			   __entry->to_device = to_device;),
-	    TP_printk("cmd=%p reason=%d bytes=%llu %s", __entry->cmd, __entry->reason,
+	    TP_printk("cmd=%u reason=%d bytes=%llu %s", __entry->cmd, __entry->reason,
 		      __entry->bytes, __entry->to_device ? "in" : "out")
 );
 
 TRACE_EVENT(iodma_gen,
 	    TP_PROTO(const struct iodma_cmd *cmd, u64 offset, u32 nsegs, int ret),
 	    TP_ARGS(cmd, offset, nsegs, ret),
-	    TP_STRUCT__entry(__field(const void *, cmd)
+	    TP_STRUCT__entry(__field(u32, cmd)
 			     __field(u64, offset)
 			     __field(u32, nsegs)
 			     __field(int, ret)),
-	    TP_fast_assign(__entry->cmd = cmd;
+	    TP_fast_assign(__entry->cmd = iodma_cmd_trace_id(cmd);
 			   __entry->offset = offset;
 			   __entry->nsegs = nsegs;
 			   __entry->ret = ret;),
-	    TP_printk("cmd=%p offset=%llu nsegs=%u ret=%d", __entry->cmd, __entry->offset,
+	    TP_printk("cmd=%u offset=%llu nsegs=%u ret=%d", __entry->cmd, __entry->offset,
 		      __entry->nsegs, __entry->ret)
 );
 
 TRACE_EVENT(iodma_complete,
 	    TP_PROTO(const struct iodma_cmd *cmd, u64 length, int reason, int ret),
 	    TP_ARGS(cmd, length, reason, ret),
-	    TP_STRUCT__entry(__field(const void *, cmd)
+	    TP_STRUCT__entry(__field(u32, cmd)
 			     __field(u64, length)
 			     __field(int, reason)
 			     __field(int, ret)),
-	    TP_fast_assign(__entry->cmd = cmd;
+	    TP_fast_assign(__entry->cmd = iodma_cmd_trace_id(cmd);
 			   __entry->length = length;
 			   __entry->reason = reason;
 			   __entry->ret = ret;),
-	    TP_printk("cmd=%p length=%llu bounce=%d ret=%d", __entry->cmd, __entry->length,
+	    TP_printk("cmd=%u length=%llu bounce=%d ret=%d", __entry->cmd, __entry->length,
 		      __entry->reason, __entry->ret)
 );
 
