@@ -23,6 +23,9 @@
 #                    documentation (scripts/gates.sh; part of make check)
 #   make dkms-test   DKMS builds for Debian's stock 6.12 and 6.1 kernels and
 #                    the demo booted on each (part of make check with DKMS=1)
+#   make fuzz        the differential fuzzer of segment generation against
+#                    its reference model (tools/segfuzz/): FUZZ_CASES cases
+#                    (default 10 million) from FUZZ_SEED
 #   make clean
 #
 # Variables: KDIR (kernel build dir for 'make modules'), CONFIGS (subset of
@@ -173,6 +176,13 @@ demo: check-modules $(TOOL)
 bench: check-modules
 	@$(SCRIPTS)/bench.sh -K $(BENCH_KERNEL) -t $(BENCH_TIMEOUT) \
 		-o $(RESULTS)/bench$(if $(filter stock,$(BENCH_KERNEL)),-stock) $(CONFIGS)
+
+# The segment fuzzer, on the host: no kernel needed.
+FUZZ_CASES ?= 10000000
+FUZZ_SEED ?= 1
+.PHONY: fuzz
+fuzz:
+	@$(SCRIPTS)/segfuzz.sh -o $(RESULTS)/fuzz -n $(FUZZ_CASES) -s $(FUZZ_SEED)
 
 clean:
 	-[ -n "$(TEST_KDIR)" ] && [ -d $(TEST_KDIR)/scripts ] && $(MAKE) -C $(TEST_KDIR) M=$(CURDIR) clean
