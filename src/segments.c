@@ -151,7 +151,12 @@ next_segment(struct iodma_cmd *cmd, const struct iodma_limits *lim, u64 *seg_add
 		if (end > addr)
 			len = end - addr;
 	}
-	if (!len)
+	/*
+	 * That cut can undo the round-down: a segment that starts off the
+	 * length unit cannot both be a multiple of it and end on
+	 * internal_alignment, and the next one must start on it.
+	 */
+	if (!len || (probe.pos + len < cmd->prep_len && (len & (lim->len_align - 1))))
 		return IODMA_BOUNCE_LENGTH;
 	*seg_addr = addr;
 	*seg_len = len;
