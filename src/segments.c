@@ -86,12 +86,10 @@ void iodma_cursor_reset(struct iodma_cmd *cmd)
 	};
 }
 
-/* Cap @cap at the bytes from @addr to the end of the (@mask + 1) block. */
-static u64 cap_to_block(u64 cap, u64 addr, u64 mask)
+/* Cap @cap (at least 1) at the bytes from @addr to @last, both included. */
+static u64 cap_to_last(u64 cap, u64 addr, u64 last)
 {
-	u64 room = (addr | mask) - addr;
-
-	return room >= cap - 1 ? cap : room + 1;
+	return last - addr >= cap - 1 ? cap : last - addr + 1;
 }
 
 /*
@@ -121,9 +119,10 @@ next_segment(struct iodma_cmd *cmd, const struct iodma_limits *lim, u64 *seg_add
 		return probe.pos ? IODMA_BOUNCE_INTERNAL : IODMA_BOUNCE_ALIGNMENT;
 
 	cap = min(lim->max_seg, cmd->prep_len - probe.pos);
-	cap = cap_to_block(cap, addr, lim->addr_limit);
+	/* the limit need not be 2^n - 1 (a bus_dma_limit): cut at it, not at its block */
+	cap = cap_to_last(cap, addr, lim->addr_limit);
 	if (lim->boundary_mask)
-		cap = cap_to_block(cap, addr, lim->boundary_mask);
+		cap = cap_to_last(cap, addr, addr | lim->boundary_mask);
 
 	/* coalesce contiguous entries, looking no further than the cap */
 	run = elen - probe.in;
