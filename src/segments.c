@@ -124,9 +124,13 @@ next_segment(struct iodma_cmd *cmd, const struct iodma_limits *lim, u64 *seg_add
 	if (lim->boundary_mask)
 		cap = cap_to_last(cap, addr, addr | lim->boundary_mask);
 
-	/* coalesce contiguous entries, looking no further than the cap */
+	/*
+	 * Coalesce contiguous entries, looking no further than the cap, but
+	 * one entry past a run that ends right on it: whether the run goes on
+	 * decides the internal_alignment cut below.
+	 */
 	run = elen - probe.in;
-	while (run < cap) {
+	while (run <= cap) {
 		u64 naddr, nlen;
 
 		if (!entry_next(cmd, &probe))
