@@ -23,6 +23,10 @@
 #                    documentation (scripts/gates.sh; part of make check)
 #   make dkms-test   DKMS builds for Debian's stock 6.12 and 6.1 kernels and
 #                    the demo booted on each (part of make check with DKMS=1)
+#   make fuzz        the differential fuzzer of segment generation against
+#                    its reference model (kunit/segfuzz/): FUZZ_CASES cases
+#                    (default 10 million) from FUZZ_SEED; make check runs
+#                    CHECK_FUZZ_CASES (100000) of them
 #   make clean
 #
 # Variables: KDIR (kernel build dir for 'make modules'), CONFIGS (subset of
@@ -132,15 +136,18 @@ check:
 	$(call build_or_fail,check-build,check); \
 	mkdir -p $(RESULTS)/gates $(RESULTS)/dkms; \
 	$(SCRIPTS)/gates.sh -o $(RESULTS)/gates >$(RESULTS)/gates/gates.out 2>&1 & gates=$$!; \
+	mkdir -p $(RESULTS)/segfuzz; $(SCRIPTS)/segfuzz.sh -o $(RESULTS)/segfuzz -n $(CHECK_FUZZ_CASES) \
+		>$(RESULTS)/segfuzz/segfuzz.out 2>&1 & segfuzz=$$!; \
 	if [ "$(DKMS)" = 1 ]; then \
 		$(SCRIPTS)/dkms-test.sh $(DKMS_BOOT) -t $(TIMEOUT) -o $(RESULTS)/dkms \
 			>$(RESULTS)/dkms/dkms.out 2>&1 & fi; dkms=$$!; \
 	$(MAKE) --no-print-directory guests; \
 	wait $$gates; cat $(RESULTS)/gates/gates.out; \
+	wait $$segfuzz; tail -n 4 $(RESULTS)/segfuzz/segfuzz.out; \
 	if [ "$(DKMS)" = 1 ]; then wait $$dkms; cat $(RESULTS)/dkms/dkms.out; fi; \
 	echo "check: built and ran in $$(( $$(date +%s) - start )) s"; \
 	$(SCRIPTS)/ktap-summary.py $(addprefix $(RESULTS)/,$(CONFIGS) $(addprefix edu-,$(EDU_CONFIGS)) \
-		gates $(if $(filter 1,$(DKMS)),dkms))
+		gates segfuzz $(if $(filter 1,$(DKMS)),dkms))
 
 # The quick loop: build, the KUnit guests (EDU_CONFIGS emptied), the summary.
 kunit:
@@ -173,6 +180,15 @@ demo: check-modules $(TOOL)
 bench: check-modules
 	@$(SCRIPTS)/bench.sh -K $(BENCH_KERNEL) -t $(BENCH_TIMEOUT) \
 		-o $(RESULTS)/bench$(if $(filter stock,$(BENCH_KERNEL)),-stock) $(CONFIGS)
+
+# The segment fuzzer, on the host: no kernel needed.  make check runs
+# CHECK_FUZZ_CASES of it beside the guests (a few seconds).
+FUZZ_CASES ?= 10000000
+CHECK_FUZZ_CASES ?= 100000
+FUZZ_SEED ?= 1
+.PHONY: fuzz
+fuzz:
+	@$(SCRIPTS)/segfuzz.sh -o $(RESULTS)/fuzz -n $(FUZZ_CASES) -s $(FUZZ_SEED)
 
 clean:
 	-[ -n "$(TEST_KDIR)" ] && [ -d $(TEST_KDIR)/scripts ] && $(MAKE) -C $(TEST_KDIR) M=$(CURDIR) clean

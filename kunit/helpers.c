@@ -90,8 +90,8 @@ void iodma_test_fill(void *buf, size_t len, u32 seed)
 		p[i] = (u8)((i * 2654435761u + seed) >> 13);
 }
 
-static void seg_to_host(const struct iodma_cmd *cmd, const void *raw, u32 i,
-			struct iodma_seg64 *out)
+void iodma_test_seg_decode(const struct iodma_cmd *cmd, const void *raw, u32 i,
+			   struct iodma_seg64 *out)
 {
 	switch (cmd->spec.output) {
 	case IODMA_OUT_HOST32:
@@ -143,7 +143,7 @@ int iodma_test_segments(struct kunit *test, struct iodma_cmd *cmd, u32 cap,
 		KUNIT_ASSERT_GT(test, n, 0);
 		KUNIT_ASSERT_LE(test, total + (int)n, max);
 		for (i = 0; i < n; i++)
-			seg_to_host(cmd, raw, i, &(*segs)[total + i]);
+			iodma_test_seg_decode(cmd, raw, i, &(*segs)[total + i]);
 		total += n;
 	}
 	return total;

@@ -350,6 +350,8 @@ static void cmd_bytes_are_the_device_view(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_write_bytes(cmd, 0, w, sizeof(w)),
 			forced ? 0ULL : (u64)sizeof(w));
+	/* complete before the memory is freed: swiotlb copies back into it */
+	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
 }
 
 /*
@@ -388,6 +390,7 @@ static void mapped_phys_ranges_reach_and_ram(struct kunit *test)
 	if (!is_swiotlb_force_bounce(dev64))
 		KUNIT_EXPECT_EQ(test, seg.addr, (u64)virt_to_phys(mem));
 	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(cmd64, IODMA_SYNC_FOR_CPU), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd64, true), 0);
 }
 
 /* F13: an entry reused from an earlier mapping carries none of its DMA state. */
@@ -406,6 +409,7 @@ static void reused_view_has_no_stale_dma_flags(struct kunit *test)
 	sg_dma_mark_swiotlb(cmd->sgt.sgl);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(cmd, 0, 0, true, true), 0);
 	KUNIT_EXPECT_FALSE(test, sg_dma_is_swiotlb(cmd->sgt.sgl));
+	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
 #else
 	kunit_skip(test, "no scatterlist DMA flags in this kernel");
 #endif
@@ -567,6 +571,7 @@ static void extreme_arguments_get_documented_errnos(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, off, 0ULL);
 	KUNIT_EXPECT_EQ(test, len, (u64)SZ_64K);
 	KUNIT_EXPECT_EQ(test, cmd->prepared, 1U);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
 }
 
 /*

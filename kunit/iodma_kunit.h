@@ -26,6 +26,10 @@ struct iodma_md *iodma_test_md(struct kunit *test, struct iodma_md *md);
 /* A buffer of @len bytes filled with a pattern derived from @seed. */
 void iodma_test_fill(void *buf, size_t len, u32 seed);
 
+/* Segment @i of @raw, in @cmd's output format, as 64-bit host values. */
+void iodma_test_seg_decode(const struct iodma_cmd *cmd, const void *raw, u32 i,
+			   struct iodma_seg64 *out);
+
 /*
  * Generate every segment of the prepared range, @cap per call, as 64-bit host
  * values.  Returns the count (the array is kunit-managed) or a negative errno.

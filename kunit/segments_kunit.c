@@ -253,6 +253,90 @@ static void seg_internal_alignment_cuts_long_run(struct kunit *test)
 		expect_seg(test, &segs[i], page_to_phys(blk) + i * SZ_4K, SZ_4K);
 }
 
+/*
+ * Review F6: 16 KiB at +0x100 under alignment 4, length_alignment 512,
+ * internal_alignment 4096 and max_segment_size 8192.  No first segment is
+ * both a multiple of 512 and ends on 4096: a length violation, so gen
+ * fails where the command cannot bounce, and the range bounces where it can.
+ */
+static void seg_internal_cut_off_length_unit_is_length(struct kunit *test)
+{
+	struct page *blk = alloc_block(test, 3);
+	struct iodma_spec spec = { .alignment = 4, .length_alignment = 512,
+				   .internal_alignment = 4096, .max_segment_size = 8192,
+				   .output = IODMA_OUT_HOST64 };
+	struct iodma_cmd *iter = iter_cmd(test, spec), *byp;
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(page_address(blk) + 0x100,
+								      SZ_16K, DMA_TO_DEVICE));
+	struct iodma_seg64 seg, *segs;
+	u64 off = 0;
+	u32 n = 1;
+	int count;
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(iter, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(iter, &off, &seg, &n), -EINVAL);
+	KUNIT_EXPECT_EQ(test, off, 0ULL);
+	KUNIT_EXPECT_EQ(test, n, 1U);
+
+	spec.map = IODMA_BYPASSED;
+	byp = iodma_test_cmd(test, iodma_test_dev(test, 64), &spec);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(byp, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(byp), IODMA_BOUNCE_LENGTH);
+	count = iodma_test_segments(test, byp, 4, &segs);
+	KUNIT_ASSERT_GT(test, count, 0);
+	iodma_test_check_invariants(test, byp, segs, count);
+}
+
+/*
+ * A run of scatterlist entries that reaches max_segment_size exactly at an
+ * entry's end still goes on: the segment is cut to internal_alignment, so
+ * the next one starts on it.  MAPPED entries on a dma-direct device are at
+ * most 64 KiB (its max_seg_size), so 128 KiB at +0x100 ends its first entry
+ * on the 64 KiB cap.
+ */
+static void seg_run_ending_on_the_cap_is_cut_to_internal_alignment(struct kunit *test)
+{
+	struct page *blk = alloc_block(test, get_order(SZ_256K));
+	struct iodma_spec spec = { .internal_alignment = 4096, .max_segment_size = SZ_64K,
+				   .output = IODMA_OUT_HOST64 };
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(page_address(blk) + 0x100,
+								      SZ_128K, DMA_TO_DEVICE));
+	struct iodma_seg64 *segs;
+	int n;
+
+	if (is_swiotlb_force_bounce(dev))
+		kunit_skip(test, "swiotlb chooses the addresses");
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_NONE);
+	n = iodma_test_segments(test, cmd, 8, &segs);
+	KUNIT_ASSERT_EQ(test, n, 3);
+	expect_seg(test, &segs[0], page_to_phys(blk) + 0x100, SZ_64K - 0x100);
+	expect_seg(test, &segs[1], page_to_phys(blk) + SZ_64K, SZ_64K);
+	expect_seg(test, &segs[2], page_to_phys(blk) + SZ_128K, 0x100);
+}
+
+/*
+ * Review F18: a bus_dma_limit that is not 2^n - 1.  A BYPASSED run from
+ * P + 0x1000 to P + 0x4000 under the limit P + 0x2fff must be cut at the
+ * limit, and the rest bounces for its address.
+ */
+static void seg_cut_at_a_limit_that_is_not_pow2(struct kunit *test)
+{
+	struct page *blk = alloc_block(test, 2);
+	struct iodma_spec spec = { .map = IODMA_BYPASSED, .output = IODMA_OUT_HOST64 };
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_cmd *cmd;
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(page_address(blk) + SZ_4K,
+								      3 * SZ_4K, DMA_TO_DEVICE));
+
+	dev->bus_dma_limit = page_to_phys(blk) + 0x2fff;
+	cmd = iodma_test_cmd(test, dev, &spec);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_ADDRESS);
+}
+
 struct format_case {
 	const char *name;
 	enum iodma_output out;
@@ -522,6 +606,9 @@ static struct kunit_case segments_test_cases[] = {
 	KUNIT_CASE(seg_multi_and_subrange_coalesce),
 	KUNIT_CASE(seg_partial_prepare),
 	KUNIT_CASE(seg_internal_alignment_cuts_long_run),
+	KUNIT_CASE(seg_internal_cut_off_length_unit_is_length),
+	KUNIT_CASE(seg_run_ending_on_the_cap_is_cut_to_internal_alignment),
+	KUNIT_CASE(seg_cut_at_a_limit_that_is_not_pow2),
 	KUNIT_CASE_PARAM(seg_output_format_byte_order, format_gen_params),
 	KUNIT_CASE(seg_gen32_gen64_type_checked),
 	KUNIT_CASE(seg_out32_above_4g_is_erange),

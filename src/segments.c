@@ -86,12 +86,10 @@ void iodma_cursor_reset(struct iodma_cmd *cmd)
 	};
 }
 
-/* Cap @cap at the bytes from @addr to the end of the (@mask + 1) block. */
-static u64 cap_to_block(u64 cap, u64 addr, u64 mask)
+/* Cap @cap (at least 1) at the bytes from @addr to @last, both included. */
+static u64 cap_to_last(u64 cap, u64 addr, u64 last)
 {
-	u64 room = (addr | mask) - addr;
-
-	return room >= cap - 1 ? cap : room + 1;
+	return last - addr >= cap - 1 ? cap : last - addr + 1;
 }
 
 /*
@@ -121,13 +119,18 @@ next_segment(struct iodma_cmd *cmd, const struct iodma_limits *lim, u64 *seg_add
 		return probe.pos ? IODMA_BOUNCE_INTERNAL : IODMA_BOUNCE_ALIGNMENT;
 
 	cap = min(lim->max_seg, cmd->prep_len - probe.pos);
-	cap = cap_to_block(cap, addr, lim->addr_limit);
+	/* the limit need not be 2^n - 1 (a bus_dma_limit): cut at it, not at its block */
+	cap = cap_to_last(cap, addr, lim->addr_limit);
 	if (lim->boundary_mask)
-		cap = cap_to_block(cap, addr, lim->boundary_mask);
+		cap = cap_to_last(cap, addr, addr | lim->boundary_mask);
 
-	/* coalesce contiguous entries, looking no further than the cap */
+	/*
+	 * Coalesce contiguous entries, looking no further than the cap, but
+	 * one entry past a run that ends right on it: whether the run goes on
+	 * decides the internal_alignment cut below.
+	 */
 	run = elen - probe.in;
-	while (run < cap) {
+	while (run <= cap) {
 		u64 naddr, nlen;
 
 		if (!entry_next(cmd, &probe))
@@ -151,7 +154,12 @@ next_segment(struct iodma_cmd *cmd, const struct iodma_limits *lim, u64 *seg_add
 		if (end > addr)
 			len = end - addr;
 	}
-	if (!len)
+	/*
+	 * That cut can undo the round-down: a segment that starts off the
+	 * length unit cannot both be a multiple of it and end on
+	 * internal_alignment, and the next one must start on it.
+	 */
+	if (!len || (probe.pos + len < cmd->prep_len && (len & (lim->len_align - 1))))
 		return IODMA_BOUNCE_LENGTH;
 	*seg_addr = addr;
 	*seg_len = len;

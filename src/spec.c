@@ -23,12 +23,43 @@ static bool pow2_or_zero(u64 v)
 }
 
 /*
+ * Can any memory meet @lim?  The best a copy buffer can be is one contiguous
+ * piece at the lowest non-zero address aligned to every alignment rule
+ * (unit); the spec allows every transfer that is a multiple of the length
+ * unit, no longer than max_transfer_size, and that fits there below the
+ * address limit.  In such a buffer max_segment_size (rounded) and the
+ * boundary are the only cuts; a segment that is not the last is at least cap
+ * = min(max_seg, boundary) long, and when cap is at least internal_alignment
+ * the cut ends it on internal_alignment.  When cap is shorter, the second
+ * segment of any transfer longer than cap starts off internal_alignment:
+ * such a spec fails at I/O time whatever the memory, so it is refused now.
+ */
+static bool spec_feasible(const struct iodma_limits *lim)
+{
+	u64 unit = max3(lim->align, lim->int_align, lim->len_align);
+	u64 cap = lim->max_seg, longest;
+
+	/* the only address below the limit aligned to unit would be 0 */
+	if (unit - 1 >= lim->addr_limit)
+		return false;
+	if (lim->boundary_mask)
+		cap = min(cap, lim->boundary_mask + 1);
+	if (cap >= lim->int_align)
+		return true;
+	longest = min(round_down(lim->max_transfer, lim->len_align),
+		      lim->addr_limit - (unit - 1));
+	return longest <= cap;
+}
+
+/*
  * iodma_spec_normalize() - validate @spec and fill @lim from it.
  * The rules are DESIGN.md's plus the checks IOKit lacks: a boundary that is
- * not 2^n - 1, and limits that leave no legal segment length.
+ * not 2^n - 1, limits that leave no legal segment length, and rules that no
+ * memory can meet (spec_feasible()).
  */
 int iodma_spec_normalize(const struct iodma_spec *spec, struct iodma_limits *lim)
 {
+	struct iodma_limits l;
 	bool out32;
 	unsigned int bits;
 	u64 len_align;
@@ -65,20 +96,22 @@ int iodma_spec_normalize(const struct iodma_spec *spec, struct iodma_limits *lim
 	if (spec->max_transfer_size && spec->max_transfer_size < len_align)
 		return -EINVAL;
 
-	if (!lim)
-		return 0;
-	lim->out32 = out32;
-	lim->addr_limit = bits == 64 ? U64_MAX : (1ULL << bits) - 1;
-	lim->max_seg = spec->max_segment_size ? spec->max_segment_size : U64_MAX;
+	l.out32 = out32;
+	l.addr_limit = bits == 64 ? U64_MAX : (1ULL << bits) - 1;
+	l.max_seg = spec->max_segment_size ? spec->max_segment_size : U64_MAX;
 	/* a 32-bit output cannot carry a longer length */
 	if (out32)
-		lim->max_seg = min_t(u64, lim->max_seg, U32_MAX);
-	lim->max_seg = round_down(lim->max_seg, len_align);
-	lim->max_transfer = spec->max_transfer_size ? spec->max_transfer_size : U64_MAX;
-	lim->align = spec->alignment ? spec->alignment : 1;
-	lim->len_align = len_align;
-	lim->int_align = spec->internal_alignment ? spec->internal_alignment : lim->align;
-	lim->boundary_mask = spec->seg_boundary_mask == U64_MAX ? 0 : spec->seg_boundary_mask;
+		l.max_seg = min_t(u64, l.max_seg, U32_MAX);
+	l.max_seg = round_down(l.max_seg, len_align);
+	l.max_transfer = spec->max_transfer_size ? spec->max_transfer_size : U64_MAX;
+	l.align = spec->alignment ? spec->alignment : 1;
+	l.len_align = len_align;
+	l.int_align = spec->internal_alignment ? spec->internal_alignment : l.align;
+	l.boundary_mask = spec->seg_boundary_mask == U64_MAX ? 0 : spec->seg_boundary_mask;
+	if (!spec_feasible(&l))
+		return -EINVAL;
+	if (lim)
+		*lim = l;
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(iodma_spec_normalize);
@@ -140,6 +173,22 @@ EXPORT_SYMBOL_IF_KUNIT(iodma_spec_check_device);
  * @seg_boundary_mask that is not 2^n - 1; a @max_segment_size,
  * @max_transfer_size or boundary smaller than @length_alignment; an unknown
  * output, map type or flag.
+ *
+ * It also refuses the rules that no memory can meet, which would otherwise
+ * fail every I/O they allow at gen time (or bounce into a copy buffer that
+ * fails too).  With unit = max(alignment, internal_alignment,
+ * length_alignment) and cap the longest segment (@max_segment_size, at most
+ * U32_MAX for a 32-bit output, rounded down to @length_alignment, and at
+ * most @seg_boundary_mask + 1), a spec is invalid when:
+ *
+ * - unit >= 2^addr_bits: no address below the limit but 0 is aligned; or
+ * - cap < internal_alignment while a transfer longer than cap is allowed
+ *   (a multiple of @length_alignment no longer than @max_transfer_size that
+ *   fits below 2^addr_bits after unit): the second segment of such a
+ *   transfer would start off internal_alignment, wherever the memory is.
+ *
+ * For example, alignment 4096 with a max_segment_size of 512 and no
+ * max_transfer_size is invalid; with max_transfer_size 512 it is valid.
  *
  * Context: Any context.
  * Return: 0 if valid, -EINVAL if @spec is NULL or breaks a rule.

@@ -1,0 +1,785 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * segfuzz: a differential fuzzer of iodma's segment generation.
+ *
+ * It compiles the real src/segments.c and src/spec.c (with the stand-in
+ * kernel headers of shim/) and compares them with the reference model,
+ * kunit/segments_model.c, for random specifications, bus layouts, prepared
+ * ranges and batches of gen calls:
+ *
+ * - where the model meets every rule, gen's segments (decoded from each
+ *   output format) equal the model's exactly, batch after batch, after jumps
+ *   and re-reads too;
+ * - where the model finds a broken rule, the dry run (iodma_segments_check()
+ *   and iodma_segments_count()) names the same rule at the same offset, and
+ *   a gen whose batch reaches that segment fails with -ERANGE (address) or
+ *   -EINVAL, changing neither *offset nor *nsegs;
+ * - iodma_spec_validate() accepts exactly the specifications that the
+ *   model's ideal copy buffer can serve for every length they allow.
+ *
+ * Each case draws from its own generator, seeded from the run's seed and
+ * the case number, so a failure is replayed with -s SEED -c CASE.  The
+ * output is KTAP, which scripts/ktap-summary.py reads.
+ */
+#include <iodma_shim.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+/* No compatibility layer and no tracepoints in userspace. */
+#define _IODMA_COMPAT_H
+#define _IODMA_TRACE_H
+#define trace_iodma_gen(cmd, start, n, ret)	((void)(start))
+
+#include "../../src/segments.c"
+#include "../../src/spec.c"
+#include "segments_model.h"
+
+static u64 gen_errors;
+
+void iodma_cmd_count_error(struct iodma_cmd *cmd, int err)
+{
+	gen_errors++;
+}
+
+/* splitmix64: one generator per case */
+static u64 rng_state;
+
+static u64 rnd(void)
+{
+	u64 z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* uniform in [0, n) (n > 0), slightly biased: fine for a fuzzer */
+static u64 below(u64 n)
+{
+	return n ? rnd() % n : 0;
+}
+
+static bool chance(unsigned int percent)
+{
+	return below(100) < percent;
+}
+
+static u64 pow2(unsigned int lo, unsigned int hi)
+{
+	return 1ULL << (lo + below(hi - lo + 1));
+}
+
+#define MAX_RANGES	256
+#define MAX_ENTRIES	1024
+#define MAX_CAP		64
+#define MAX_WALK	4000
+
+struct fuzz_case {
+	u64 seed;
+	u64 index;
+	struct iodma_spec spec;
+	u64 reach;			/* 0: none */
+	struct iodma_model_range md[MAX_RANGES];	/* the descriptor's layout */
+	unsigned int md_n;
+	u64 prep_off, prep_len;
+	struct iodma_model_range view[MAX_RANGES];	/* the prepared range */
+	unsigned int view_n;
+	struct iodma_range ent[MAX_ENTRIES];		/* iodma's entries of it */
+	unsigned int ent_n;
+	enum iodma_src_kind src;
+};
+
+static struct fuzz_case fc;
+/* a friendly layout: pieces aligned to the largest alignment rule, multiples of it */
+static u64 friendly_unit;
+static char failure[4096];
+static int fail_len;
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fail_len)
+		return;
+	va_start(ap, fmt);
+	fail_len = vsnprintf(failure, sizeof(failure), fmt, ap);
+	va_end(ap);
+}
+
+static const char *const rule_names[] = { "none", "address", "alignment", "length", "internal" };
+
+static void print_case(void)
+{
+	const struct iodma_spec *s = &fc.spec;
+	unsigned int i;
+
+	printf("# FAIL seed=0x%llx case=%llu: %s\n", fc.seed, fc.index, failure);
+	printf("#   replay: segfuzz -s 0x%llx -c %llu\n", fc.seed, fc.index);
+	printf("#   spec: addr_bits=%u max_segment_size=0x%llx max_transfer_size=0x%llx alignment=0x%x length_alignment=0x%x internal_alignment=0x%x seg_boundary_mask=0x%llx output=%d map=%d reach=0x%llx\n",
+	       s->addr_bits, s->max_segment_size, s->max_transfer_size, s->alignment,
+	       s->length_alignment, s->internal_alignment, s->seg_boundary_mask, s->output, s->map,
+	       fc.reach);
+	printf("#   prepared [0x%llx, +0x%llx) source %d, %u ranges:\n", fc.prep_off, fc.prep_len,
+	       fc.src, fc.view_n);
+	for (i = 0; i < fc.view_n && i < 32; i++)
+		printf("#     0x%llx +0x%llx\n", fc.view[i].addr, fc.view[i].len);
+	if (fc.view_n > 32)
+		printf("#     ...\n");
+}
+
+static void model_spec_of(const struct iodma_spec *s, u64 reach, struct iodma_model_spec *ms)
+{
+	*ms = (struct iodma_model_spec){
+		.addr_bits = s->addr_bits,
+		.out32 = s->output <= IODMA_OUT_LITTLE32,
+		.max_segment_size = s->max_segment_size,
+		.max_transfer_size = s->max_transfer_size,
+		.alignment = s->alignment,
+		.length_alignment = s->length_alignment,
+		.internal_alignment = s->internal_alignment,
+		.seg_boundary_mask = s->seg_boundary_mask,
+		.reach = reach,
+	};
+}
+
+/* A power of two or 0 for an alignment field; mostly small. */
+static u32 rand_align(void)
+{
+	if (chance(35))
+		return 0;
+	return chance(90) ? (u32)pow2(0, 13) : (u32)pow2(0, 31);
+}
+
+static u64 rand_size(void)
+{
+	switch (below(6)) {
+	case 0:
+		return 0;
+	case 1:
+		return pow2(9, 20);
+	case 2:
+		return pow2(9, 20) + below(64) - 32;
+	case 3:
+		return 1 + below(1 << 20);
+	case 4:
+		return chance(50) ? pow2(21, 63) : U64_MAX - below(1 << 20);
+	default:
+		return (1 + below(32)) * 512;
+	}
+}
+
+static void rand_spec(struct iodma_spec *s)
+{
+	*s = (struct iodma_spec){ 0 };
+	s->output = below(6);
+	s->map = below(3);
+	if (chance(60)) {
+		unsigned int hi = s->output <= IODMA_OUT_LITTLE32 ? 32 : 64;
+
+		s->addr_bits = 12 + below(hi - 12 + 1);
+	}
+	s->alignment = rand_align();
+	s->length_alignment = chance(50) ? 0 : (u32)pow2(0, chance(90) ? 12 : 20);
+	s->internal_alignment = rand_align();
+	s->max_segment_size = rand_size();
+	s->max_transfer_size = chance(70) ? 0 : rand_size();
+	switch (below(4)) {
+	case 0:
+		s->seg_boundary_mask = pow2(9, 40) - 1;
+		break;
+	case 1:
+		s->seg_boundary_mask = U64_MAX;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Address of a layout piece: near an interesting line, often aligned. */
+static u64 layout_line;
+
+static u64 rand_line(const struct iodma_limits *lim)
+{
+	u64 line;
+
+	switch (below(14)) {
+	case 0:
+		line = 1ULL << 32;
+		break;
+	case 1:
+		line = lim->addr_limit == U64_MAX ? U64_MAX - (1ULL << 40) : lim->addr_limit + 1;
+		break;
+	case 2:
+		line = fc.reach ? fc.reach + 1 : 1ULL << 31;
+		break;
+	case 3:
+		line = U64_MAX - (1ULL << 30);
+		break;
+	default:
+		line = below(min(lim->addr_limit, 1ULL << 36));
+		break;
+	}
+	return line;
+}
+
+static u64 rand_addr(const struct iodma_limits *lim, u64 len)
+{
+	u64 a, line = chance(85) ? layout_line : rand_line(lim);
+
+	a = line - below(1 << 22) + below(1 << 22);
+	if (chance(70))
+		a &= ~(pow2(0, 16) - 1);
+	else if (chance(30))
+		a &= ~(u64)0xfff;
+	/* no piece may wrap: iodma_md_from_phys() refuses addr + len overflowing */
+	if (a > U64_MAX - len)
+		a = U64_MAX - len - below(4096);
+	if (friendly_unit)
+		a &= ~(friendly_unit - 1);
+	return a;
+}
+
+static u64 rand_piece_len(unsigned int kind)
+{
+	switch (kind) {
+	case 0:
+		return 4096;
+	case 1:
+		return 1 + below(3 * 4096);
+	case 2:
+		return pow2(9, 16);
+	default:
+		return chance(80) ? 1 + below(1 << 22) : 1 + below(1ULL << 40);
+	}
+}
+
+/* The descriptor's bus layout: contiguous, pages, odd pieces or huge. */
+static void rand_layout(const struct iodma_limits *lim)
+{
+	unsigned int kind = below(5), n, i;
+	u64 len;
+
+	fc.md_n = 0;
+	layout_line = rand_line(lim);
+	if (kind == 4) {	/* one contiguous range */
+		len = chance(70) ? 1 + below(1 << 21) : 1 + below(1ULL << 42);
+		fc.md[0].len = len;
+		fc.md[0].addr = rand_addr(lim, len);
+		fc.md_n = 1;
+		return;
+	}
+	n = 1 + below(chance(80) ? 16 : 200);
+	for (i = 0; i < n; i++) {
+		len = rand_piece_len(kind);
+		if (friendly_unit && chance(80))
+			len = (len + friendly_unit - 1) & ~(friendly_unit - 1);
+		if (i && chance(40) && fc.md[i - 1].addr + fc.md[i - 1].len <= U64_MAX - len) {
+			fc.md[i].addr = fc.md[i - 1].addr + fc.md[i - 1].len;	/* contiguous */
+		} else {
+			fc.md[i].addr = rand_addr(lim, len);
+			if (kind == 0 && chance(80))
+				fc.md[i].addr &= ~0xfffULL;
+		}
+		fc.md[i].len = len;
+	}
+	/* scattered pages start at a sub-page offset of the first */
+	if (kind == 0 && !friendly_unit && chance(50)) {
+		u64 off = below(4096);
+
+		fc.md[0].addr += off;
+		fc.md[0].len -= off;
+	}
+	fc.md_n = n;
+}
+
+/* Cut the prepared range out of the layout. */
+static void slice_view(void)
+{
+	u64 skip = fc.prep_off, left = fc.prep_len;
+	unsigned int i;
+
+	fc.view_n = 0;
+	for (i = 0; i < fc.md_n && left; i++) {
+		u64 l = fc.md[i].len;
+
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		fc.view[fc.view_n].addr = fc.md[i].addr + skip;
+		fc.view[fc.view_n].len = min(l - skip, left);
+		left -= fc.view[fc.view_n].len;
+		fc.view_n++;
+		skip = 0;
+	}
+}
+
+/* iodma's entries: the view's ranges split at random points (never coalesced). */
+static void split_entries(bool sg)
+{
+	unsigned int i;
+
+	fc.ent_n = 0;
+	for (i = 0; i < fc.view_n; i++) {
+		u64 a = fc.view[i].addr, l = fc.view[i].len;
+
+		while (l) {
+			u64 take = l;
+
+			if (fc.ent_n + 1 < MAX_ENTRIES && chance(30))
+				take = 1 + below(l);
+			if (sg && take > 0x80000000ULL)
+				take = 0x80000000ULL;
+			if (fc.ent_n == MAX_ENTRIES - 1)
+				take = l;
+			fc.ent[fc.ent_n].addr = a;
+			fc.ent[fc.ent_n].len = take;
+			fc.ent_n++;
+			a += take;
+			l -= take;
+		}
+	}
+}
+
+static struct iodma_cmd cmd;
+static struct scatterlist sgl[MAX_ENTRIES];
+
+static void setup_cmd(const struct iodma_limits *lim)
+{
+	unsigned int i;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.spec = fc.spec;
+	cmd.lim = *lim;
+	cmd.src = fc.src;
+	cmd.src_n = fc.ent_n;
+	cmd.ranges = fc.ent;
+	cmd.nranges = fc.ent_n;
+	for (i = 0; i < fc.ent_n; i++) {
+		sgl[i] = (struct scatterlist){ .phys = fc.ent[i].addr, .length = fc.ent[i].len,
+					       .dma_address = fc.ent[i].addr,
+					       .dma_length = fc.ent[i].len };
+	}
+	cmd.sgt.sgl = sgl;
+	cmd.sgt.nents = fc.ent_n;
+	cmd.prepared = 1;
+	cmd.prep_off = fc.prep_off;
+	cmd.prep_len = fc.prep_len;
+	iodma_cursor_reset(&cmd);
+}
+
+static void decode(const void *raw, u32 i, u64 *addr, u64 *len)
+{
+	switch (fc.spec.output) {
+	case IODMA_OUT_HOST32:
+		*addr = ((const struct iodma_seg32 *)raw)[i].addr;
+		*len = ((const struct iodma_seg32 *)raw)[i].len;
+		break;
+	case IODMA_OUT_BIG32:
+		*addr = be32_to_cpu(((const struct iodma_seg32_be *)raw)[i].addr);
+		*len = be32_to_cpu(((const struct iodma_seg32_be *)raw)[i].len);
+		break;
+	case IODMA_OUT_LITTLE32:
+		*addr = le32_to_cpu(((const struct iodma_seg32_le *)raw)[i].addr);
+		*len = le32_to_cpu(((const struct iodma_seg32_le *)raw)[i].len);
+		break;
+	case IODMA_OUT_HOST64:
+		*addr = ((const struct iodma_seg64 *)raw)[i].addr;
+		*len = ((const struct iodma_seg64 *)raw)[i].len;
+		break;
+	case IODMA_OUT_BIG64:
+		*addr = be64_to_cpu(((const struct iodma_seg64_be *)raw)[i].addr);
+		*len = be64_to_cpu(((const struct iodma_seg64_be *)raw)[i].len);
+		break;
+	default:
+		*addr = le64_to_cpu(((const struct iodma_seg64_le *)raw)[i].addr);
+		*len = le64_to_cpu(((const struct iodma_seg64_le *)raw)[i].len);
+		break;
+	}
+}
+
+static int errno_of(enum iodma_model_rule r)
+{
+	return r == IODMA_MODEL_ADDRESS ? -ERANGE : -EINVAL;
+}
+
+struct counts {
+	u64 cases, skipped_specs, calls, segs, expected_errors, dry_runs, dry_failures;
+	u64 specs, specs_rejected, by_rule[5];
+};
+
+static struct counts cnt;
+
+/* One gen call at @off with capacity @cap, checked against the model. */
+static bool gen_call(const struct iodma_model_limits *m, u64 *off, u32 cap)
+{
+	struct iodma_model_range want[MAX_CAP];
+	u64 raw[2 * MAX_CAP], nwant, bad, before = *off, got_a, got_l, pos;
+	enum iodma_model_rule r;
+	u32 n = cap, i;
+	int ret, width = below(3);
+
+	memset(raw, 0xa5, sizeof(raw));
+	if (width == 1)
+		ret = fc.spec.output <= IODMA_OUT_LITTLE32 ?
+		      iodma_cmd_gen32_segments(&cmd, off, (struct iodma_seg32 *)raw, &n) :
+		      iodma_cmd_gen64_segments(&cmd, off, (struct iodma_seg64 *)raw, &n);
+	else
+		ret = iodma_cmd_gen_segments(&cmd, off, raw, &n);
+	cnt.calls++;
+	if (before >= fc.prep_len) {
+		if (ret != -EOVERFLOW || *off != before || n != cap)
+			fail("gen at 0x%llx (past the end 0x%llx): ret %d, want -EOVERFLOW",
+			     before, fc.prep_len, ret);
+		return false;
+	}
+	r = iodma_model_walk(m, fc.view, fc.view_n, before, cap, want, &nwant, &bad);
+	if (r != IODMA_MODEL_OK) {
+		cnt.expected_errors++;
+		if (ret != errno_of(r) || *off != before || n != cap)
+			fail("gen at 0x%llx cap %u: model breaks %s at 0x%llx, want %d; got ret %d off 0x%llx n %u",
+			     before, cap, rule_names[r], bad, errno_of(r), ret, *off, n);
+		return false;
+	}
+	if (ret) {
+		fail("gen at 0x%llx cap %u: ret %d, the model has %llu segments", before, cap, ret,
+		     nwant);
+		return false;
+	}
+	if (n != nwant) {
+		fail("gen at 0x%llx cap %u: %u segments, model %llu", before, cap, n, nwant);
+		return false;
+	}
+	pos = before;
+	for (i = 0; i < n; i++) {
+		decode(raw, i, &got_a, &got_l);
+		if (got_a != want[i].addr || got_l != want[i].len) {
+			fail("gen at 0x%llx cap %u: segment %u (offset 0x%llx) is 0x%llx+0x%llx, model 0x%llx+0x%llx",
+			     before, cap, i, pos, got_a, got_l, want[i].addr, want[i].len);
+			return false;
+		}
+		pos += want[i].len;
+	}
+	cnt.segs += n;
+	if (*off != pos) {
+		fail("gen at 0x%llx cap %u: offset out 0x%llx, want 0x%llx", before, cap, *off, pos);
+		return false;
+	}
+	return true;
+}
+
+static void check_dry_run(const struct iodma_model_limits *m, u64 reach)
+{
+	struct iodma_cursor before = cmd.cur;
+	u64 n = 0, bad = 0, mn, mbad;
+	enum iodma_bounce_reason r;
+	enum iodma_model_rule mr;
+
+	mr = iodma_model_walk(m, fc.view, fc.view_n, 0, MAX_WALK, NULL, &mn, &mbad);
+	if (mr == IODMA_MODEL_OK && mn == MAX_WALK)
+		return;		/* too many segments to walk twice per case */
+	cnt.dry_runs++;
+	cnt.dry_failures += mr != IODMA_MODEL_OK;
+	cnt.by_rule[mr]++;
+	r = iodma_segments_count(&cmd, reach, &n, &bad);
+	if ((int)r != (int)mr || n != mn || bad != mbad)
+		fail("dry run: %s at 0x%llx after %llu segments, model %s at 0x%llx after %llu",
+		     r < 5 ? rule_names[r] : "?", bad, n, rule_names[mr], mbad, mn);
+	else if (memcmp(&before, &cmd.cur, sizeof(before)))
+		fail("dry run moved the cursor");
+	else if ((int)iodma_segments_check(&cmd, reach) != (int)mr)
+		fail("iodma_segments_check() disagrees with iodma_segments_count()");
+}
+
+static void gen_session(const struct iodma_model_limits *m)
+{
+	u64 off = chance(80) ? 0 : below(fc.prep_len), calls = 0;
+	u64 limit = 8 + below(64);
+
+	while (calls++ < limit && !fail_len) {
+		u32 cap = chance(70) ? 1 + below(4) : 1 + below(MAX_CAP);
+		unsigned int act = below(100);
+
+		if (act < 8) {			/* a jump anywhere */
+			off = below(fc.prep_len);
+		} else if (act < 12) {		/* to a length unit */
+			off = round_down(below(fc.prep_len), cmd.lim.len_align);
+		} else if (act < 15) {		/* past the end */
+			u64 o = fc.prep_len + (chance(50) ? 0 : below(1 << 20));
+
+			gen_call(m, &o, cap);
+			continue;
+		} else if (act < 17) {		/* capacity 0 */
+			u32 zero = 0;
+			u64 o = off, raw[2];
+			int ret = iodma_cmd_gen_segments(&cmd, &o, raw, &zero);
+
+			if (ret != -EINVAL || o != off || zero)
+				fail("gen with capacity 0: ret %d", ret);
+			continue;
+		} else if (act < 19) {		/* the other width */
+			u32 n = 1;
+			u64 o = off, raw[2];
+			int ret = fc.spec.output <= IODMA_OUT_LITTLE32 ?
+				  iodma_cmd_gen64_segments(&cmd, &o, (struct iodma_seg64 *)raw, &n) :
+				  iodma_cmd_gen32_segments(&cmd, &o, (struct iodma_seg32 *)raw, &n);
+
+			if (ret != -EINVAL || o != off || n != 1)
+				fail("gen of the other width: ret %d", ret);
+			continue;
+		}
+		if (off >= fc.prep_len)
+			off = 0;
+		if (!gen_call(m, &off, cap) && !fail_len)
+			off = below(fc.prep_len);	/* an expected error: go elsewhere */
+	}
+}
+
+static u64 min_cut(const struct iodma_model_limits *m)
+{
+	u64 c = m->max_seg;
+
+	if (m->block && m->block < c)
+		c = m->block;
+	return c;
+}
+
+static bool segments_case(void)
+{
+	struct iodma_model_spec ms;
+	struct iodma_model_limits m;
+	struct iodma_limits lim;
+	u64 md_len = 0, la, bound;
+	unsigned int i, tries;
+
+	for (tries = 0;; tries++) {
+		rand_spec(&fc.spec);
+		if (!iodma_spec_normalize(&fc.spec, &lim))
+			break;
+		cnt.skipped_specs++;
+	}
+	fc.reach = 0;
+	if (chance(30)) {
+		/* a device reach: DMA mask, or a bus_dma_limit that need not be 2^n - 1 */
+		fc.reach = chance(50) ? pow2(20, 63) - 1 : (1ULL << 20) + below(1ULL << 40);
+		if (chance(30))
+			fc.reach = ((1ULL << 32) - 1) - below(1ULL << 30);
+		lim.addr_limit = min(lim.addr_limit, fc.reach);
+	}
+	model_spec_of(&fc.spec, fc.reach, &ms);
+	iodma_model_limits(&ms, &m);
+	if (m.last != lim.addr_limit || m.max_seg != lim.max_seg || m.align != lim.align ||
+	    m.len_align != lim.len_align || m.int_align != lim.int_align ||
+	    m.block != (lim.boundary_mask ? lim.boundary_mask + 1 : 0) ||
+	    m.max_transfer != lim.max_transfer) {
+		fail("iodma_spec_normalize() and the model disagree on the limits");
+		return false;
+	}
+
+	friendly_unit = chance(50) ? max3(lim.align, lim.int_align, lim.len_align) : 0;
+	rand_layout(&lim);
+	for (i = 0; i < fc.md_n; i++)
+		md_len += fc.md[i].len;
+	la = lim.len_align;
+	if (md_len < la) {
+		fc.md[0].len += la;	/* room for one length unit */
+		if (fc.md[0].addr > U64_MAX - fc.md[0].len)
+			fc.md[0].addr = U64_MAX - fc.md[0].len - 1;
+		md_len += la;
+	}
+	/* a prepared range: a multiple of length_alignment, not too many segments */
+	fc.prep_off = chance(50) ? 0 : below(md_len - la + 1);
+	if (friendly_unit)
+		fc.prep_off = round_down(fc.prep_off, friendly_unit);
+	bound = md_len - fc.prep_off;
+	if (min_cut(&m) < bound / 512)
+		bound = min_cut(&m) * 512;
+	fc.prep_len = round_down(chance(60) ? bound : 1 + below(bound), la);
+	if (!fc.prep_len) {
+		fc.prep_off = 0;
+		fc.prep_len = la;
+	}
+	slice_view();
+	/* MAPPED reads sg_dma_*, the others the physical view; bus memory: ranges */
+	if (chance(40) || fc.prep_len > (1ULL << 38))
+		fc.src = IODMA_SRC_RANGES;
+	else
+		fc.src = fc.spec.map == IODMA_MAPPED ? IODMA_SRC_SG_DMA : IODMA_SRC_SG_PHYS;
+	split_entries(fc.src != IODMA_SRC_RANGES);
+	setup_cmd(&lim);
+
+	check_dry_run(&m, chance(50) ? U64_MAX : m.last);
+	if (!fail_len)
+		gen_session(&m);
+	cnt.cases++;
+	return !fail_len;
+}
+
+/* A spec that passes the basic checks of spec.c by construction. */
+static void rand_basic_spec(struct iodma_spec *s)
+{
+	u64 la;
+
+	rand_spec(s);
+	la = s->length_alignment ? s->length_alignment : 1;
+	if (s->max_segment_size && s->max_segment_size < la)
+		s->max_segment_size = la * (1 + below(4));
+	if (s->seg_boundary_mask && s->seg_boundary_mask != U64_MAX &&
+	    s->seg_boundary_mask + 1 < la)
+		s->seg_boundary_mask = la - 1;
+	if (s->max_transfer_size && s->max_transfer_size < la)
+		s->max_transfer_size = la + below(la);
+	/* small specs, so that infeasible ones are common */
+	if (chance(40) && s->max_segment_size && s->max_segment_size < 4096)
+		s->internal_alignment = (u32)pow2(9, 14);
+	if (chance(10))
+		s->addr_bits = 12 + below(8);
+	if (s->output <= IODMA_OUT_LITTLE32 && s->addr_bits > 32)
+		s->addr_bits = 32;
+}
+
+/* The ideal copy buffer of a spec: [unit, unit + len) in one piece. */
+static enum iodma_model_rule ideal_walk(const struct iodma_model_limits *m, u64 unit, u64 len,
+					u64 *nsegs, u64 *bad)
+{
+	struct iodma_model_range buf = { .addr = unit, .len = len };
+
+	return iodma_model_walk(m, &buf, 1, 0, ~0ULL, NULL, nsegs, bad);
+}
+
+static bool spec_case(void)
+{
+	struct iodma_spec *s = &fc.spec;
+	struct iodma_model_spec ms;
+	struct iodma_model_limits m;
+	const char *why;
+	u64 unit, cap, longest, len, nsegs, bad;
+	enum iodma_model_rule r;
+	int ret, i;
+
+	rand_basic_spec(s);
+	fc.reach = 0;
+	fc.view_n = 0;
+	model_spec_of(s, 0, &ms);
+	iodma_model_limits(&ms, &m);
+	why = iodma_model_spec_infeasible(&ms);
+	ret = iodma_spec_validate(s);
+	cnt.specs++;
+	if (ret != (why ? -EINVAL : 0)) {
+		fail("iodma_spec_validate() is %d, the model says %s", ret, why ? why : "feasible");
+		return false;
+	}
+	unit = max3(m.align, m.int_align, m.len_align);
+	cap = min_cut(&m);
+	if (why) {
+		cnt.specs_rejected++;
+		/* show a length the spec allows that the ideal buffer cannot serve */
+		len = unit - 1 >= m.last ? m.len_align : cap + m.len_align;
+		if (len > m.max_transfer || (unit - 1 < m.last && len - 1 > m.last - unit)) {
+			fail("rejected spec: the witness length 0x%llx is not allowed", len);
+			return false;
+		}
+		r = ideal_walk(&m, unit, len, &nsegs, &bad);
+		if (r == IODMA_MODEL_OK) {
+			fail("rejected spec (%s): the ideal buffer serves 0x%llx bytes", why, len);
+			return false;
+		}
+		return true;
+	}
+	/* accepted: the ideal buffer serves every allowed length; try a few */
+	longest = min(round_down(m.max_transfer, m.len_align), m.last - (unit - 1));
+	if (longest / cap > 2000)
+		longest = round_down(cap * 2000, m.len_align);
+	for (i = 0; i < 4; i++) {
+		len = i == 0 ? m.len_align : i == 1 ? longest :
+		      round_down(1 + below(longest), m.len_align);
+		if (!len)
+			len = m.len_align;
+		r = ideal_walk(&m, unit, len, &nsegs, &bad);
+		if (r != IODMA_MODEL_OK) {
+			fail("accepted spec: the ideal buffer breaks %s at 0x%llx for length 0x%llx",
+			     rule_names[r], bad, len);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: segfuzz [-s SEED] [-n CASES] [-c CASE] [-h]\n"
+		"  Compare src/segments.c and iodma_spec_validate() with the reference model;\n"
+		"  KTAP on stdout, exit status 1 on a mismatch.\n"
+		"  -s SEED   the run's seed (default 1)\n"
+		"  -n CASES  cases of each test (default 100000)\n"
+		"  -c CASE   run only case CASE (a replay)\n");
+}
+
+typedef bool (*case_fn)(void);
+
+static bool run_test(int num, const char *name, case_fn fn, u64 seed, u64 ncases, s64 only)
+{
+	u64 i = only >= 0 ? (u64)only : 0, end = only >= 0 ? (u64)only + 1 : ncases;
+
+	for (; i < end; i++) {
+		fc.seed = seed;
+		fc.index = i;
+		rng_state = seed * 0x100000001b3ULL + i * 0x9e3779b97f4a7c15ULL + num;
+		if (!fn()) {
+			print_case();
+			printf("not ok %d %s\n", num, name);
+			return false;
+		}
+	}
+	printf("ok %d %s\n", num, name);
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	u64 seed = 1, ncases = 100000;
+	s64 only = -1;
+	struct timespec t0, t1;
+	bool ok;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "s:n:c:h")) != -1) {
+		switch (opt) {
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'n':
+			ncases = strtoull(optarg, NULL, 0);
+			break;
+		case 'c':
+			only = strtoll(optarg, NULL, 0);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	printf("KTAP version 1\n# Subtest: iodma_segfuzz\n1..2\n");
+	printf("# seed 0x%llx, %llu cases per test\n", seed, ncases);
+	ok = run_test(1, "gen_matches_model", segments_case, seed, ncases, only);
+	printf("# %llu cases (%llu specs redrawn), %llu gen calls, %llu segments, %llu expected gen errors, %llu dry runs (%llu breaking a rule)\n",
+	       cnt.cases, cnt.skipped_specs, cnt.calls, cnt.segs, cnt.expected_errors, cnt.dry_runs,
+	       cnt.dry_failures);
+	printf("# dry runs by rule: %llu none, %llu address, %llu alignment, %llu length, %llu internal\n",
+	       cnt.by_rule[0], cnt.by_rule[1], cnt.by_rule[2], cnt.by_rule[3], cnt.by_rule[4]);
+	fail_len = 0;
+	ok &= run_test(2, "spec_validate_matches_model", spec_case, seed, ncases, only);
+	printf("# %llu specs, %llu rejected as infeasible\n", cnt.specs, cnt.specs_rejected);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("# seed 0x%llx: %s in %.1f s\n", seed, ok ? "no mismatch" : "MISMATCH",
+	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return ok ? 0 : 1;
+}
