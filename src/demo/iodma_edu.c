@@ -342,10 +342,17 @@ static int edu_slot_try_get(struct edu_dev *e)
 	return -1;
 }
 
+/*
+ * Once the device is being removed no slot may be taken, even a free one:
+ * the commands go away as soon as edu_remove() returns.
+ */
 static bool edu_slot_ready(struct edu_dev *e, int *i)
 {
+	*i = -1;
+	if (READ_ONCE(e->removing))
+		return true;
 	*i = edu_slot_try_get(e);
-	return *i >= 0 || READ_ONCE(e->removing);
+	return *i >= 0;
 }
 
 static struct edu_slot *edu_slot_get(struct edu_dev *e)
@@ -435,36 +442,64 @@ static long edu_ioctl_copy(struct edu_dev *e, struct iodma_edu_copy __user *ureq
 	return ret;
 }
 
-/* Ask iodma how a user buffer would go to the device, without preparing it. */
-static long edu_ioctl_explain(struct edu_dev *e, struct iodma_edu_explain __user *ureq)
+/* Ask iodma how a user buffer would go to the device; under remove_sem. */
+static int edu_explain(struct edu_dev *e, struct iodma_edu_explain *req)
 {
-	struct iodma_edu_explain req;
 	struct iodma_explain ex;
 	struct edu_slot *slot;
 	struct iodma_md *md;
+	int ret;
+
+	md = iodma_md_from_user(req->addr, req->len,
+				req->write ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
+	if (IS_ERR(md))
+		return PTR_ERR(md);
+	slot = edu_slot_get(e);
+	if (IS_ERR(slot)) {
+		ret = PTR_ERR(slot);
+		goto out_put_md;
+	}
+	ret = iodma_cmd_explain(req->write ? slot->dst : slot->src, md, 0, 0, &ex);
+	edu_slot_put(e, slot);
+	if (ret) {
+		if (ret == -ENOSPC)
+			ret = -EINVAL;
+		goto out_put_md;
+	}
+	req->reason = ex.reason;
+	req->nsegs = ex.nsegs;
+	req->bad_offset = ex.bad_offset;
+	req->flags = (ex.nsegs_estimated ? 1 : 0) | (ex.translated ? 2 : 0);
+out_put_md:
+	iodma_md_put(md);
+	return ret;
+}
+
+/*
+ * The slots' commands live only as long as the device is bound: like COPY,
+ * EXPLAIN holds remove_sem for reading while it uses them.
+ */
+static long edu_ioctl_explain(struct edu_dev *e, struct iodma_edu_explain __user *ureq)
+{
+	struct iodma_edu_explain req;
 	int ret;
 
 	if (copy_from_user(&req, ureq, sizeof(req)))
 		return -EFAULT;
 	if (!req.len || req.len > EDU_MAX_TRANSFER || req.write > 1 || req.reserved)
 		return -EINVAL;
-	md = iodma_md_from_user(req.addr, req.len, req.write ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
-	if (IS_ERR(md))
-		return PTR_ERR(md);
-	slot = edu_slot_get(e);
-	if (IS_ERR(slot)) {
-		iodma_md_put(md);
-		return PTR_ERR(slot);
-	}
-	ret = iodma_cmd_explain(req.write ? slot->dst : slot->src, md, 0, 0, &ex);
-	edu_slot_put(e, slot);
-	iodma_md_put(md);
+
+	if (down_read_killable(&e->remove_sem))
+		return -EINTR;
+	if (READ_ONCE(e->removing))
+		ret = -ENODEV;
+	else if (e->broken)
+		ret = -EIO;
+	else
+		ret = edu_explain(e, &req);
+	up_read(&e->remove_sem);
 	if (ret)
-		return ret == -ENOSPC ? -EINVAL : ret;
-	req.reason = ex.reason;
-	req.nsegs = ex.nsegs;
-	req.bad_offset = ex.bad_offset;
-	req.flags = (ex.nsegs_estimated ? 1 : 0) | (ex.translated ? 2 : 0);
+		return ret;
 	return copy_to_user(ureq, &req, sizeof(req)) ? -EFAULT : 0;
 }
 
@@ -534,11 +569,19 @@ static void edu_slots_destroy(void *data)
 	struct edu_dev *e = data;
 	int i;
 
+	/*
+	 * No ioctl can reach the slots any more (removing is set and remove
+	 * has drained remove_sem); still leave nothing that points to freed
+	 * commands, and no slot that looks free.
+	 */
 	for (i = 0; i < EDU_NR_SLOTS; i++) {
+		set_bit(i, &e->slot_busy);
 		iodma_cmd_clear_memory_descriptor(e->slots[i].src, true);
 		iodma_cmd_clear_memory_descriptor(e->slots[i].dst, true);
 		iodma_cmd_destroy(e->slots[i].src);
 		iodma_cmd_destroy(e->slots[i].dst);
+		e->slots[i].src = NULL;
+		e->slots[i].dst = NULL;
 	}
 }
 

@@ -142,6 +142,17 @@ static int edu_copy(int fd, void *dst, const void *src, __u64 len, struct iodma_
 	return ioctl(fd, IODMA_EDU_IOC_COPY, c) ? -errno : 0;
 }
 
+/* 0 or -errno; @ex holds the request and, after it, iodma's answer. */
+static int edu_explain(int fd, const void *addr, __u64 len, __u32 write,
+		       struct iodma_edu_explain *ex)
+{
+	memset(ex, 0, sizeof(*ex));
+	ex->addr = (uintptr_t)addr;
+	ex->len = len;
+	ex->write = write;
+	return ioctl(fd, IODMA_EDU_IOC_EXPLAIN, ex) ? -errno : 0;
+}
+
 static void *map_buf(size_t len, int prot)
 {
 	void *p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -715,6 +726,7 @@ static bool rebind(void)
 
 static enum result t_unbind_while_open(void)
 {
+	struct iodma_edu_explain ex;
 	struct iodma_edu_copy c;
 	enum result r = PASS;
 	int ret;
@@ -726,6 +738,12 @@ static enum result t_unbind_while_open(void)
 	}
 	ret = edu_copy(fd_main, good_dst, good_src, 4096, &c);
 	diag("copy on a file opened before the unbind: %s, expected %s",
+	     ret ? strerror(-ret) : "success", strerror(ENODEV));
+	if (ret != -ENODEV)
+		r = FAIL;
+	/* the slots' commands are gone with the device: EXPLAIN must not use them */
+	ret = edu_explain(fd_main, good_src, 64 * KIB, 0, &ex);
+	diag("explain on a file opened before the unbind: %s, expected %s",
 	     ret ? strerror(-ret) : "success", strerror(ENODEV));
 	if (ret != -ENODEV)
 		r = FAIL;
