@@ -23,12 +23,12 @@
  * ioctls fail with -ENODEV, and the module cannot be unloaded while a file
  * is open (the misc device's fops owner holds it).
  */
-#include <linux/completion.h>
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/idr.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
+#include <linux/iopoll.h>
 #include <linux/iodma.h>
 #include <linux/kref.h>
 #include <linux/miscdevice.h>
@@ -45,6 +45,7 @@
 #define EDU_REG_ID		0x00
 #define EDU_REG_LIVENESS	0x04
 #define EDU_REG_IRQ_STATUS	0x24
+#define EDU_REG_IRQ_RAISE	0x60
 #define EDU_REG_IRQ_ACK		0x64
 /* The DMA registers are 64 bits wide: a 4-byte write replaces the value. */
 #define EDU_REG_DMA_SRC		0x80
@@ -75,7 +76,8 @@
 #define EDU_NR_SLOTS		4
 #define EDU_SEG_BATCH		8
 /* One transfer takes 100 ms of virtual time; leave room for a slow host. */
-#define EDU_DMA_TIMEOUT		msecs_to_jiffies(5000)
+#define EDU_DMA_TIMEOUT_MS	5000
+#define EDU_DMA_TIMEOUT		msecs_to_jiffies(EDU_DMA_TIMEOUT_MS)
 
 static const struct iodma_spec edu_spec = {
 	.addr_bits = EDU_ADDR_BITS,
@@ -116,7 +118,7 @@ struct edu_dev {
 	bool broken;			/* the engine stopped answering */
 
 	struct mutex engine_lock;	/* one request on the engine at a time */
-	struct completion dma_done;
+	wait_queue_head_t dma_wq;	/* woken by the DMA interrupt */
 
 	unsigned long slot_busy;	/* bitmap, test_and_set_bit_lock() */
 	wait_queue_head_t slot_wq;
@@ -148,47 +150,55 @@ static irqreturn_t edu_irq(int irq, void *data)
 	struct edu_dev *e = data;
 	u32 status = readl(e->regs + EDU_REG_IRQ_STATUS);
 
-	if (!status)
-		return IRQ_NONE;	/* a shared INTx line */
+	/* Another device's interrupt on a shared INTx line, or ours is gone. */
+	if (!status || status == ~0U)
+		return IRQ_NONE;
 	writel(status, e->regs + EDU_REG_IRQ_ACK);
 	atomic64_inc(&e->stats.irqs);
 	if (status & EDU_IRQ_DMA)
-		complete(&e->dma_done);
+		wake_up(&e->dma_wq);
 	return IRQ_HANDLED;
 }
 
+/* The engine's RUN bit, not the interrupt, says whether a DMA is over. */
+static bool edu_engine_idle(struct edu_dev *e)
+{
+	return !(readq(e->regs + EDU_REG_DMA_CMD) & EDU_DMA_RUN);
+}
+
 /*
- * Run one DMA and wait for its interrupt.  A signal does not abandon the
- * transfer: the engine still reads or writes the pinned pages, so wait for
- * it to finish before the caller completes the commands.
+ * Run one DMA and wait for the engine to finish it.  The interrupt only
+ * wakes the waiter: a late interrupt of an earlier DMA, or a spurious one,
+ * cannot end the wait for this one while the engine still runs it.  A
+ * signal does not abandon the transfer: the engine still reads or writes
+ * the pinned pages, so wait for it to finish before the caller completes
+ * the commands.
  */
 static int edu_dma(struct edu_dev *e, u64 src, u64 dst, u32 count, u32 dir)
 {
 	long left;
 
-	reinit_completion(&e->dma_done);
+	/* The engine ignores its registers while it runs: not ours to use. */
+	if (!edu_engine_idle(e))
+		goto broken;
 	writeq(src, e->regs + EDU_REG_DMA_SRC);
 	writeq(dst, e->regs + EDU_REG_DMA_DST);
 	writeq(count, e->regs + EDU_REG_DMA_COUNT);
 	writeq(EDU_DMA_RUN | EDU_DMA_IRQ | dir, e->regs + EDU_REG_DMA_CMD);
 
-	left = wait_for_completion_interruptible_timeout(&e->dma_done, EDU_DMA_TIMEOUT);
+	left = wait_event_interruptible_timeout(e->dma_wq, edu_engine_idle(e), EDU_DMA_TIMEOUT);
 	if (left > 0)
 		return 0;
-	if (left == -ERESTARTSYS) {
-		if (wait_for_completion_timeout(&e->dma_done, EDU_DMA_TIMEOUT))
-			return -EINTR;
-	}
-	if (!(readq(e->regs + EDU_REG_DMA_CMD) & EDU_DMA_RUN)) {
-		dev_warn_ratelimited(&e->pdev->dev, "lost DMA completion interrupt\n");
-		return left == -ERESTARTSYS ? -EINTR : 0;
-	}
+	if (left == -ERESTARTSYS &&
+	    wait_event_timeout(e->dma_wq, edu_engine_idle(e), EDU_DMA_TIMEOUT))
+		return -EINTR;
+broken:
 	/*
 	 * The engine has no abort: it may still write the memory.  Keep the
 	 * memory wired (the caller leaves the slot prepared) and refuse any
 	 * further request until the device is unbound.
 	 */
-	dev_err(&e->pdev->dev, "DMA timed out, disabling the device\n");
+	dev_err(&e->pdev->dev, "DMA engine stuck, disabling the device\n");
 	e->broken = true;
 	return -EIO;
 }
@@ -640,6 +650,44 @@ static int edu_identify(struct edu_dev *e)
 	return 0;
 }
 
+/*
+ * A DMA still running from an earlier binding (whose memory is unpinned by
+ * now) must not resume into that memory once bus mastering is on again.
+ * The edu engine has no reset: wait, with bus mastering off, for it to end.
+ */
+static int edu_engine_wait_idle(struct edu_dev *e)
+{
+	u64 cmd;
+	int ret;
+
+	ret = readq_poll_timeout(e->regs + EDU_REG_DMA_CMD, cmd, !(cmd & EDU_DMA_RUN),
+				 USEC_PER_MSEC, EDU_DMA_TIMEOUT_MS * USEC_PER_MSEC);
+	if (ret)
+		dev_err(&e->pdev->dev, "DMA engine busy (cmd %#llx), refusing it\n", cmd);
+	return ret ? -EBUSY : 0;
+}
+
+/*
+ * Debug knob: make the device raise its DMA interrupt now, whether or not a
+ * DMA has ended.  The driver must take it for what it is, a wake-up, and go
+ * on waiting while the engine runs.
+ */
+static ssize_t edu_raise_irq_write(struct file *file, const char __user *ubuf, size_t count,
+				   loff_t *ppos)
+{
+	struct edu_dev *e = file->private_data;
+
+	writel(EDU_IRQ_DMA, e->regs + EDU_REG_IRQ_RAISE);
+	return count;
+}
+
+static const struct file_operations edu_raise_irq_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = edu_raise_irq_write,
+	.llseek = noop_llseek,
+};
+
 static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 {
 	struct device *dev = &pdev->dev;
@@ -653,7 +701,7 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	e->pdev = pdev;
 	init_rwsem(&e->remove_sem);
 	mutex_init(&e->engine_lock);
-	init_completion(&e->dma_done);
+	init_waitqueue_head(&e->dma_wq);
 	init_waitqueue_head(&e->slot_wq);
 	/* Registered first, so released last: after the IRQ is freed. */
 	ret = devm_add_action_or_reset(dev, edu_put, e);
@@ -670,6 +718,9 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	if (ret)
 		return dev_err_probe(dev, ret, "no usable %d-bit DMA\n", EDU_ADDR_BITS);
 	ret = edu_identify(e);
+	if (ret)
+		return ret;
+	ret = edu_engine_wait_idle(e);
 	if (ret)
 		return ret;
 	/* Without bus mastering a transfer "completes" and moves nothing. */
@@ -698,6 +749,7 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 
 	e->debugfs = debugfs_create_dir(pci_name(pdev), edu_debugfs_root);
 	debugfs_create_file("stats", 0444, e->debugfs, e, &edu_stats_fops);
+	debugfs_create_file("raise_irq", 0200, e->debugfs, e, &edu_raise_irq_fops);
 	ret = devm_add_action_or_reset(dev, edu_debugfs_remove, e);
 	if (ret)
 		return ret;

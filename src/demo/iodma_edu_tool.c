@@ -529,6 +529,70 @@ static bool still_works(int fd)
 	return true;
 }
 
+/*
+ * A copy while a child makes the device raise its DMA interrupt every 10 ms
+ * (debugfs raise_irq): the driver must wait for the engine, not for the
+ * interrupt, and the copy must verify.  The driver must also have handled
+ * more interrupts than it programmed DMAs, or nothing was injected.
+ */
+static enum result t_spurious_irq(void)
+{
+	const __u64 len = 64 * KIB + 333;
+	long long irqs_before = debugfs_stat(pci, "irqs"), irqs_after;
+	struct iodma_edu_copy c;
+	__u64 state = seed ^ 0x1234;
+	enum result r = PASS;
+	char path[PATH_MAX], why[128];
+	int fd, ret, status;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), DEBUGFS_DIR "/%s/raise_irq", pci);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || irqs_before < 0) {
+		diag("%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return SKIP;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		for (;;) {
+			if (write(fd, "1", 1) != 1)
+				_exit(1);
+			usleep(10000);
+		}
+	}
+	close(fd);
+	fill_random(good_src, len, &state);
+	memset(good_dst, 0x6b, len + 100);
+	ret = edu_copy(fd_main, good_dst + 50, good_src, len, &c);
+	irqs_after = debugfs_stat(pci, "irqs");
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	diag("%llu-byte copy under spurious DMA interrupts: %s, %llu device DMAs, %lld interrupts",
+	     len, ret ? strerror(-ret) : "success", (unsigned long long)c.dma_ops,
+	     irqs_after - irqs_before);
+	if (!WIFSIGNALED(status)) {
+		diag("the interrupt injector died early (status %#x)", status);
+		r = FAIL;
+	}
+	if (ret || c.done != len) {
+		r = FAIL;
+	} else if (!verify(good_dst, len + 100, 50, good_src, len, 0x6b, why, sizeof(why))) {
+		diag("%s", why);
+		r = FAIL;
+	}
+	if (irqs_after - irqs_before <= (long long)c.dma_ops) {
+		diag("no interrupt beyond one per DMA: nothing was injected");
+		r = FAIL;
+	}
+	return r;
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -842,6 +906,7 @@ static const struct e2e_case cases[] = {
 	{ "unknown_flags_is_einval", t_unknown_flags },
 	{ "overlapping_buffers_is_einval", t_overlapping },
 	{ "signal_interrupts_copy", t_signal },
+	{ "spurious_irq_copy_verified", t_spurious_irq },
 	{ "process_killed_mid_copy", t_exit_mid_transfer },
 	{ "concurrent_copies_verified", t_concurrent },
 	{ "module_unload_while_open_refused", t_unload_while_open },
