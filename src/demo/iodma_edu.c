@@ -114,8 +114,10 @@ struct edu_dev {
 
 	/* ioctls hold it for reading; remove takes it to wait for them */
 	struct rw_semaphore remove_sem;
+	/* Both only ever go from false to true; read without a lock. */
 	bool removing;
 	bool broken;			/* the engine stopped answering */
+	bool fake_stuck;		/* debugfs: act as if DMAs never ended */
 
 	struct mutex engine_lock;	/* one request on the engine at a time */
 	wait_queue_head_t dma_wq;	/* woken by the DMA interrupt */
@@ -166,6 +168,23 @@ static bool edu_engine_idle(struct edu_dev *e)
 	return !(readq(e->regs + EDU_REG_DMA_CMD) & EDU_DMA_RUN);
 }
 
+/* A DMA is over when the engine is idle, unless debugfs pretends it is not. */
+static bool edu_dma_over(struct edu_dev *e)
+{
+	return !READ_ONCE(e->fake_stuck) && edu_engine_idle(e);
+}
+
+/*
+ * Refuse every further request until the device is unbound, and wake those
+ * waiting for a slot: slots held by requests the engine never finished are
+ * not coming back.
+ */
+static void edu_set_broken(struct edu_dev *e)
+{
+	WRITE_ONCE(e->broken, true);
+	wake_up_all(&e->slot_wq);
+}
+
 /*
  * Run one DMA and wait for the engine to finish it.  The interrupt only
  * wakes the waiter: a late interrupt of an earlier DMA, or a spurious one,
@@ -186,21 +205,21 @@ static int edu_dma(struct edu_dev *e, u64 src, u64 dst, u32 count, u32 dir)
 	writeq(count, e->regs + EDU_REG_DMA_COUNT);
 	writeq(EDU_DMA_RUN | EDU_DMA_IRQ | dir, e->regs + EDU_REG_DMA_CMD);
 
-	left = wait_event_interruptible_timeout(e->dma_wq, edu_engine_idle(e), EDU_DMA_TIMEOUT);
+	left = wait_event_interruptible_timeout(e->dma_wq, edu_dma_over(e), EDU_DMA_TIMEOUT);
 	if (left > 0)
 		return 0;
 	if (left == -ERESTARTSYS &&
-	    wait_event_timeout(e->dma_wq, edu_engine_idle(e), EDU_DMA_TIMEOUT))
+	    wait_event_timeout(e->dma_wq, edu_dma_over(e), EDU_DMA_TIMEOUT))
 		return -EINTR;
 broken:
 	/*
-	 * The engine has no abort: it may still write the memory.  Keep the
-	 * memory wired (the caller leaves the slot prepared) and refuse any
-	 * further request until the device is unbound.
+	 * The engine has no abort: it may still write the memory.  -ETIMEDOUT
+	 * tells the caller to keep this request's memory wired (its slot stays
+	 * prepared) until the device is unbound; user space sees EIO.
 	 */
 	dev_err(&e->pdev->dev, "DMA engine stuck, disabling the device\n");
-	e->broken = true;
-	return -EIO;
+	edu_set_broken(e);
+	return -ETIMEDOUT;
 }
 
 /*
@@ -328,11 +347,17 @@ static int edu_transfer(struct edu_dev *e, struct edu_slot *slot, u64 src, u64 d
 	req->transfers++;
 	ret = mutex_lock_interruptible(&e->engine_lock);
 	if (!ret) {
-		ret = e->broken ? -EIO : edu_run(e, slot, len, &req->done, &req->dma_ops);
+		ret = READ_ONCE(e->broken) ? -EIO :
+		      edu_run(e, slot, len, &req->done, &req->dma_ops);
 		mutex_unlock(&e->engine_lock);
 	}
-	if (e->broken)
-		return ret;	/* the engine may still use the memory: keep it */
+	/*
+	 * Only the request whose DMA the engine never finished keeps its
+	 * memory wired; one that finished, or never reached the engine, clears
+	 * its descriptors even if another request broke the engine meanwhile.
+	 */
+	if (ret == -ETIMEDOUT)
+		return ret;
 
 	/* Even after an error: what the device wrote so far reaches the user. */
 	iodma_cmd_clear_memory_descriptor(slot->dst, true);
@@ -354,12 +379,14 @@ static int edu_slot_try_get(struct edu_dev *e)
 
 /*
  * Once the device is being removed no slot may be taken, even a free one:
- * the commands go away as soon as edu_remove() returns.
+ * the commands go away as soon as edu_remove() returns.  Once the engine is
+ * broken, slots held by its unfinished requests never come back: stop
+ * waiting for one.
  */
 static bool edu_slot_ready(struct edu_dev *e, int *i)
 {
 	*i = -1;
-	if (READ_ONCE(e->removing))
+	if (READ_ONCE(e->removing) || READ_ONCE(e->broken))
 		return true;
 	*i = edu_slot_try_get(e);
 	return *i >= 0;
@@ -372,7 +399,7 @@ static struct edu_slot *edu_slot_get(struct edu_dev *e)
 	if (wait_event_interruptible(e->slot_wq, edu_slot_ready(e, &i)))
 		return ERR_PTR(-ERESTARTSYS);
 	if (i < 0)
-		return ERR_PTR(-ENODEV);
+		return ERR_PTR(READ_ONCE(e->removing) ? -ENODEV : -EIO);
 	return &e->slots[i];
 }
 
@@ -397,9 +424,10 @@ static int edu_copy(struct edu_dev *e, struct iodma_edu_copy *req)
 		ret = edu_transfer(e, slot, req->src + off, req->dst + off, n, req);
 	}
 	req->bytes_bounced = edu_bytes_bounced(slot) - bounced;
-	/* A broken engine keeps the slot, and with it the memory, wired. */
-	if (!e->broken)
-		edu_slot_put(e, slot);
+	/* A DMA the engine never finished keeps the slot, and the memory, wired. */
+	if (ret == -ETIMEDOUT)
+		return -EIO;
+	edu_slot_put(e, slot);
 	return ret;
 }
 
@@ -428,7 +456,7 @@ static long edu_ioctl_copy(struct edu_dev *e, struct iodma_edu_copy __user *ureq
 		return -EINTR;
 	if (READ_ONCE(e->removing))
 		ret = -ENODEV;
-	else if (e->broken)
+	else if (READ_ONCE(e->broken))
 		ret = -EIO;
 	else
 		ret = edu_copy(e, &req);
@@ -503,7 +531,7 @@ static long edu_ioctl_explain(struct edu_dev *e, struct iodma_edu_explain __user
 		return -EINTR;
 	if (READ_ONCE(e->removing))
 		ret = -ENODEV;
-	else if (e->broken)
+	else if (READ_ONCE(e->broken))
 		ret = -EIO;
 	else
 		ret = edu_explain(e, &req);
@@ -750,6 +778,7 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	e->debugfs = debugfs_create_dir(pci_name(pdev), edu_debugfs_root);
 	debugfs_create_file("stats", 0444, e->debugfs, e, &edu_stats_fops);
 	debugfs_create_file("raise_irq", 0200, e->debugfs, e, &edu_raise_irq_fops);
+	debugfs_create_bool("engine_stuck", 0600, e->debugfs, &e->fake_stuck);
 	ret = devm_add_action_or_reset(dev, edu_debugfs_remove, e);
 	if (ret)
 		return ret;
@@ -779,7 +808,7 @@ static void edu_remove(struct pci_dev *pdev)
 	down_write(&e->remove_sem);
 	up_write(&e->remove_sem);
 	/* A hung engine must not write the memory about to be unpinned. */
-	if (e->broken)
+	if (READ_ONCE(e->broken))
 		pci_clear_master(pdev);
 	/* The rest goes with the managed resources, the state with its last file. */
 }

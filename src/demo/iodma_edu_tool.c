@@ -222,6 +222,31 @@ static long long debugfs_stat(const char *pci, const char *key)
 	return val;
 }
 
+/* Pages pinned and not yet unpinned system-wide (FOLL_PIN), from /proc/vmstat. */
+static long long pins_outstanding(void)
+{
+	long long acquired = -1, released = -1, v;
+	char name[64];
+	FILE *f = fopen("/proc/sys/vm/stat_refresh", "w");
+
+	/* the counters are per-CPU until folded: fold them first */
+	if (f) {
+		fputs("1\n", f);
+		fclose(f);
+	}
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &v) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			acquired = v;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			released = v;
+	}
+	fclose(f);
+	return acquired < 0 || released < 0 ? -1 : acquired - released;
+}
+
 /* ---- the random series ----------------------------------------------- */
 
 /* Lengths where the device's limits cut: segment, window, page, transfer. */
@@ -816,6 +841,71 @@ static enum result t_unbind_while_open(void)
 	return r;
 }
 
+/* Write @val to the device's debugfs file @name; 0 or -errno. */
+static int debugfs_write(const char *name, const char *val)
+{
+	char path[PATH_MAX];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), DEBUGFS_DIR "/%s/%s", pci, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * An engine that never finishes a DMA (debugfs engine_stuck): that copy
+ * fails with EIO after the driver's timeout and keeps its memory pinned
+ * (the engine could still write it); every later COPY and EXPLAIN fails
+ * with EIO at once, without waiting for a slot; an unbind gives the
+ * memory back (checked by pinned_pages_all_released) and a rebind a
+ * working device.
+ */
+static enum result t_stuck_engine(void)
+{
+	struct iodma_edu_explain ex;
+	struct iodma_edu_copy c;
+	enum result r = PASS;
+	long long pins;
+	int ret;
+
+	ret = debugfs_write("engine_stuck", "Y");
+	if (ret) {
+		diag("%s/%s/engine_stuck: %s", DEBUGFS_DIR, pci, strerror(-ret));
+		return SKIP;
+	}
+	pins = pins_outstanding();
+	ret = edu_copy(fd_main, good_dst, good_src, 4096, &c);
+	pins = pins_outstanding() - pins;
+	debugfs_write("engine_stuck", "N");
+	diag("copy on a stuck engine: %s, expected %s; %lld more pages pinned, expected 2",
+	     ret ? strerror(-ret) : "success", strerror(EIO), pins);
+	if (ret != -EIO || pins != 2)
+		r = FAIL;
+	ret = edu_copy(fd_main, good_dst, good_src, 4096, &c);
+	diag("copy once the engine is broken: %s, expected %s", ret ? strerror(-ret) : "success",
+	     strerror(EIO));
+	if (ret != -EIO)
+		r = FAIL;
+	ret = edu_explain(fd_main, good_src, 4096, 0, &ex);
+	diag("explain once the engine is broken: %s, expected %s",
+	     ret ? strerror(-ret) : "success", strerror(EIO));
+	if (ret != -EIO)
+		r = FAIL;
+	ret = sysfs_write("unbind", pci);
+	if (ret) {
+		diag("unbind %s: %s", pci, strerror(-ret));
+		r = FAIL;
+	}
+	if (!rebind() || !still_works(fd_main))
+		r = FAIL;
+	return r;
+}
+
 static enum result t_unbind_during_copy(void)
 {
 	pid_t pid = start_long_copy(ENODEV);
@@ -843,31 +933,6 @@ static enum result t_still_works(void)
 	run_series(fd_main, seed + 1, 8, 64 * KIB, &t);
 	diag("8 more copies after the cases above: %u passed, %u failed", t.passed, t.failed);
 	return t.failed || t.passed != 8 ? FAIL : PASS;
-}
-
-/* Pages pinned and not yet unpinned system-wide (FOLL_PIN), from /proc/vmstat. */
-static long long pins_outstanding(void)
-{
-	long long acquired = -1, released = -1, v;
-	char name[64];
-	FILE *f = fopen("/proc/sys/vm/stat_refresh", "w");
-
-	/* the counters are per-CPU until folded: fold them first */
-	if (f) {
-		fputs("1\n", f);
-		fclose(f);
-	}
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", name, &v) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			acquired = v;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			released = v;
-	}
-	fclose(f);
-	return acquired < 0 || released < 0 ? -1 : acquired - released;
 }
 
 static long long pins_at_start = -1;
@@ -912,6 +977,7 @@ static const struct e2e_case cases[] = {
 	{ "module_unload_while_open_refused", t_unload_while_open },
 	{ "unbind_while_open_gives_enodev", t_unbind_while_open },
 	{ "unbind_during_copy_then_rebind", t_unbind_during_copy },
+	{ "stuck_engine_gives_eio_until_rebind", t_stuck_engine },
 	{ "driver_works_after_all_cases", t_still_works },
 	{ "pinned_pages_all_released", t_pins_released },
 };
