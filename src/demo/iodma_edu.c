@@ -470,11 +470,14 @@ static long edu_ioctl_copy(struct edu_dev *e, struct iodma_edu_copy __user *ureq
 	if (ret)
 		atomic64_inc(&e->stats.errors);
 
-	/* Nothing copied yet: let the syscall restart after a signal. */
+	/*
+	 * Nothing copied yet: let the syscall restart after a signal.  The
+	 * outputs go back in any case: zeroed here, so that a caller without
+	 * SA_RESTART does not take an earlier call's @done for this one's;
+	 * after other errors they say what already reached the destination.
+	 */
 	if (ret == -EINTR && !req.done)
 		ret = -ERESTARTSYS;
-	if (ret && ret != -EINTR && ret != -ENODEV && ret != -EIO)
-		return ret;
 	if (copy_to_user(ureq, &req, sizeof(req)))
 		return -EFAULT;
 	return ret;

@@ -473,14 +473,30 @@ static enum result t_unmapped_dst(void)
 	return expect_errno(good_src, unmapped(64 * KIB), 10000, 0, EFAULT);
 }
 
-/* The second transfer of the request runs into a hole. */
+/*
+ * The third transfer of the request runs into a hole: EFAULT, and the
+ * outputs say that the first two transfers (128 KiB) reached the
+ * destination, which they did.
+ */
 static enum result t_partly_unmapped_src(void)
 {
 	__u8 *p = map_buf(256 * KIB, PROT_READ | PROT_WRITE);
-	enum result r;
+	__u64 state = seed ^ 0x77;
+	struct iodma_edu_copy c;
+	enum result r = PASS;
+	int ret;
 
+	fill_random(p, 128 * KIB, &state);
 	munmap(p + 128 * KIB, 128 * KIB);
-	r = expect_errno(p, good_dst, 256 * KIB, 0, EFAULT);
+	memset(good_dst, 0, 256 * KIB);
+	ret = edu_copy(fd_main, good_dst, p, 256 * KIB, &c);
+	diag("256 KiB copy, source unmapped after 128 KiB: %s, done %llu, transfers %u",
+	     ret ? strerror(-ret) : "success", (unsigned long long)c.done, c.transfers);
+	diag("expected %s, done %llu, transfers 2", strerror(EFAULT), 128 * KIB);
+	if (ret != -EFAULT || c.done != 128 * KIB || c.transfers != 2)
+		r = FAIL;
+	else if (memcmp(good_dst, p, 128 * KIB))
+		r = FAIL;
 	munmap(p, 128 * KIB);
 	return r;
 }
@@ -701,6 +717,51 @@ static pid_t start_long_copy(int expect_err)
 	close(ready[0]);
 	usleep(300000);
 	return pid;
+}
+
+/*
+ * A signal while the copy waits for a request slot (four children's long
+ * copies hold all four), before anything was done, to a handler without
+ * SA_RESTART: EINTR, and the output fields written back zeroed (not left
+ * as the caller set them), the inputs unchanged.
+ */
+static enum result t_eintr_nothing_done(void)
+{
+	struct itimerval it = { .it_value = { .tv_usec = 300000 } }, off = {};
+	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
+	struct iodma_edu_copy c = {
+		.src = (uintptr_t)good_src, .dst = (uintptr_t)good_dst, .len = 4096,
+		.transfers = 77, .done = 12345, .bytes_bounced = 6789, .dma_ops = 42,
+	};
+	enum result r = PASS;
+	pid_t pids[4];
+	unsigned int i;
+	int ret, status;
+
+	for (i = 0; i < ARRAY_SIZE(pids); i++)
+		pids[i] = start_long_copy(0);
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	ret = ioctl(fd_main, IODMA_EDU_IOC_COPY, &c) ? errno : 0;
+	setitimer(ITIMER_REAL, &off, NULL);
+	signal(SIGALRM, SIG_DFL);
+	for (i = 0; i < ARRAY_SIZE(pids); i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], &status, 0);
+	}
+	diag("copy waiting for a slot, SIGALRM: %s, expected %s", ret ? strerror(ret) : "success",
+	     strerror(EINTR));
+	diag("outputs: transfers %u done %llu bytes_bounced %llu dma_ops %llu, expected all 0",
+	     c.transfers, (unsigned long long)c.done, (unsigned long long)c.bytes_bounced,
+	     (unsigned long long)c.dma_ops);
+	if (ret != EINTR || c.transfers || c.done || c.bytes_bounced || c.dma_ops)
+		r = FAIL;
+	if (c.src != (uintptr_t)good_src || c.dst != (uintptr_t)good_dst || c.len != 4096 ||
+	    c.flags)
+		r = FAIL;
+	if (!still_works(fd_main))
+		r = FAIL;
+	return r;
 }
 
 static enum result t_exit_mid_transfer(void)
@@ -962,7 +1023,7 @@ static const struct e2e_case cases[] = {
 	{ "null_dst_is_efault", t_null_dst },
 	{ "unmapped_src_is_efault", t_unmapped_src },
 	{ "unmapped_dst_is_efault", t_unmapped_dst },
-	{ "partly_unmapped_src_is_efault", t_partly_unmapped_src },
+	{ "partly_unmapped_src_is_efault_with_done", t_partly_unmapped_src },
 	{ "kernel_address_is_efault", t_kernel_address },
 	{ "readonly_dst_is_efault", t_readonly_dst },
 	{ "zero_length_is_einval", t_zero_length },
@@ -973,6 +1034,7 @@ static const struct e2e_case cases[] = {
 	{ "signal_interrupts_copy", t_signal },
 	{ "spurious_irq_copy_verified", t_spurious_irq },
 	{ "process_killed_mid_copy", t_exit_mid_transfer },
+	{ "eintr_with_nothing_done_zeroes_outputs", t_eintr_nothing_done },
 	{ "concurrent_copies_verified", t_concurrent },
 	{ "module_unload_while_open_refused", t_unload_while_open },
 	{ "unbind_while_open_gives_enodev", t_unbind_while_open },

@@ -7,14 +7,33 @@
  * @dst buffer through the device: the device reads the source into its
  * internal buffer and writes it out to the destination by DMA; the CPU never
  * touches the data.  Requests longer than one transfer (the driver's
- * iodma max_transfer_size) are split into several transfers.
+ * iodma max_transfer_size, 64 KiB) are split into several transfers, done
+ * in order.
  *
- * Errors: EFAULT for an unreadable source or unwritable destination (also
- * NULL, unmapped or read-only), EINVAL for a length of 0 or above
- * IODMA_EDU_MAX_LEN, unknown flags or overlapping buffers, EINTR when a
- * signal stopped the copy (the output fields say how far it got), ENODEV
- * once the device is gone (unbound), EIO for a device failure.  The output
- * fields are written back on success and on EINTR, ENODEV and EIO.
+ * COPY errors:
+ *   EINVAL	a length of 0 or above IODMA_EDU_MAX_LEN, unknown flags, a range
+ *		that wraps, or overlapping buffers (checked before anything
+ *		else; the output fields are not written);
+ *   EFAULT	the request itself cannot be read or written back, or a source
+ *		that cannot be read or a destination that cannot be written
+ *		(NULL, unmapped, kernel or read-only memory);
+ *   ENOMEM	no memory to pin the buffers or to bounce them;
+ *   EHWPOISON	(or another error of pin_user_pages()) a page of the buffers
+ *		is poisoned or cannot be faulted in;
+ *   EINTR	a signal stopped the copy, with @done bytes copied.  When the
+ *		copy had done nothing yet it is restarted instead for a handler
+ *		with SA_RESTART (ERESTARTSYS in the kernel); without
+ *		SA_RESTART the caller sees EINTR with the outputs zeroed.
+ *		Stopping the process (SIGSTOP, a debugger attaching) also
+ *		interrupts the copy: callers loop on EINTR, continuing @done
+ *		bytes further;
+ *   ENODEV	the device is gone (unbound or removed) or is going;
+ *   EIO	the device failed: its DMA engine did not finish a transfer in
+ *		time.  It stays failed, and so does every later request, until
+ *		it is unbound.
+ * Except for EINVAL and a request that cannot be read, the output fields
+ * are always written back: after an error, @done says how many bytes have
+ * already reached the destination.
  */
 #ifndef _UAPI_LINUX_IODMA_EDU_H
 #define _UAPI_LINUX_IODMA_EDU_H
@@ -60,8 +79,13 @@ struct iodma_edu_copy {
  * @flags: out: bit 0 @nsegs is an estimate, bit 1 addresses come from an IOMMU
  *
  * IODMA_EDU_IOC_EXPLAIN asks iodma_cmd_explain() without preparing
- * anything: EFAULT for memory that cannot be pinned, EINVAL for a bad
- * length or @write.
+ * anything.  Errors: EINVAL for a length of 0 or above 64 KiB, @write
+ * above 1 or @reserved not 0; EFAULT for a request that cannot be read or
+ * written back, or for memory that cannot be pinned (NULL, unmapped, or
+ * read-only with @write 1); ENOMEM when iodma has no memory to work out the
+ * answer; ERESTARTSYS / EINTR for a signal while waiting for one of the
+ * device's request slots; ENODEV and EIO as for COPY.  The output fields are
+ * written only on success.
  */
 struct iodma_edu_explain {
 	__u64 addr;
