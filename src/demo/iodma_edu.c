@@ -23,6 +23,7 @@
  * ioctls fail with -ENODEV, and the module cannot be unloaded while a file
  * is open (the misc device's fops owner holds it).
  */
+#include <linux/capability.h>
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/idr.h>
@@ -38,6 +39,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/user_namespace.h>
 #include <linux/wait.h>
 #include <uapi/linux/iodma_edu.h>
 #include "iodma_compat.h"
@@ -127,6 +129,17 @@ struct edu_dev {
 	struct edu_slot slots[EDU_NR_SLOTS];
 
 	struct edu_stats stats;
+};
+
+/*
+ * An open file.  @detail: the opener had CAP_SYS_ADMIN, so it may learn what
+ * tells the physical layout of its memory (which pages lie beyond the
+ * device's reach, which are contiguous): EXPLAIN, and COPY's bytes_bounced
+ * and dma_ops.  Decided at open, as /proc/<pid>/pagemap does.
+ */
+struct edu_file {
+	struct edu_dev *e;
+	bool detail;
 };
 
 static DEFINE_IDA(edu_ida);
@@ -329,6 +342,7 @@ static int edu_transfer(struct edu_dev *e, struct edu_slot *slot, u64 src, u64 d
 	md = iodma_md_from_user(src, len, DMA_TO_DEVICE);
 	if (IS_ERR(md))
 		return PTR_ERR(md);
+	/* Pins the pages, which may take long (a buffer backed by FUSE). */
 	ret = iodma_cmd_set_memory_descriptor(slot->src, md, true);
 	iodma_md_put(md);
 	if (ret)
@@ -345,11 +359,16 @@ static int edu_transfer(struct edu_dev *e, struct edu_slot *slot, u64 src, u64 d
 		goto err_clear_src;
 
 	req->transfers++;
-	ret = mutex_lock_interruptible(&e->engine_lock);
-	if (!ret) {
-		ret = READ_ONCE(e->broken) ? -EIO :
-		      edu_run(e, slot, len, &req->done, &req->dma_ops);
-		mutex_unlock(&e->engine_lock);
+	/* An unbind may have begun while we pinned: leave the engine alone. */
+	if (READ_ONCE(e->removing)) {
+		ret = -ENODEV;
+	} else {
+		ret = mutex_lock_interruptible(&e->engine_lock);
+		if (!ret) {
+			ret = READ_ONCE(e->broken) ? -EIO :
+			      edu_run(e, slot, len, &req->done, &req->dma_ops);
+			mutex_unlock(&e->engine_lock);
+		}
 	}
 	/*
 	 * Only the request whose DMA the engine never finished keeps its
@@ -436,8 +455,9 @@ static bool edu_overlap(u64 a, u64 b, u64 len)
 	return a < b + len && b < a + len;
 }
 
-static long edu_ioctl_copy(struct edu_dev *e, struct iodma_edu_copy __user *ureq)
+static long edu_ioctl_copy(struct edu_file *f, struct iodma_edu_copy __user *ureq)
 {
+	struct edu_dev *e = f->e;
 	struct iodma_edu_copy req;
 	int ret;
 
@@ -469,6 +489,10 @@ static long edu_ioctl_copy(struct edu_dev *e, struct iodma_edu_copy __user *ureq
 	atomic64_add(req.dma_ops, &e->stats.dma_ops);
 	if (ret)
 		atomic64_inc(&e->stats.errors);
+	if (!f->detail) {
+		req.bytes_bounced = 0;
+		req.dma_ops = 0;
+	}
 
 	/*
 	 * Nothing copied yet: let the syscall restart after a signal.  The
@@ -520,11 +544,14 @@ out_put_md:
  * The slots' commands live only as long as the device is bound: like COPY,
  * EXPLAIN holds remove_sem for reading while it uses them.
  */
-static long edu_ioctl_explain(struct edu_dev *e, struct iodma_edu_explain __user *ureq)
+static long edu_ioctl_explain(struct edu_file *f, struct iodma_edu_explain __user *ureq)
 {
+	struct edu_dev *e = f->e;
 	struct iodma_edu_explain req;
 	int ret;
 
+	if (!f->detail)
+		return -EPERM;
 	if (copy_from_user(&req, ureq, sizeof(req)))
 		return -EFAULT;
 	if (!req.len || req.len > EDU_MAX_TRANSFER || req.write > 1 || req.reserved)
@@ -546,13 +573,13 @@ static long edu_ioctl_explain(struct edu_dev *e, struct iodma_edu_explain __user
 
 static long edu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	struct edu_dev *e = container_of(file->private_data, struct edu_dev, misc);
+	struct edu_file *f = file->private_data;
 
 	switch (cmd) {
 	case IODMA_EDU_IOC_COPY:
-		return edu_ioctl_copy(e, (void __user *)arg);
+		return edu_ioctl_copy(f, (void __user *)arg);
 	case IODMA_EDU_IOC_EXPLAIN:
-		return edu_ioctl_explain(e, (void __user *)arg);
+		return edu_ioctl_explain(f, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -562,14 +589,24 @@ static long edu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 static int edu_open(struct inode *inode, struct file *file)
 {
 	struct edu_dev *e = container_of(file->private_data, struct edu_dev, misc);
+	struct edu_file *f;
 
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	f->e = e;
+	f->detail = file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
 	kref_get(&e->ref);
+	file->private_data = f;
 	return 0;
 }
 
 static int edu_file_release(struct inode *inode, struct file *file)
 {
-	edu_put(container_of(file->private_data, struct edu_dev, misc));
+	struct edu_file *f = file->private_data;
+
+	edu_put(f->e);
+	kfree(f);
 	return 0;
 }
 
@@ -788,6 +825,8 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 
 	e->misc.minor = MISC_DYNAMIC_MINOR;
 	e->misc.name = e->name;
+	/* Root's only, unless an administrator says otherwise: see the uapi header. */
+	e->misc.mode = 0600;
 	e->misc.fops = &edu_fops;
 	e->misc.parent = dev;
 	ret = misc_register(&e->misc);

@@ -32,11 +32,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/types.h>
 #include <linux/iodma_edu.h>
 
@@ -634,6 +636,81 @@ static enum result t_spurious_irq(void)
 	return r;
 }
 
+/* The node is root's and 0600 (the driver says so; see the uapi header). */
+static enum result t_node_mode(void)
+{
+	struct stat st;
+
+	if (stat(dev_path, &st)) {
+		diag("stat %s: %s", dev_path, strerror(errno));
+		return FAIL;
+	}
+	diag("%s: mode %04o, uid %u, gid %u; expected 0600, 0, 0", dev_path,
+	     (unsigned int)(st.st_mode & 07777), (unsigned int)st.st_uid,
+	     (unsigned int)st.st_gid);
+	return (st.st_mode & 07777) == 0600 && !st.st_uid && !st.st_gid ? PASS : FAIL;
+}
+
+/* Drop CAP_SYS_ADMIN from the effective and permitted sets; 0 or -errno. */
+static int drop_cap_sys_admin(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective &= ~CAP_TO_MASK(CAP_SYS_ADMIN);
+	data[CAP_TO_INDEX(CAP_SYS_ADMIN)].permitted &= ~CAP_TO_MASK(CAP_SYS_ADMIN);
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+/*
+ * A file opened without CAP_SYS_ADMIN: EXPLAIN is EPERM and COPY works but
+ * reports no bytes_bounced or dma_ops (they would tell the physical layout
+ * of the caller's memory).  The same copy on a file opened with it reports
+ * its DMAs.  Child exit codes: 1 explain, 2 copy, 3 counters, 4 data.
+ */
+static enum result t_detail_needs_cap(void)
+{
+	const __u64 len = 12345;
+	struct iodma_edu_copy c;
+	__u64 state = seed ^ 0xcafe;
+	int ret, status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		struct iodma_edu_explain ex;
+		char why[128];
+		int fd;
+
+		if (drop_cap_sys_admin())
+			_exit(10);
+		fd = edu_open();
+		ret = edu_explain(fd, good_src, 4096, 0, &ex);
+		if (ret != -EPERM)
+			_exit(1);
+		fill_random(good_src, len, &state);
+		memset(good_dst, 0x3c, 16384);
+		if (edu_copy(fd, good_dst + 7, good_src, len, &c) || c.done != len)
+			_exit(2);
+		if (c.dma_ops || c.bytes_bounced)
+			_exit(3);
+		_exit(verify(good_dst, 16384, 7, good_src, len, 0x3c, why, sizeof(why)) ? 0 : 4);
+	}
+	waitpid(pid, &status, 0);
+	ret = edu_copy(fd_main, good_dst, good_src, len, &c);
+	diag("without CAP_SYS_ADMIN: child status %#x, expected 0; with it: %s, %llu DMAs",
+	     status, ret ? strerror(-ret) : "success", (unsigned long long)c.dma_ops);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return FAIL;
+	return !ret && c.dma_ops > 0 ? PASS : FAIL;
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -1031,6 +1108,8 @@ static const struct e2e_case cases[] = {
 	{ "wrapping_range_is_einval", t_wrapping },
 	{ "unknown_flags_is_einval", t_unknown_flags },
 	{ "overlapping_buffers_is_einval", t_overlapping },
+	{ "device_node_is_0600_root", t_node_mode },
+	{ "explain_and_counters_need_cap_sys_admin", t_detail_needs_cap },
 	{ "signal_interrupts_copy", t_signal },
 	{ "spurious_irq_copy_verified", t_spurious_irq },
 	{ "process_killed_mid_copy", t_exit_mid_transfer },

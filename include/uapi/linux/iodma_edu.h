@@ -34,6 +34,15 @@
  * Except for EINVAL and a request that cannot be read, the output fields
  * are always written back: after an error, @done says how many bytes have
  * already reached the destination.
+ *
+ * Access: the node is created 0600, root's.  Whoever may open it can use
+ * the device's engine and its request slots (a long copy, or a buffer whose
+ * pages are slow to fault in, makes the others wait) and pin up to 128 KiB
+ * of their memory per slot.  What would tell the physical layout of the
+ * caller's memory (EXPLAIN, and COPY's @bytes_bounced and @dma_ops) is kept
+ * for files opened with CAP_SYS_ADMIN, as /proc/<pid>/pagemap keeps
+ * physical addresses: without it EXPLAIN fails with EPERM and those two
+ * COPY outputs read 0.
  */
 #ifndef _UAPI_LINUX_IODMA_EDU_H
 #define _UAPI_LINUX_IODMA_EDU_H
@@ -53,8 +62,10 @@
  * @transfers: out: iodma transfers (prepared ranges) used
  * @done: out: bytes copied; @len on success
  * @bytes_bounced: out: bytes iodma copied through its copy buffers (the
- *	source in, the destination out) because the device cannot reach them
- * @dma_ops: out: DMA operations programmed into the device
+ *	source in, the destination out) because the device cannot reach them;
+ *	0 unless the file was opened with CAP_SYS_ADMIN
+ * @dma_ops: out: DMA operations programmed into the device; 0 unless the
+ *	file was opened with CAP_SYS_ADMIN
  */
 struct iodma_edu_copy {
 	__u64 src;
@@ -79,7 +90,8 @@ struct iodma_edu_copy {
  * @flags: out: bit 0 @nsegs is an estimate, bit 1 addresses come from an IOMMU
  *
  * IODMA_EDU_IOC_EXPLAIN asks iodma_cmd_explain() without preparing
- * anything.  Errors: EINVAL for a length of 0 or above 64 KiB, @write
+ * anything, for files opened with CAP_SYS_ADMIN only.  Errors: EPERM for a
+ * file opened without CAP_SYS_ADMIN; EINVAL for a length of 0 or above 64 KiB, @write
  * above 1 or @reserved not 0; EFAULT for a request that cannot be read or
  * written back, or for memory that cannot be pinned (NULL, unmapped, or
  * read-only with @write 1); ENOMEM when iodma has no memory to work out the
