@@ -572,6 +572,223 @@ static bool still_works(int fd)
 	return true;
 }
 
+/* One EXPLAIN that must fail with @want. */
+static enum result explain_errno(const char *what, struct iodma_edu_explain ex, int want)
+{
+	int ret = ioctl(fd_main, IODMA_EDU_IOC_EXPLAIN, &ex) ? errno : 0;
+
+	diag("explain, %s: %s, expected %s", what, ret ? strerror(ret) : "success",
+	     strerror(want));
+	return ret == want ? PASS : FAIL;
+}
+
+/* EXPLAIN's bad inputs: each gives its documented errno. */
+static enum result t_explain_bad_inputs(void)
+{
+	const struct iodma_edu_explain ok = { .addr = (uintptr_t)good_src, .len = 4096 };
+	__u8 *ro = map_buf(4096, PROT_READ);
+	struct iodma_edu_explain ex;
+	unsigned int bad = 0;
+
+	ex = ok;
+	ex.len = 0;
+	bad += explain_errno("length 0", ex, EINVAL) == FAIL;
+	ex = ok;
+	ex.len = 64 * KIB + 1;
+	bad += explain_errno("length 64 KiB + 1", ex, EINVAL) == FAIL;
+	ex = ok;
+	ex.write = 2;
+	bad += explain_errno("write 2", ex, EINVAL) == FAIL;
+	ex = ok;
+	ex.reserved = 1;
+	bad += explain_errno("reserved 1", ex, EINVAL) == FAIL;
+	ex = ok;
+	ex.addr = 0;
+	bad += explain_errno("NULL address", ex, EFAULT) == FAIL;
+	ex = ok;
+	ex.addr = (uintptr_t)unmapped(64 * KIB);
+	bad += explain_errno("unmapped address", ex, EFAULT) == FAIL;
+	ex = ok;
+	ex.addr = (uintptr_t)ro;
+	ex.write = 1;
+	bad += explain_errno("read-only memory, write 1", ex, EFAULT) == FAIL;
+	munmap(ro, 4096);
+	return bad ? FAIL : PASS;
+}
+
+/* The ioctl argument itself NULL or unmapped: EFAULT, for both commands. */
+static enum result t_bad_struct_pointer(void)
+{
+	void *hole = unmapped(PAGE);
+	enum result r = PASS;
+	unsigned int i;
+	int ret[4];
+
+	ret[0] = ioctl(fd_main, IODMA_EDU_IOC_COPY, NULL) ? errno : 0;
+	ret[1] = ioctl(fd_main, IODMA_EDU_IOC_COPY, hole) ? errno : 0;
+	ret[2] = ioctl(fd_main, IODMA_EDU_IOC_EXPLAIN, NULL) ? errno : 0;
+	ret[3] = ioctl(fd_main, IODMA_EDU_IOC_EXPLAIN, hole) ? errno : 0;
+	diag("COPY NULL: %s, COPY unmapped: %s; expected %s", strerror(ret[0]),
+	     strerror(ret[1]), strerror(EFAULT));
+	diag("EXPLAIN NULL: %s, EXPLAIN unmapped: %s; expected %s", strerror(ret[2]),
+	     strerror(ret[3]), strerror(EFAULT));
+	for (i = 0; i < ARRAY_SIZE(ret); i++)
+		if (ret[i] != EFAULT)
+			r = FAIL;
+	return r;
+}
+
+/* Commands the driver does not know: ENOTTY, also for a known number of another size. */
+static enum result t_unknown_ioctl(void)
+{
+	struct iodma_edu_copy c = {};
+	int a = ioctl(fd_main, _IOWR(IODMA_EDU_IOC_MAGIC, 0x02, struct iodma_edu_copy), &c) ?
+		errno : 0;
+	int b = ioctl(fd_main, _IOW(IODMA_EDU_IOC_MAGIC, 0x00, __u64), &c) ? errno : 0;
+	int d = ioctl(fd_main, _IO('T', 0x7f)) ? errno : 0;
+
+	diag("command 0x02: %s, command 0x00 of 8 bytes: %s, 'T' 0x7f: %s; expected %s",
+	     strerror(a), strerror(b), strerror(d), strerror(ENOTTY));
+	return a == ENOTTY && b == ENOTTY && d == ENOTTY ? PASS : FAIL;
+}
+
+/* Check that @len bytes at @p are all @val. */
+static bool all_bytes(const __u8 *p, size_t len, __u8 val)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] != val) {
+			diag("byte %zu is %#04x, expected %#04x", i, p[i], val);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * A source never touched: pinned read-only it is the shared zero page (not
+ * a pinned page at all), whose bytes the copy must deliver: zeroes.  Both a
+ * writable and a read-only mapping.
+ */
+static enum result t_untouched_src(void)
+{
+	const __u64 len = 64 * KIB + 4096;
+	int prots[] = { PROT_READ | PROT_WRITE, PROT_READ };
+	struct iodma_edu_copy c;
+	enum result r = PASS;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(prots); i++) {
+		__u8 *src = map_buf(len, prots[i]);
+
+		memset(good_dst, 0xff, len);
+		ret = edu_copy(fd_main, good_dst, src, len, &c);
+		diag("copy from an untouched %s mapping: %s, done %llu",
+		     prots[i] & PROT_WRITE ? "writable" : "read-only",
+		     ret ? strerror(-ret) : "success", (unsigned long long)c.done);
+		if (ret || c.done != len || !all_bytes(good_dst, len, 0))
+			r = FAIL;
+		munmap(src, len);
+	}
+	return r;
+}
+
+#define TEST_FILE	"/tmp/iodma-edu-e2e.dat"
+
+/*
+ * A file mapped MAP_PRIVATE and PROT_READ: as destination the copy fails
+ * with EFAULT and neither the file nor the mapping changes; as source it
+ * copies the file's bytes.
+ */
+static enum result t_private_file_mapping(void)
+{
+	const size_t len = 64 * KIB;
+	__u64 state = seed ^ 0xf11e;
+	struct iodma_edu_copy c;
+	enum result r = PASS;
+	__u8 *pattern, *map, *back;
+	int fd, ret;
+
+	pattern = malloc(len);
+	back = malloc(len);
+	fd = open(TEST_FILE, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (!pattern || !back || fd < 0)
+		die(TEST_FILE);
+	fill_random(pattern, len, &state);
+	if (pwrite(fd, pattern, len, 0) != (ssize_t)len)
+		die("pwrite");
+	map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		die("mmap " TEST_FILE);
+
+	fill_random(good_src, len, &state);
+	ret = edu_copy(fd_main, map, good_src, len, &c);
+	diag("copy to a read-only MAP_PRIVATE file mapping: %s, expected %s",
+	     ret ? strerror(-ret) : "success", strerror(EFAULT));
+	if (ret != -EFAULT)
+		r = FAIL;
+	if (pread(fd, back, len, 0) != (ssize_t)len || memcmp(back, pattern, len)) {
+		diag("the file changed");
+		r = FAIL;
+	}
+	if (memcmp(map, pattern, len)) {
+		diag("the mapping changed");
+		r = FAIL;
+	}
+
+	memset(good_dst, 0, len);
+	ret = edu_copy(fd_main, good_dst, map, len, &c);
+	diag("copy from it: %s", ret ? strerror(-ret) : "success");
+	if (ret || memcmp(good_dst, pattern, len))
+		r = FAIL;
+	munmap(map, len);
+	close(fd);
+	unlink(TEST_FILE);
+	free(pattern);
+	free(back);
+	return r;
+}
+
+/*
+ * One memfd mapped twice, the two mappings source and destination of a
+ * copy: distinct addresses, the same pages.  The device reads each window
+ * before it writes it back, so the copy succeeds and the bytes stay.
+ */
+static enum result t_memfd_aliased(void)
+{
+	const size_t size = 192 * KIB, len = 128 * KIB + 100;
+	__u64 state = seed ^ 0xa11a5;
+	struct iodma_edu_copy c;
+	enum result r = PASS;
+	__u8 *a, *b, *pattern;
+	int fd, ret;
+
+	fd = memfd_create("iodma-edu-e2e", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, size))
+		die("memfd");
+	a = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	b = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	pattern = malloc(size);
+	if (a == MAP_FAILED || b == MAP_FAILED || !pattern)
+		die("mmap memfd");
+	fill_random(pattern, size, &state);
+	memcpy(a, pattern, size);
+	ret = edu_copy(fd_main, b, a, len, &c);
+	diag("copy between two mappings of one memfd: %s, done %llu",
+	     ret ? strerror(-ret) : "success", (unsigned long long)c.done);
+	if (ret || c.done != len || memcmp(a, pattern, size))
+		r = FAIL;
+	munmap(a, size);
+	munmap(b, size);
+	close(fd);
+	free(pattern);
+	if (!still_works(fd_main))
+		r = FAIL;
+	return r;
+}
+
 /*
  * A copy while a child makes the device raise its DMA interrupt every 10 ms
  * (debugfs raise_irq): the driver must wait for the engine, not for the
@@ -726,7 +943,7 @@ static enum result t_signal(void)
 	const __u64 len = 4 * MIB;
 	__u8 *src = map_buf(len, PROT_READ | PROT_WRITE);
 	__u8 *dst = map_buf(len, PROT_READ | PROT_WRITE);
-	struct itimerval it = { .it_value = { .tv_sec = 1 } };
+	struct itimerval it = { .it_value = { .tv_sec = 1 } }, off = {};
 	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
 	struct iodma_edu_copy c;
 	enum result r = PASS;
@@ -749,6 +966,8 @@ static enum result t_signal(void)
 			r = FAIL;
 		}
 	}
+	/* a copy that ended early leaves the timer armed: disarm it first */
+	setitimer(ITIMER_REAL, &off, NULL);
 	signal(SIGALRM, SIG_DFL);
 	munmap(src, len);
 	munmap(dst, len);
@@ -1108,6 +1327,12 @@ static const struct e2e_case cases[] = {
 	{ "wrapping_range_is_einval", t_wrapping },
 	{ "unknown_flags_is_einval", t_unknown_flags },
 	{ "overlapping_buffers_is_einval", t_overlapping },
+	{ "explain_bad_inputs_give_their_errnos", t_explain_bad_inputs },
+	{ "null_or_unmapped_request_is_efault", t_bad_struct_pointer },
+	{ "unknown_ioctl_is_enotty", t_unknown_ioctl },
+	{ "untouched_src_copies_zeroes", t_untouched_src },
+	{ "private_file_mapping_dst_efault_src_ok", t_private_file_mapping },
+	{ "memfd_mapped_twice_src_dst_ok", t_memfd_aliased },
 	{ "device_node_is_0600_root", t_node_mode },
 	{ "explain_and_counters_need_cap_sys_admin", t_detail_needs_cap },
 	{ "signal_interrupts_copy", t_signal },
