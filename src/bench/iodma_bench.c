@@ -32,6 +32,8 @@
  * instructions, which is what makes runs repeatable; clock= says which mode
  * the script booted with.  Each point runs at least min_iters and at most
  * iters iterations, and stops early once point_ms of guest time has passed.
+ * A run reads the parameters once, at its start: writing them during a run
+ * changes the next one.
  */
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
@@ -51,7 +53,7 @@
 
 static unsigned int iters = 200;
 module_param(iters, uint, 0644);
-MODULE_PARM_DESC(iters, "most iterations per point (default 200)");
+MODULE_PARM_DESC(iters, "most iterations per point (default 200, at most 1000000)");
 
 static unsigned int min_iters = 20;
 module_param(min_iters, uint, 0644);
@@ -72,6 +74,7 @@ MODULE_PARM_DESC(clock, "clock mode the guest was booted with, for the output");
 #define BENCH_BOUNCE_OFF	64	/* breaks the bounce spec's alignment */
 #define BENCH_BOUNCE_CHUNK	SZ_64K
 #define BENCH_DEPTH		4	/* frames iodma adds above dma_map_sgtable() */
+#define BENCH_MAX_ITERS		1000000U	/* 8 MB per sample array, 64 MB in all */
 
 static const size_t io_sizes[] = { SZ_4K, SZ_64K, SZ_256K, SZ_1M, SZ_4M };
 static const unsigned int io_chunks[] = { 1, 16, 64, 256 };
@@ -108,6 +111,11 @@ struct bench {
 	struct dentry *dir;
 	struct mutex lock;		/* one run at a time; results stable while read */
 	unsigned int errors;
+	/* the module parameters, as they were when the run began */
+	unsigned int iters;		/* b->t[][] holds this many samples */
+	unsigned int min_iters;
+	unsigned int point_ms;
+	char clock[32];
 };
 
 /* A buffer of @n physically separate chunks of 2^@order pages. */
@@ -132,7 +140,7 @@ static __printf(2, 3) void line(struct bench *b, const char *fmt, ...)
 		return;
 	}
 	b->outlen += scnprintf(b->outbuf + b->outlen, BENCH_OUT_SIZE - b->outlen,
-			       "IODMA-BENCH config=%s clock=%s ", b->config, clock);
+			       "IODMA-BENCH config=%s clock=%s ", b->config, b->clock);
 	va_start(ap, fmt);
 	b->outlen += vscnprintf(b->outbuf + b->outlen, BENCH_OUT_SIZE - b->outlen - 1, fmt, ap);
 	va_end(ap);
@@ -252,10 +260,16 @@ static void report(struct bench *b, const char *head, const char *impl, const ch
 	     p99);
 }
 
-/* Stop a point after min_iters once its guest-time budget is spent. */
-static bool point_done(unsigned int i, u64 deadline)
+/* The end of a point's guest-time budget, or of 1/@div of it. */
+static u64 point_deadline(struct bench *b, unsigned int div)
 {
-	return i >= iters || (i >= min_iters && now() > deadline);
+	return now() + (u64)b->point_ms * NSEC_PER_MSEC / div;
+}
+
+/* Stop a point after min_iters once its guest-time budget is spent. */
+static bool point_done(struct bench *b, unsigned int i, u64 deadline)
+{
+	return i >= b->iters || (i >= b->min_iters && now() > deadline);
 }
 
 /* One pooled iodma I/O; fills t[PH_*] when @t is not NULL. */
@@ -363,11 +377,11 @@ static int count_chunk(void *ctx, const struct iodma_chunk *c)
 /* One pass of build_view() is one iodma_md_walk() of the prepared range. */
 static void bench_walk(struct bench *b, struct iodma_md *md, size_t size, const char *head)
 {
-	u64 *v = b->t[0][0], deadline = now() + (u64)point_ms * NSEC_PER_MSEC / 4;
+	u64 *v = b->t[0][0], deadline = point_deadline(b, 4);
 	unsigned int i, chunks = 0;
 	u64 t0;
 
-	for (i = 0; !point_done(i, deadline); i++) {
+	for (i = 0; !point_done(b, i, deadline); i++) {
 		t0 = now();
 		iodma_md_walk(md, 0, size, count_chunk, &chunks);
 		v[i] = now() - t0;
@@ -396,8 +410,8 @@ static int bench_io_unmapped(struct bench *b, struct iodma_pool **pools, struct 
 		ret = io_iodma(b, pools[k], md, size, NULL, &segs);
 		if (ret)
 			return ret;
-		deadline = now() + (u64)point_ms * NSEC_PER_MSEC / 4;
-		for (i = 0; !point_done(i, deadline); i++) {
+		deadline = point_deadline(b, 4);
+		for (i = 0; !point_done(b, i, deadline); i++) {
 			ret = io_iodma(b, pools[k], md, size, sample, &segs);
 			if (ret)
 				return ret;
@@ -414,12 +428,12 @@ static int bench_io_unmapped(struct bench *b, struct iodma_pool **pools, struct 
 /* The control: the raw I/O at iodma's call depth (io_raw_deep()). */
 static int bench_io_deep(struct bench *b, struct sg_table *sgt, const char *head)
 {
-	u64 sample[NR_PH], deadline = now() + (u64)point_ms * NSEC_PER_MSEC / 4;
+	u64 sample[NR_PH], deadline = point_deadline(b, 4);
 	unsigned int i, p;
 	u32 segs;
 	int ret;
 
-	for (i = 0; !point_done(i, deadline); i++) {
+	for (i = 0; !point_done(b, i, deadline); i++) {
 		ret = io_raw_deep(b, sgt, sample, &segs, BENCH_DEPTH);
 		if (ret)
 			return ret;
@@ -466,8 +480,8 @@ static int bench_io_point(struct bench *b, struct iodma_pool **pools, size_t siz
 	if (ret)
 		goto out_md;
 
-	deadline = now() + (u64)point_ms * NSEC_PER_MSEC;
-	for (i = 0; !point_done(i, deadline); i++) {
+	deadline = point_deadline(b, 1);
+	for (i = 0; !point_done(b, i, deadline); i++) {
 		/* alternate which goes first, so neither always runs on a cold cache */
 		for (k = 0; k < 2; k++) {
 			if ((i + k) & 1)
@@ -609,8 +623,8 @@ static int bench_bounce_point(struct bench *b, struct iodma_pool *pool, size_t s
 	ret = bounce_iodma(pool, md, size, &t0);
 	if (ret)
 		goto out_md;
-	deadline = now() + (u64)point_ms * NSEC_PER_MSEC;
-	for (i = 0; !point_done(i, deadline); i++) {
+	deadline = point_deadline(b, 1);
+	for (i = 0; !point_done(b, i, deadline); i++) {
 		ret = bounce_iodma(pool, md, size, &tb[i]);
 		if (ret)
 			goto out_md;
@@ -713,8 +727,8 @@ static int bench_gen_point(struct bench *b, unsigned int n)
 		goto out_cmd;
 	snprintf(head, sizeof(head), "test=gen segs=%u", n);
 
-	deadline = now() + (u64)point_ms * NSEC_PER_MSEC;
-	for (i = 0; !point_done(i, deadline) && !ret; i++) {
+	deadline = point_deadline(b, 1);
+	for (i = 0; !point_done(b, i, deadline) && !ret; i++) {
 		/* all at once */
 		off = 0;
 		cnt = n;
@@ -822,18 +836,30 @@ static void bench_free(struct bench *b)
 	b->segs = NULL;
 }
 
+/*
+ * Snapshot the parameters: a write to one of them during the run must not
+ * grow iters past the sample arrays, nor free the clock string under us.
+ */
+static void bench_params(struct bench *b)
+{
+	kernel_param_lock(THIS_MODULE);
+	b->iters = clamp(iters, 1U, BENCH_MAX_ITERS);
+	b->min_iters = clamp(min_iters, 1U, b->iters);
+	b->point_ms = point_ms;
+	strscpy(b->clock, clock ?: "unknown", sizeof(b->clock));
+	kernel_param_unlock(THIS_MODULE);
+}
+
 static int bench_alloc(struct bench *b)
 {
 	unsigned int k, p;
 
-	iters = max(iters, 1U);
-	min_iters = min(max(min_iters, 1U), iters);
 	b->segs = kvcalloc(BENCH_GEN_MAX, sizeof(*b->segs), GFP_KERNEL);
 	if (!b->segs)
 		return -ENOMEM;
 	for (k = 0; k < 2; k++) {
 		for (p = 0; p < NR_PH; p++) {
-			b->t[k][p] = kvcalloc(iters, sizeof(u64), GFP_KERNEL);
+			b->t[k][p] = kvcalloc(b->iters, sizeof(u64), GFP_KERNEL);
 			if (!b->t[k][p])
 				return -ENOMEM;
 		}
@@ -850,16 +876,17 @@ static int bench_run(struct bench *b)
 	b->outlen = 0;
 	b->overflow = false;
 	b->errors = 0;
+	bench_params(b);
 	ret = bench_alloc(b);
 	if (ret) {
 		bench_free(b);
 		return ret;
 	}
-	pr_info(BENCH_NAME ": %s on %s, clock %s\n", b->config, dev_name(b->dev), clock);
+	pr_info(BENCH_NAME ": %s on %s, clock %s\n", b->config, dev_name(b->dev), b->clock);
 	start = now();
 	line(b, "test=info device=%s seg_cap=%u max_mapping=%zu iters=%u min_iters=%u point_ms=%u",
-	     dev_name(b->dev), b->seg_cap, dma_max_mapping_size(b->dev), iters, min_iters,
-	     point_ms);
+	     dev_name(b->dev), b->seg_cap, dma_max_mapping_size(b->dev), b->iters, b->min_iters,
+	     b->point_ms);
 	bench_io(b);
 	bench_bounce(b);
 	bench_gen(b);

@@ -23,12 +23,13 @@
  * ioctls fail with -ENODEV, and the module cannot be unloaded while a file
  * is open (the misc device's fops owner holds it).
  */
-#include <linux/completion.h>
+#include <linux/capability.h>
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/idr.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
+#include <linux/iopoll.h>
 #include <linux/iodma.h>
 #include <linux/kref.h>
 #include <linux/miscdevice.h>
@@ -38,6 +39,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/user_namespace.h>
 #include <linux/wait.h>
 #include <uapi/linux/iodma_edu.h>
 #include "iodma_compat.h"
@@ -45,6 +47,7 @@
 #define EDU_REG_ID		0x00
 #define EDU_REG_LIVENESS	0x04
 #define EDU_REG_IRQ_STATUS	0x24
+#define EDU_REG_IRQ_RAISE	0x60
 #define EDU_REG_IRQ_ACK		0x64
 /* The DMA registers are 64 bits wide: a 4-byte write replaces the value. */
 #define EDU_REG_DMA_SRC		0x80
@@ -75,7 +78,8 @@
 #define EDU_NR_SLOTS		4
 #define EDU_SEG_BATCH		8
 /* One transfer takes 100 ms of virtual time; leave room for a slow host. */
-#define EDU_DMA_TIMEOUT		msecs_to_jiffies(5000)
+#define EDU_DMA_TIMEOUT_MS	5000
+#define EDU_DMA_TIMEOUT		msecs_to_jiffies(EDU_DMA_TIMEOUT_MS)
 
 static const struct iodma_spec edu_spec = {
 	.addr_bits = EDU_ADDR_BITS,
@@ -112,17 +116,30 @@ struct edu_dev {
 
 	/* ioctls hold it for reading; remove takes it to wait for them */
 	struct rw_semaphore remove_sem;
+	/* Both only ever go from false to true; read without a lock. */
 	bool removing;
 	bool broken;			/* the engine stopped answering */
+	bool fake_stuck;		/* debugfs: act as if DMAs never ended */
 
 	struct mutex engine_lock;	/* one request on the engine at a time */
-	struct completion dma_done;
+	wait_queue_head_t dma_wq;	/* woken by the DMA interrupt */
 
 	unsigned long slot_busy;	/* bitmap, test_and_set_bit_lock() */
 	wait_queue_head_t slot_wq;
 	struct edu_slot slots[EDU_NR_SLOTS];
 
 	struct edu_stats stats;
+};
+
+/*
+ * An open file.  @detail: the opener had CAP_SYS_ADMIN, so it may learn what
+ * tells the physical layout of its memory (which pages lie beyond the
+ * device's reach, which are contiguous): EXPLAIN, and COPY's bytes_bounced
+ * and dma_ops.  Decided at open, as /proc/<pid>/pagemap does.
+ */
+struct edu_file {
+	struct edu_dev *e;
+	bool detail;
 };
 
 static DEFINE_IDA(edu_ida);
@@ -148,49 +165,74 @@ static irqreturn_t edu_irq(int irq, void *data)
 	struct edu_dev *e = data;
 	u32 status = readl(e->regs + EDU_REG_IRQ_STATUS);
 
-	if (!status)
-		return IRQ_NONE;	/* a shared INTx line */
+	/* Another device's interrupt on a shared INTx line, or ours is gone. */
+	if (!status || status == ~0U)
+		return IRQ_NONE;
 	writel(status, e->regs + EDU_REG_IRQ_ACK);
 	atomic64_inc(&e->stats.irqs);
 	if (status & EDU_IRQ_DMA)
-		complete(&e->dma_done);
+		wake_up(&e->dma_wq);
 	return IRQ_HANDLED;
 }
 
+/* The engine's RUN bit, not the interrupt, says whether a DMA is over. */
+static bool edu_engine_idle(struct edu_dev *e)
+{
+	return !(readq(e->regs + EDU_REG_DMA_CMD) & EDU_DMA_RUN);
+}
+
+/* A DMA is over when the engine is idle, unless debugfs pretends it is not. */
+static bool edu_dma_over(struct edu_dev *e)
+{
+	return !READ_ONCE(e->fake_stuck) && edu_engine_idle(e);
+}
+
 /*
- * Run one DMA and wait for its interrupt.  A signal does not abandon the
- * transfer: the engine still reads or writes the pinned pages, so wait for
- * it to finish before the caller completes the commands.
+ * Refuse every further request until the device is unbound, and wake those
+ * waiting for a slot: slots held by requests the engine never finished are
+ * not coming back.
+ */
+static void edu_set_broken(struct edu_dev *e)
+{
+	WRITE_ONCE(e->broken, true);
+	wake_up_all(&e->slot_wq);
+}
+
+/*
+ * Run one DMA and wait for the engine to finish it.  The interrupt only
+ * wakes the waiter: a late interrupt of an earlier DMA, or a spurious one,
+ * cannot end the wait for this one while the engine still runs it.  A
+ * signal does not abandon the transfer: the engine still reads or writes
+ * the pinned pages, so wait for it to finish before the caller completes
+ * the commands.
  */
 static int edu_dma(struct edu_dev *e, u64 src, u64 dst, u32 count, u32 dir)
 {
 	long left;
 
-	reinit_completion(&e->dma_done);
+	/* The engine ignores its registers while it runs: not ours to use. */
+	if (!edu_engine_idle(e))
+		goto broken;
 	writeq(src, e->regs + EDU_REG_DMA_SRC);
 	writeq(dst, e->regs + EDU_REG_DMA_DST);
 	writeq(count, e->regs + EDU_REG_DMA_COUNT);
 	writeq(EDU_DMA_RUN | EDU_DMA_IRQ | dir, e->regs + EDU_REG_DMA_CMD);
 
-	left = wait_for_completion_interruptible_timeout(&e->dma_done, EDU_DMA_TIMEOUT);
+	left = wait_event_interruptible_timeout(e->dma_wq, edu_dma_over(e), EDU_DMA_TIMEOUT);
 	if (left > 0)
 		return 0;
-	if (left == -ERESTARTSYS) {
-		if (wait_for_completion_timeout(&e->dma_done, EDU_DMA_TIMEOUT))
-			return -EINTR;
-	}
-	if (!(readq(e->regs + EDU_REG_DMA_CMD) & EDU_DMA_RUN)) {
-		dev_warn_ratelimited(&e->pdev->dev, "lost DMA completion interrupt\n");
-		return left == -ERESTARTSYS ? -EINTR : 0;
-	}
+	if (left == -ERESTARTSYS &&
+	    wait_event_timeout(e->dma_wq, edu_dma_over(e), EDU_DMA_TIMEOUT))
+		return -EINTR;
+broken:
 	/*
-	 * The engine has no abort: it may still write the memory.  Keep the
-	 * memory wired (the caller leaves the slot prepared) and refuse any
-	 * further request until the device is unbound.
+	 * The engine has no abort: it may still write the memory.  -ETIMEDOUT
+	 * tells the caller to keep this request's memory wired (its slot stays
+	 * prepared) until the device is unbound; user space sees EIO.
 	 */
-	dev_err(&e->pdev->dev, "DMA timed out, disabling the device\n");
-	e->broken = true;
-	return -EIO;
+	dev_err(&e->pdev->dev, "DMA engine stuck, disabling the device\n");
+	edu_set_broken(e);
+	return -ETIMEDOUT;
 }
 
 /*
@@ -300,6 +342,7 @@ static int edu_transfer(struct edu_dev *e, struct edu_slot *slot, u64 src, u64 d
 	md = iodma_md_from_user(src, len, DMA_TO_DEVICE);
 	if (IS_ERR(md))
 		return PTR_ERR(md);
+	/* Pins the pages, which may take long (a buffer backed by FUSE). */
 	ret = iodma_cmd_set_memory_descriptor(slot->src, md, true);
 	iodma_md_put(md);
 	if (ret)
@@ -316,13 +359,24 @@ static int edu_transfer(struct edu_dev *e, struct edu_slot *slot, u64 src, u64 d
 		goto err_clear_src;
 
 	req->transfers++;
-	ret = mutex_lock_interruptible(&e->engine_lock);
-	if (!ret) {
-		ret = e->broken ? -EIO : edu_run(e, slot, len, &req->done, &req->dma_ops);
-		mutex_unlock(&e->engine_lock);
+	/* An unbind may have begun while we pinned: leave the engine alone. */
+	if (READ_ONCE(e->removing)) {
+		ret = -ENODEV;
+	} else {
+		ret = mutex_lock_interruptible(&e->engine_lock);
+		if (!ret) {
+			ret = READ_ONCE(e->broken) ? -EIO :
+			      edu_run(e, slot, len, &req->done, &req->dma_ops);
+			mutex_unlock(&e->engine_lock);
+		}
 	}
-	if (e->broken)
-		return ret;	/* the engine may still use the memory: keep it */
+	/*
+	 * Only the request whose DMA the engine never finished keeps its
+	 * memory wired; one that finished, or never reached the engine, clears
+	 * its descriptors even if another request broke the engine meanwhile.
+	 */
+	if (ret == -ETIMEDOUT)
+		return ret;
 
 	/* Even after an error: what the device wrote so far reaches the user. */
 	iodma_cmd_clear_memory_descriptor(slot->dst, true);
@@ -342,10 +396,19 @@ static int edu_slot_try_get(struct edu_dev *e)
 	return -1;
 }
 
+/*
+ * Once the device is being removed no slot may be taken, even a free one:
+ * the commands go away as soon as edu_remove() returns.  Once the engine is
+ * broken, slots held by its unfinished requests never come back: stop
+ * waiting for one.
+ */
 static bool edu_slot_ready(struct edu_dev *e, int *i)
 {
+	*i = -1;
+	if (READ_ONCE(e->removing) || READ_ONCE(e->broken))
+		return true;
 	*i = edu_slot_try_get(e);
-	return *i >= 0 || READ_ONCE(e->removing);
+	return *i >= 0;
 }
 
 static struct edu_slot *edu_slot_get(struct edu_dev *e)
@@ -355,7 +418,7 @@ static struct edu_slot *edu_slot_get(struct edu_dev *e)
 	if (wait_event_interruptible(e->slot_wq, edu_slot_ready(e, &i)))
 		return ERR_PTR(-ERESTARTSYS);
 	if (i < 0)
-		return ERR_PTR(-ENODEV);
+		return ERR_PTR(READ_ONCE(e->removing) ? -ENODEV : -EIO);
 	return &e->slots[i];
 }
 
@@ -380,9 +443,10 @@ static int edu_copy(struct edu_dev *e, struct iodma_edu_copy *req)
 		ret = edu_transfer(e, slot, req->src + off, req->dst + off, n, req);
 	}
 	req->bytes_bounced = edu_bytes_bounced(slot) - bounced;
-	/* A broken engine keeps the slot, and with it the memory, wired. */
-	if (!e->broken)
-		edu_slot_put(e, slot);
+	/* A DMA the engine never finished keeps the slot, and the memory, wired. */
+	if (ret == -ETIMEDOUT)
+		return -EIO;
+	edu_slot_put(e, slot);
 	return ret;
 }
 
@@ -391,8 +455,9 @@ static bool edu_overlap(u64 a, u64 b, u64 len)
 	return a < b + len && b < a + len;
 }
 
-static long edu_ioctl_copy(struct edu_dev *e, struct iodma_edu_copy __user *ureq)
+static long edu_ioctl_copy(struct edu_file *f, struct iodma_edu_copy __user *ureq)
 {
+	struct edu_dev *e = f->e;
 	struct iodma_edu_copy req;
 	int ret;
 
@@ -411,7 +476,7 @@ static long edu_ioctl_copy(struct edu_dev *e, struct iodma_edu_copy __user *ureq
 		return -EINTR;
 	if (READ_ONCE(e->removing))
 		ret = -ENODEV;
-	else if (e->broken)
+	else if (READ_ONCE(e->broken))
 		ret = -EIO;
 	else
 		ret = edu_copy(e, &req);
@@ -424,59 +489,97 @@ static long edu_ioctl_copy(struct edu_dev *e, struct iodma_edu_copy __user *ureq
 	atomic64_add(req.dma_ops, &e->stats.dma_ops);
 	if (ret)
 		atomic64_inc(&e->stats.errors);
+	if (!f->detail) {
+		req.bytes_bounced = 0;
+		req.dma_ops = 0;
+	}
 
-	/* Nothing copied yet: let the syscall restart after a signal. */
+	/*
+	 * Nothing copied yet: let the syscall restart after a signal.  The
+	 * outputs go back in any case: zeroed here, so that a caller without
+	 * SA_RESTART does not take an earlier call's @done for this one's;
+	 * after other errors they say what already reached the destination.
+	 */
 	if (ret == -EINTR && !req.done)
 		ret = -ERESTARTSYS;
-	if (ret && ret != -EINTR && ret != -ENODEV && ret != -EIO)
-		return ret;
 	if (copy_to_user(ureq, &req, sizeof(req)))
 		return -EFAULT;
 	return ret;
 }
 
-/* Ask iodma how a user buffer would go to the device, without preparing it. */
-static long edu_ioctl_explain(struct edu_dev *e, struct iodma_edu_explain __user *ureq)
+/* Ask iodma how a user buffer would go to the device; under remove_sem. */
+static int edu_explain(struct edu_dev *e, struct iodma_edu_explain *req)
 {
-	struct iodma_edu_explain req;
 	struct iodma_explain ex;
 	struct edu_slot *slot;
 	struct iodma_md *md;
 	int ret;
 
-	if (copy_from_user(&req, ureq, sizeof(req)))
-		return -EFAULT;
-	if (!req.len || req.len > EDU_MAX_TRANSFER || req.write > 1 || req.reserved)
-		return -EINVAL;
-	md = iodma_md_from_user(req.addr, req.len, req.write ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
+	md = iodma_md_from_user(req->addr, req->len,
+				req->write ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
 	if (IS_ERR(md))
 		return PTR_ERR(md);
 	slot = edu_slot_get(e);
 	if (IS_ERR(slot)) {
-		iodma_md_put(md);
-		return PTR_ERR(slot);
+		ret = PTR_ERR(slot);
+		goto out_put_md;
 	}
-	ret = iodma_cmd_explain(req.write ? slot->dst : slot->src, md, 0, 0, &ex);
+	ret = iodma_cmd_explain(req->write ? slot->dst : slot->src, md, 0, 0, &ex);
 	edu_slot_put(e, slot);
+	if (ret) {
+		if (ret == -ENOSPC)
+			ret = -EINVAL;
+		goto out_put_md;
+	}
+	req->reason = ex.reason;
+	req->nsegs = ex.nsegs;
+	req->bad_offset = ex.bad_offset;
+	req->flags = (ex.nsegs_estimated ? 1 : 0) | (ex.translated ? 2 : 0);
+out_put_md:
 	iodma_md_put(md);
+	return ret;
+}
+
+/*
+ * The slots' commands live only as long as the device is bound: like COPY,
+ * EXPLAIN holds remove_sem for reading while it uses them.
+ */
+static long edu_ioctl_explain(struct edu_file *f, struct iodma_edu_explain __user *ureq)
+{
+	struct edu_dev *e = f->e;
+	struct iodma_edu_explain req;
+	int ret;
+
+	if (!f->detail)
+		return -EPERM;
+	if (copy_from_user(&req, ureq, sizeof(req)))
+		return -EFAULT;
+	if (!req.len || req.len > EDU_MAX_TRANSFER || req.write > 1 || req.reserved)
+		return -EINVAL;
+
+	if (down_read_killable(&e->remove_sem))
+		return -EINTR;
+	if (READ_ONCE(e->removing))
+		ret = -ENODEV;
+	else if (READ_ONCE(e->broken))
+		ret = -EIO;
+	else
+		ret = edu_explain(e, &req);
+	up_read(&e->remove_sem);
 	if (ret)
-		return ret == -ENOSPC ? -EINVAL : ret;
-	req.reason = ex.reason;
-	req.nsegs = ex.nsegs;
-	req.bad_offset = ex.bad_offset;
-	req.flags = (ex.nsegs_estimated ? 1 : 0) | (ex.translated ? 2 : 0);
+		return ret;
 	return copy_to_user(ureq, &req, sizeof(req)) ? -EFAULT : 0;
 }
 
 static long edu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	struct edu_dev *e = container_of(file->private_data, struct edu_dev, misc);
+	struct edu_file *f = file->private_data;
 
 	switch (cmd) {
 	case IODMA_EDU_IOC_COPY:
-		return edu_ioctl_copy(e, (void __user *)arg);
+		return edu_ioctl_copy(f, (void __user *)arg);
 	case IODMA_EDU_IOC_EXPLAIN:
-		return edu_ioctl_explain(e, (void __user *)arg);
+		return edu_ioctl_explain(f, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -486,14 +589,24 @@ static long edu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 static int edu_open(struct inode *inode, struct file *file)
 {
 	struct edu_dev *e = container_of(file->private_data, struct edu_dev, misc);
+	struct edu_file *f;
 
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	f->e = e;
+	f->detail = file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
 	kref_get(&e->ref);
+	file->private_data = f;
 	return 0;
 }
 
 static int edu_file_release(struct inode *inode, struct file *file)
 {
-	edu_put(container_of(file->private_data, struct edu_dev, misc));
+	struct edu_file *f = file->private_data;
+
+	edu_put(f->e);
+	kfree(f);
 	return 0;
 }
 
@@ -534,11 +647,19 @@ static void edu_slots_destroy(void *data)
 	struct edu_dev *e = data;
 	int i;
 
+	/*
+	 * No ioctl can reach the slots any more (removing is set and remove
+	 * has drained remove_sem); still leave nothing that points to freed
+	 * commands, and no slot that looks free.
+	 */
 	for (i = 0; i < EDU_NR_SLOTS; i++) {
+		set_bit(i, &e->slot_busy);
 		iodma_cmd_clear_memory_descriptor(e->slots[i].src, true);
 		iodma_cmd_clear_memory_descriptor(e->slots[i].dst, true);
 		iodma_cmd_destroy(e->slots[i].src);
 		iodma_cmd_destroy(e->slots[i].dst);
+		e->slots[i].src = NULL;
+		e->slots[i].dst = NULL;
 	}
 }
 
@@ -597,6 +718,44 @@ static int edu_identify(struct edu_dev *e)
 	return 0;
 }
 
+/*
+ * A DMA still running from an earlier binding (whose memory is unpinned by
+ * now) must not resume into that memory once bus mastering is on again.
+ * The edu engine has no reset: wait, with bus mastering off, for it to end.
+ */
+static int edu_engine_wait_idle(struct edu_dev *e)
+{
+	u64 cmd;
+	int ret;
+
+	ret = readq_poll_timeout(e->regs + EDU_REG_DMA_CMD, cmd, !(cmd & EDU_DMA_RUN),
+				 USEC_PER_MSEC, EDU_DMA_TIMEOUT_MS * USEC_PER_MSEC);
+	if (ret)
+		dev_err(&e->pdev->dev, "DMA engine busy (cmd %#llx), refusing it\n", cmd);
+	return ret ? -EBUSY : 0;
+}
+
+/*
+ * Debug knob: make the device raise its DMA interrupt now, whether or not a
+ * DMA has ended.  The driver must take it for what it is, a wake-up, and go
+ * on waiting while the engine runs.
+ */
+static ssize_t edu_raise_irq_write(struct file *file, const char __user *ubuf, size_t count,
+				   loff_t *ppos)
+{
+	struct edu_dev *e = file->private_data;
+
+	writel(EDU_IRQ_DMA, e->regs + EDU_REG_IRQ_RAISE);
+	return count;
+}
+
+static const struct file_operations edu_raise_irq_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = edu_raise_irq_write,
+	.llseek = noop_llseek,
+};
+
 static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 {
 	struct device *dev = &pdev->dev;
@@ -610,7 +769,7 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	e->pdev = pdev;
 	init_rwsem(&e->remove_sem);
 	mutex_init(&e->engine_lock);
-	init_completion(&e->dma_done);
+	init_waitqueue_head(&e->dma_wq);
 	init_waitqueue_head(&e->slot_wq);
 	/* Registered first, so released last: after the IRQ is freed. */
 	ret = devm_add_action_or_reset(dev, edu_put, e);
@@ -627,6 +786,9 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	if (ret)
 		return dev_err_probe(dev, ret, "no usable %d-bit DMA\n", EDU_ADDR_BITS);
 	ret = edu_identify(e);
+	if (ret)
+		return ret;
+	ret = edu_engine_wait_idle(e);
 	if (ret)
 		return ret;
 	/* Without bus mastering a transfer "completes" and moves nothing. */
@@ -655,12 +817,16 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 
 	e->debugfs = debugfs_create_dir(pci_name(pdev), edu_debugfs_root);
 	debugfs_create_file("stats", 0444, e->debugfs, e, &edu_stats_fops);
+	debugfs_create_file("raise_irq", 0200, e->debugfs, e, &edu_raise_irq_fops);
+	debugfs_create_bool("engine_stuck", 0600, e->debugfs, &e->fake_stuck);
 	ret = devm_add_action_or_reset(dev, edu_debugfs_remove, e);
 	if (ret)
 		return ret;
 
 	e->misc.minor = MISC_DYNAMIC_MINOR;
 	e->misc.name = e->name;
+	/* Root's only, unless an administrator says otherwise: see the uapi header. */
+	e->misc.mode = 0600;
 	e->misc.fops = &edu_fops;
 	e->misc.parent = dev;
 	ret = misc_register(&e->misc);
@@ -684,7 +850,7 @@ static void edu_remove(struct pci_dev *pdev)
 	down_write(&e->remove_sem);
 	up_write(&e->remove_sem);
 	/* A hung engine must not write the memory about to be unpinned. */
-	if (e->broken)
+	if (READ_ONCE(e->broken))
 		pci_clear_master(pdev);
 	/* The rest goes with the managed resources, the state with its last file. */
 }

@@ -32,11 +32,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/types.h>
 #include <linux/iodma_edu.h>
 
@@ -142,6 +144,17 @@ static int edu_copy(int fd, void *dst, const void *src, __u64 len, struct iodma_
 	return ioctl(fd, IODMA_EDU_IOC_COPY, c) ? -errno : 0;
 }
 
+/* 0 or -errno; @ex holds the request and, after it, iodma's answer. */
+static int edu_explain(int fd, const void *addr, __u64 len, __u32 write,
+		       struct iodma_edu_explain *ex)
+{
+	memset(ex, 0, sizeof(*ex));
+	ex->addr = (uintptr_t)addr;
+	ex->len = len;
+	ex->write = write;
+	return ioctl(fd, IODMA_EDU_IOC_EXPLAIN, ex) ? -errno : 0;
+}
+
 static void *map_buf(size_t len, int prot)
 {
 	void *p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -209,6 +222,31 @@ static long long debugfs_stat(const char *pci, const char *key)
 	}
 	fclose(f);
 	return val;
+}
+
+/* Pages pinned and not yet unpinned system-wide (FOLL_PIN), from /proc/vmstat. */
+static long long pins_outstanding(void)
+{
+	long long acquired = -1, released = -1, v;
+	char name[64];
+	FILE *f = fopen("/proc/sys/vm/stat_refresh", "w");
+
+	/* the counters are per-CPU until folded: fold them first */
+	if (f) {
+		fputs("1\n", f);
+		fclose(f);
+	}
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &v) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			acquired = v;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			released = v;
+	}
+	fclose(f);
+	return acquired < 0 || released < 0 ? -1 : acquired - released;
 }
 
 /* ---- the random series ----------------------------------------------- */
@@ -437,14 +475,30 @@ static enum result t_unmapped_dst(void)
 	return expect_errno(good_src, unmapped(64 * KIB), 10000, 0, EFAULT);
 }
 
-/* The second transfer of the request runs into a hole. */
+/*
+ * The third transfer of the request runs into a hole: EFAULT, and the
+ * outputs say that the first two transfers (128 KiB) reached the
+ * destination, which they did.
+ */
 static enum result t_partly_unmapped_src(void)
 {
 	__u8 *p = map_buf(256 * KIB, PROT_READ | PROT_WRITE);
-	enum result r;
+	__u64 state = seed ^ 0x77;
+	struct iodma_edu_copy c;
+	enum result r = PASS;
+	int ret;
 
+	fill_random(p, 128 * KIB, &state);
 	munmap(p + 128 * KIB, 128 * KIB);
-	r = expect_errno(p, good_dst, 256 * KIB, 0, EFAULT);
+	memset(good_dst, 0, 256 * KIB);
+	ret = edu_copy(fd_main, good_dst, p, 256 * KIB, &c);
+	diag("256 KiB copy, source unmapped after 128 KiB: %s, done %llu, transfers %u",
+	     ret ? strerror(-ret) : "success", (unsigned long long)c.done, c.transfers);
+	diag("expected %s, done %llu, transfers 2", strerror(EFAULT), 128 * KIB);
+	if (ret != -EFAULT || c.done != 128 * KIB || c.transfers != 2)
+		r = FAIL;
+	else if (memcmp(good_dst, p, 128 * KIB))
+		r = FAIL;
 	munmap(p, 128 * KIB);
 	return r;
 }
@@ -518,6 +572,362 @@ static bool still_works(int fd)
 	return true;
 }
 
+/* One EXPLAIN that must fail with @want. */
+static enum result explain_errno(const char *what, struct iodma_edu_explain ex, int want)
+{
+	int ret = ioctl(fd_main, IODMA_EDU_IOC_EXPLAIN, &ex) ? errno : 0;
+
+	diag("explain, %s: %s, expected %s", what, ret ? strerror(ret) : "success",
+	     strerror(want));
+	return ret == want ? PASS : FAIL;
+}
+
+/* EXPLAIN's bad inputs: each gives its documented errno. */
+static enum result t_explain_bad_inputs(void)
+{
+	const struct iodma_edu_explain ok = { .addr = (uintptr_t)good_src, .len = 4096 };
+	__u8 *ro = map_buf(4096, PROT_READ);
+	struct iodma_edu_explain ex;
+	unsigned int bad = 0;
+
+	ex = ok;
+	ex.len = 0;
+	bad += explain_errno("length 0", ex, EINVAL) == FAIL;
+	ex = ok;
+	ex.len = 64 * KIB + 1;
+	bad += explain_errno("length 64 KiB + 1", ex, EINVAL) == FAIL;
+	ex = ok;
+	ex.write = 2;
+	bad += explain_errno("write 2", ex, EINVAL) == FAIL;
+	ex = ok;
+	ex.reserved = 1;
+	bad += explain_errno("reserved 1", ex, EINVAL) == FAIL;
+	ex = ok;
+	ex.addr = 0;
+	bad += explain_errno("NULL address", ex, EFAULT) == FAIL;
+	ex = ok;
+	ex.addr = (uintptr_t)unmapped(64 * KIB);
+	bad += explain_errno("unmapped address", ex, EFAULT) == FAIL;
+	ex = ok;
+	ex.addr = (uintptr_t)ro;
+	ex.write = 1;
+	bad += explain_errno("read-only memory, write 1", ex, EFAULT) == FAIL;
+	munmap(ro, 4096);
+	return bad ? FAIL : PASS;
+}
+
+/* The ioctl argument itself NULL or unmapped: EFAULT, for both commands. */
+static enum result t_bad_struct_pointer(void)
+{
+	void *hole = unmapped(PAGE);
+	enum result r = PASS;
+	unsigned int i;
+	int ret[4];
+
+	ret[0] = ioctl(fd_main, IODMA_EDU_IOC_COPY, NULL) ? errno : 0;
+	ret[1] = ioctl(fd_main, IODMA_EDU_IOC_COPY, hole) ? errno : 0;
+	ret[2] = ioctl(fd_main, IODMA_EDU_IOC_EXPLAIN, NULL) ? errno : 0;
+	ret[3] = ioctl(fd_main, IODMA_EDU_IOC_EXPLAIN, hole) ? errno : 0;
+	diag("COPY NULL: %s, COPY unmapped: %s; expected %s", strerror(ret[0]),
+	     strerror(ret[1]), strerror(EFAULT));
+	diag("EXPLAIN NULL: %s, EXPLAIN unmapped: %s; expected %s", strerror(ret[2]),
+	     strerror(ret[3]), strerror(EFAULT));
+	for (i = 0; i < ARRAY_SIZE(ret); i++)
+		if (ret[i] != EFAULT)
+			r = FAIL;
+	return r;
+}
+
+/* Commands the driver does not know: ENOTTY, also for a known number of another size. */
+static enum result t_unknown_ioctl(void)
+{
+	struct iodma_edu_copy c = {};
+	int a = ioctl(fd_main, _IOWR(IODMA_EDU_IOC_MAGIC, 0x02, struct iodma_edu_copy), &c) ?
+		errno : 0;
+	int b = ioctl(fd_main, _IOW(IODMA_EDU_IOC_MAGIC, 0x00, __u64), &c) ? errno : 0;
+	int d = ioctl(fd_main, _IO('T', 0x7f)) ? errno : 0;
+
+	diag("command 0x02: %s, command 0x00 of 8 bytes: %s, 'T' 0x7f: %s; expected %s",
+	     strerror(a), strerror(b), strerror(d), strerror(ENOTTY));
+	return a == ENOTTY && b == ENOTTY && d == ENOTTY ? PASS : FAIL;
+}
+
+/* Check that @len bytes at @p are all @val. */
+static bool all_bytes(const __u8 *p, size_t len, __u8 val)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] != val) {
+			diag("byte %zu is %#04x, expected %#04x", i, p[i], val);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * A source never touched: pinned read-only it is the shared zero page (not
+ * a pinned page at all), whose bytes the copy must deliver: zeroes.  Both a
+ * writable and a read-only mapping.
+ */
+static enum result t_untouched_src(void)
+{
+	const __u64 len = 64 * KIB + 4096;
+	int prots[] = { PROT_READ | PROT_WRITE, PROT_READ };
+	struct iodma_edu_copy c;
+	enum result r = PASS;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(prots); i++) {
+		__u8 *src = map_buf(len, prots[i]);
+
+		memset(good_dst, 0xff, len);
+		ret = edu_copy(fd_main, good_dst, src, len, &c);
+		diag("copy from an untouched %s mapping: %s, done %llu",
+		     prots[i] & PROT_WRITE ? "writable" : "read-only",
+		     ret ? strerror(-ret) : "success", (unsigned long long)c.done);
+		if (ret || c.done != len || !all_bytes(good_dst, len, 0))
+			r = FAIL;
+		munmap(src, len);
+	}
+	return r;
+}
+
+#define TEST_FILE	"/tmp/iodma-edu-e2e.dat"
+
+/*
+ * A file mapped MAP_PRIVATE and PROT_READ: as destination the copy fails
+ * with EFAULT and neither the file nor the mapping changes; as source it
+ * copies the file's bytes.
+ */
+static enum result t_private_file_mapping(void)
+{
+	const size_t len = 64 * KIB;
+	__u64 state = seed ^ 0xf11e;
+	struct iodma_edu_copy c;
+	enum result r = PASS;
+	__u8 *pattern, *map, *back;
+	int fd, ret;
+
+	pattern = malloc(len);
+	back = malloc(len);
+	fd = open(TEST_FILE, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (!pattern || !back || fd < 0)
+		die(TEST_FILE);
+	fill_random(pattern, len, &state);
+	if (pwrite(fd, pattern, len, 0) != (ssize_t)len)
+		die("pwrite");
+	map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		die("mmap " TEST_FILE);
+
+	fill_random(good_src, len, &state);
+	ret = edu_copy(fd_main, map, good_src, len, &c);
+	diag("copy to a read-only MAP_PRIVATE file mapping: %s, expected %s",
+	     ret ? strerror(-ret) : "success", strerror(EFAULT));
+	if (ret != -EFAULT)
+		r = FAIL;
+	if (pread(fd, back, len, 0) != (ssize_t)len || memcmp(back, pattern, len)) {
+		diag("the file changed");
+		r = FAIL;
+	}
+	if (memcmp(map, pattern, len)) {
+		diag("the mapping changed");
+		r = FAIL;
+	}
+
+	memset(good_dst, 0, len);
+	ret = edu_copy(fd_main, good_dst, map, len, &c);
+	diag("copy from it: %s", ret ? strerror(-ret) : "success");
+	if (ret || memcmp(good_dst, pattern, len))
+		r = FAIL;
+	munmap(map, len);
+	close(fd);
+	unlink(TEST_FILE);
+	free(pattern);
+	free(back);
+	return r;
+}
+
+/*
+ * One memfd mapped twice, the two mappings source and destination of a
+ * copy: distinct addresses, the same pages.  The device reads each window
+ * before it writes it back, so the copy succeeds and the bytes stay.
+ */
+static enum result t_memfd_aliased(void)
+{
+	const size_t size = 192 * KIB, len = 128 * KIB + 100;
+	__u64 state = seed ^ 0xa11a5;
+	struct iodma_edu_copy c;
+	enum result r = PASS;
+	__u8 *a, *b, *pattern;
+	int fd, ret;
+
+	fd = memfd_create("iodma-edu-e2e", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, size))
+		die("memfd");
+	a = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	b = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	pattern = malloc(size);
+	if (a == MAP_FAILED || b == MAP_FAILED || !pattern)
+		die("mmap memfd");
+	fill_random(pattern, size, &state);
+	memcpy(a, pattern, size);
+	ret = edu_copy(fd_main, b, a, len, &c);
+	diag("copy between two mappings of one memfd: %s, done %llu",
+	     ret ? strerror(-ret) : "success", (unsigned long long)c.done);
+	if (ret || c.done != len || memcmp(a, pattern, size))
+		r = FAIL;
+	munmap(a, size);
+	munmap(b, size);
+	close(fd);
+	free(pattern);
+	if (!still_works(fd_main))
+		r = FAIL;
+	return r;
+}
+
+/*
+ * A copy while a child makes the device raise its DMA interrupt every 10 ms
+ * (debugfs raise_irq): the driver must wait for the engine, not for the
+ * interrupt, and the copy must verify.  The driver must also have handled
+ * more interrupts than it programmed DMAs, or nothing was injected.
+ */
+static enum result t_spurious_irq(void)
+{
+	const __u64 len = 64 * KIB + 333;
+	long long irqs_before = debugfs_stat(pci, "irqs"), irqs_after;
+	struct iodma_edu_copy c;
+	__u64 state = seed ^ 0x1234;
+	enum result r = PASS;
+	char path[PATH_MAX], why[128];
+	int fd, ret, status;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), DEBUGFS_DIR "/%s/raise_irq", pci);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || irqs_before < 0) {
+		diag("%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return SKIP;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		for (;;) {
+			if (write(fd, "1", 1) != 1)
+				_exit(1);
+			usleep(10000);
+		}
+	}
+	close(fd);
+	fill_random(good_src, len, &state);
+	memset(good_dst, 0x6b, len + 100);
+	ret = edu_copy(fd_main, good_dst + 50, good_src, len, &c);
+	irqs_after = debugfs_stat(pci, "irqs");
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	diag("%llu-byte copy under spurious DMA interrupts: %s, %llu device DMAs, %lld interrupts",
+	     len, ret ? strerror(-ret) : "success", (unsigned long long)c.dma_ops,
+	     irqs_after - irqs_before);
+	if (!WIFSIGNALED(status)) {
+		diag("the interrupt injector died early (status %#x)", status);
+		r = FAIL;
+	}
+	if (ret || c.done != len) {
+		r = FAIL;
+	} else if (!verify(good_dst, len + 100, 50, good_src, len, 0x6b, why, sizeof(why))) {
+		diag("%s", why);
+		r = FAIL;
+	}
+	if (irqs_after - irqs_before <= (long long)c.dma_ops) {
+		diag("no interrupt beyond one per DMA: nothing was injected");
+		r = FAIL;
+	}
+	return r;
+}
+
+/* The node is root's and 0600 (the driver says so; see the uapi header). */
+static enum result t_node_mode(void)
+{
+	struct stat st;
+
+	if (stat(dev_path, &st)) {
+		diag("stat %s: %s", dev_path, strerror(errno));
+		return FAIL;
+	}
+	diag("%s: mode %04o, uid %u, gid %u; expected 0600, 0, 0", dev_path,
+	     (unsigned int)(st.st_mode & 07777), (unsigned int)st.st_uid,
+	     (unsigned int)st.st_gid);
+	return (st.st_mode & 07777) == 0600 && !st.st_uid && !st.st_gid ? PASS : FAIL;
+}
+
+/* Drop CAP_SYS_ADMIN from the effective and permitted sets; 0 or -errno. */
+static int drop_cap_sys_admin(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective &= ~CAP_TO_MASK(CAP_SYS_ADMIN);
+	data[CAP_TO_INDEX(CAP_SYS_ADMIN)].permitted &= ~CAP_TO_MASK(CAP_SYS_ADMIN);
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+/*
+ * A file opened without CAP_SYS_ADMIN: EXPLAIN is EPERM and COPY works but
+ * reports no bytes_bounced or dma_ops (they would tell the physical layout
+ * of the caller's memory).  The same copy on a file opened with it reports
+ * its DMAs.  Child exit codes: 1 explain, 2 copy, 3 counters, 4 data.
+ */
+static enum result t_detail_needs_cap(void)
+{
+	const __u64 len = 12345;
+	struct iodma_edu_copy c;
+	__u64 state = seed ^ 0xcafe;
+	int ret, status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		struct iodma_edu_explain ex;
+		char why[128];
+		int fd;
+
+		if (drop_cap_sys_admin())
+			_exit(10);
+		fd = edu_open();
+		ret = edu_explain(fd, good_src, 4096, 0, &ex);
+		if (ret != -EPERM)
+			_exit(1);
+		fill_random(good_src, len, &state);
+		memset(good_dst, 0x3c, 16384);
+		if (edu_copy(fd, good_dst + 7, good_src, len, &c) || c.done != len)
+			_exit(2);
+		if (c.dma_ops || c.bytes_bounced)
+			_exit(3);
+		_exit(verify(good_dst, 16384, 7, good_src, len, 0x3c, why, sizeof(why)) ? 0 : 4);
+	}
+	waitpid(pid, &status, 0);
+	ret = edu_copy(fd_main, good_dst, good_src, len, &c);
+	diag("without CAP_SYS_ADMIN: child status %#x, expected 0; with it: %s, %llu DMAs",
+	     status, ret ? strerror(-ret) : "success", (unsigned long long)c.dma_ops);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return FAIL;
+	return !ret && c.dma_ops > 0 ? PASS : FAIL;
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -533,7 +943,7 @@ static enum result t_signal(void)
 	const __u64 len = 4 * MIB;
 	__u8 *src = map_buf(len, PROT_READ | PROT_WRITE);
 	__u8 *dst = map_buf(len, PROT_READ | PROT_WRITE);
-	struct itimerval it = { .it_value = { .tv_sec = 1 } };
+	struct itimerval it = { .it_value = { .tv_sec = 1 } }, off = {};
 	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
 	struct iodma_edu_copy c;
 	enum result r = PASS;
@@ -556,6 +966,8 @@ static enum result t_signal(void)
 			r = FAIL;
 		}
 	}
+	/* a copy that ended early leaves the timer armed: disarm it first */
+	setitimer(ITIMER_REAL, &off, NULL);
 	signal(SIGALRM, SIG_DFL);
 	munmap(src, len);
 	munmap(dst, len);
@@ -601,6 +1013,51 @@ static pid_t start_long_copy(int expect_err)
 	close(ready[0]);
 	usleep(300000);
 	return pid;
+}
+
+/*
+ * A signal while the copy waits for a request slot (four children's long
+ * copies hold all four), before anything was done, to a handler without
+ * SA_RESTART: EINTR, and the output fields written back zeroed (not left
+ * as the caller set them), the inputs unchanged.
+ */
+static enum result t_eintr_nothing_done(void)
+{
+	struct itimerval it = { .it_value = { .tv_usec = 300000 } }, off = {};
+	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
+	struct iodma_edu_copy c = {
+		.src = (uintptr_t)good_src, .dst = (uintptr_t)good_dst, .len = 4096,
+		.transfers = 77, .done = 12345, .bytes_bounced = 6789, .dma_ops = 42,
+	};
+	enum result r = PASS;
+	pid_t pids[4];
+	unsigned int i;
+	int ret, status;
+
+	for (i = 0; i < ARRAY_SIZE(pids); i++)
+		pids[i] = start_long_copy(0);
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	ret = ioctl(fd_main, IODMA_EDU_IOC_COPY, &c) ? errno : 0;
+	setitimer(ITIMER_REAL, &off, NULL);
+	signal(SIGALRM, SIG_DFL);
+	for (i = 0; i < ARRAY_SIZE(pids); i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], &status, 0);
+	}
+	diag("copy waiting for a slot, SIGALRM: %s, expected %s", ret ? strerror(ret) : "success",
+	     strerror(EINTR));
+	diag("outputs: transfers %u done %llu bytes_bounced %llu dma_ops %llu, expected all 0",
+	     c.transfers, (unsigned long long)c.done, (unsigned long long)c.bytes_bounced,
+	     (unsigned long long)c.dma_ops);
+	if (ret != EINTR || c.transfers || c.done || c.bytes_bounced || c.dma_ops)
+		r = FAIL;
+	if (c.src != (uintptr_t)good_src || c.dst != (uintptr_t)good_dst || c.len != 4096 ||
+	    c.flags)
+		r = FAIL;
+	if (!still_works(fd_main))
+		r = FAIL;
+	return r;
 }
 
 static enum result t_exit_mid_transfer(void)
@@ -715,6 +1172,7 @@ static bool rebind(void)
 
 static enum result t_unbind_while_open(void)
 {
+	struct iodma_edu_explain ex;
 	struct iodma_edu_copy c;
 	enum result r = PASS;
 	int ret;
@@ -729,6 +1187,77 @@ static enum result t_unbind_while_open(void)
 	     ret ? strerror(-ret) : "success", strerror(ENODEV));
 	if (ret != -ENODEV)
 		r = FAIL;
+	/* the slots' commands are gone with the device: EXPLAIN must not use them */
+	ret = edu_explain(fd_main, good_src, 64 * KIB, 0, &ex);
+	diag("explain on a file opened before the unbind: %s, expected %s",
+	     ret ? strerror(-ret) : "success", strerror(ENODEV));
+	if (ret != -ENODEV)
+		r = FAIL;
+	if (!rebind() || !still_works(fd_main))
+		r = FAIL;
+	return r;
+}
+
+/* Write @val to the device's debugfs file @name; 0 or -errno. */
+static int debugfs_write(const char *name, const char *val)
+{
+	char path[PATH_MAX];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), DEBUGFS_DIR "/%s/%s", pci, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * An engine that never finishes a DMA (debugfs engine_stuck): that copy
+ * fails with EIO after the driver's timeout and keeps its memory pinned
+ * (the engine could still write it); every later COPY and EXPLAIN fails
+ * with EIO at once, without waiting for a slot; an unbind gives the
+ * memory back (checked by pinned_pages_all_released) and a rebind a
+ * working device.
+ */
+static enum result t_stuck_engine(void)
+{
+	struct iodma_edu_explain ex;
+	struct iodma_edu_copy c;
+	enum result r = PASS;
+	long long pins;
+	int ret;
+
+	ret = debugfs_write("engine_stuck", "Y");
+	if (ret) {
+		diag("%s/%s/engine_stuck: %s", DEBUGFS_DIR, pci, strerror(-ret));
+		return SKIP;
+	}
+	pins = pins_outstanding();
+	ret = edu_copy(fd_main, good_dst, good_src, 4096, &c);
+	pins = pins_outstanding() - pins;
+	debugfs_write("engine_stuck", "N");
+	diag("copy on a stuck engine: %s, expected %s; %lld more pages pinned, expected 2",
+	     ret ? strerror(-ret) : "success", strerror(EIO), pins);
+	if (ret != -EIO || pins != 2)
+		r = FAIL;
+	ret = edu_copy(fd_main, good_dst, good_src, 4096, &c);
+	diag("copy once the engine is broken: %s, expected %s", ret ? strerror(-ret) : "success",
+	     strerror(EIO));
+	if (ret != -EIO)
+		r = FAIL;
+	ret = edu_explain(fd_main, good_src, 4096, 0, &ex);
+	diag("explain once the engine is broken: %s, expected %s",
+	     ret ? strerror(-ret) : "success", strerror(EIO));
+	if (ret != -EIO)
+		r = FAIL;
+	ret = sysfs_write("unbind", pci);
+	if (ret) {
+		diag("unbind %s: %s", pci, strerror(-ret));
+		r = FAIL;
+	}
 	if (!rebind() || !still_works(fd_main))
 		r = FAIL;
 	return r;
@@ -763,31 +1292,6 @@ static enum result t_still_works(void)
 	return t.failed || t.passed != 8 ? FAIL : PASS;
 }
 
-/* Pages pinned and not yet unpinned system-wide (FOLL_PIN), from /proc/vmstat. */
-static long long pins_outstanding(void)
-{
-	long long acquired = -1, released = -1, v;
-	char name[64];
-	FILE *f = fopen("/proc/sys/vm/stat_refresh", "w");
-
-	/* the counters are per-CPU until folded: fold them first */
-	if (f) {
-		fputs("1\n", f);
-		fclose(f);
-	}
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", name, &v) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			acquired = v;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			released = v;
-	}
-	fclose(f);
-	return acquired < 0 || released < 0 ? -1 : acquired - released;
-}
-
 static long long pins_at_start = -1;
 
 /* Every path (errors, signals, a killed process, unbind) gave its pins back. */
@@ -815,7 +1319,7 @@ static const struct e2e_case cases[] = {
 	{ "null_dst_is_efault", t_null_dst },
 	{ "unmapped_src_is_efault", t_unmapped_src },
 	{ "unmapped_dst_is_efault", t_unmapped_dst },
-	{ "partly_unmapped_src_is_efault", t_partly_unmapped_src },
+	{ "partly_unmapped_src_is_efault_with_done", t_partly_unmapped_src },
 	{ "kernel_address_is_efault", t_kernel_address },
 	{ "readonly_dst_is_efault", t_readonly_dst },
 	{ "zero_length_is_einval", t_zero_length },
@@ -823,12 +1327,23 @@ static const struct e2e_case cases[] = {
 	{ "wrapping_range_is_einval", t_wrapping },
 	{ "unknown_flags_is_einval", t_unknown_flags },
 	{ "overlapping_buffers_is_einval", t_overlapping },
+	{ "explain_bad_inputs_give_their_errnos", t_explain_bad_inputs },
+	{ "null_or_unmapped_request_is_efault", t_bad_struct_pointer },
+	{ "unknown_ioctl_is_enotty", t_unknown_ioctl },
+	{ "untouched_src_copies_zeroes", t_untouched_src },
+	{ "private_file_mapping_dst_efault_src_ok", t_private_file_mapping },
+	{ "memfd_mapped_twice_src_dst_ok", t_memfd_aliased },
+	{ "device_node_is_0600_root", t_node_mode },
+	{ "explain_and_counters_need_cap_sys_admin", t_detail_needs_cap },
 	{ "signal_interrupts_copy", t_signal },
+	{ "spurious_irq_copy_verified", t_spurious_irq },
 	{ "process_killed_mid_copy", t_exit_mid_transfer },
+	{ "eintr_with_nothing_done_zeroes_outputs", t_eintr_nothing_done },
 	{ "concurrent_copies_verified", t_concurrent },
 	{ "module_unload_while_open_refused", t_unload_while_open },
 	{ "unbind_while_open_gives_enodev", t_unbind_while_open },
 	{ "unbind_during_copy_then_rebind", t_unbind_during_copy },
+	{ "stuck_engine_gives_eio_until_rebind", t_stuck_engine },
 	{ "driver_works_after_all_cases", t_still_works },
 	{ "pinned_pages_all_released", t_pins_released },
 };
