@@ -166,8 +166,11 @@ int iodma_cbuf_alloc(struct iodma_cmd *cmd, struct iodma_cbuf *cb, u64 size, gfp
 	int ret;
 
 	memset(cb, 0, sizeof(*cb));
-	if (!size || min_order > MAX_PAGE_ORDER)
+	if (!size)
 		return -EINVAL;
+	/* the page allocator has no block that large to align a chunk on */
+	if (min_order > MAX_PAGE_ORDER)
+		return -ENOMEM;
 	/* more than the machine has can never be allocated: never wrap sizes */
 	if (size > (u64)totalram_pages() << PAGE_SHIFT)
 		return -ENOMEM;

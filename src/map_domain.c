@@ -43,7 +43,8 @@ struct domain_map {
 /* The IOVA pages a prepare of @len bytes may need: one more for an offset in the first page. */
 static unsigned long pages_for(u64 len)
 {
-	return DIV_ROUND_UP_ULL(len, PAGE_SIZE) + 1;
+	/* at least DIV_ROUND_UP(len, PAGE_SIZE) + 1, and never wrapping */
+	return len / PAGE_SIZE + 2;
 }
 
 static bool keeps_iova(const struct iodma_cmd *cmd, const struct domain_map *m)

@@ -190,6 +190,10 @@ EXPORT_SYMBOL_IF_KUNIT(iodma_spec_check_device);
  * For example, alignment 4096 with a max_segment_size of 512 and no
  * max_transfer_size is invalid; with max_transfer_size 512 it is valid.
  *
+ * A unit above the page allocator's largest block (4 MiB with 4 KiB pages)
+ * is valid, since memory so aligned meets it, but no copy buffer can: a
+ * range that would have to bounce fails to prepare with -ENOMEM.
+ *
  * Context: Any context.
  * Return: 0 if valid, -EINVAL if @spec is NULL or breaks a rule.
  */

@@ -32,7 +32,10 @@
 /* No compatibility layer and no tracepoints in userspace. */
 #define _IODMA_COMPAT_H
 #define _IODMA_TRACE_H
-#define trace_iodma_gen(cmd, start, n, ret)	((void)(start))
+struct iodma_cmd;
+static inline void trace_iodma_gen(const struct iodma_cmd *cmd, u64 start, u32 n, int ret)
+{
+}
 
 #include "../../src/segments.c"
 #include "../../src/spec.c"
@@ -119,10 +122,12 @@ static void print_case(void)
 
 	printf("# FAIL seed=0x%llx case=%llu: %s\n", fc.seed, fc.index, failure);
 	printf("#   replay: segfuzz -s 0x%llx -c %llu\n", fc.seed, fc.index);
-	printf("#   spec: addr_bits=%u max_segment_size=0x%llx max_transfer_size=0x%llx alignment=0x%x length_alignment=0x%x internal_alignment=0x%x seg_boundary_mask=0x%llx output=%d map=%d reach=0x%llx\n",
-	       s->addr_bits, s->max_segment_size, s->max_transfer_size, s->alignment,
-	       s->length_alignment, s->internal_alignment, s->seg_boundary_mask, s->output, s->map,
-	       fc.reach);
+	printf("#   spec: addr_bits=%u max_segment_size=0x%llx max_transfer_size=0x%llx",
+	       s->addr_bits, s->max_segment_size, s->max_transfer_size);
+	printf(" alignment=0x%x length_alignment=0x%x internal_alignment=0x%x", s->alignment,
+	       s->length_alignment, s->internal_alignment);
+	printf(" seg_boundary_mask=0x%llx output=%d map=%d reach=0x%llx\n", s->seg_boundary_mask,
+	       s->output, s->map, fc.reach);
 	printf("#   prepared [0x%llx, +0x%llx) source %d, %u ranges:\n", fc.prep_off, fc.prep_len,
 	       fc.src, fc.view_n);
 	for (i = 0; i < fc.view_n && i < 32; i++)
@@ -441,7 +446,7 @@ static bool gen_call(const struct iodma_model_limits *m, u64 *off, u32 cap)
 	if (r != IODMA_MODEL_OK) {
 		cnt.expected_errors++;
 		if (ret != errno_of(r) || *off != before || n != cap)
-			fail("gen at 0x%llx cap %u: model breaks %s at 0x%llx, want %d; got ret %d off 0x%llx n %u",
+			fail("gen 0x%llx cap %u: model breaks %s at 0x%llx (%d); got %d 0x%llx %u",
 			     before, cap, rule_names[r], bad, errno_of(r), ret, *off, n);
 		return false;
 	}
@@ -458,7 +463,7 @@ static bool gen_call(const struct iodma_model_limits *m, u64 *off, u32 cap)
 	for (i = 0; i < n; i++) {
 		decode(raw, i, &got_a, &got_l);
 		if (got_a != want[i].addr || got_l != want[i].len) {
-			fail("gen at 0x%llx cap %u: segment %u (offset 0x%llx) is 0x%llx+0x%llx, model 0x%llx+0x%llx",
+			fail("gen 0x%llx/%u: seg %u at 0x%llx: 0x%llx+0x%llx, model 0x%llx+0x%llx",
 			     before, cap, i, pos, got_a, got_l, want[i].addr, want[i].len);
 			return false;
 		}
@@ -466,7 +471,8 @@ static bool gen_call(const struct iodma_model_limits *m, u64 *off, u32 cap)
 	}
 	cnt.segs += n;
 	if (*off != pos) {
-		fail("gen at 0x%llx cap %u: offset out 0x%llx, want 0x%llx", before, cap, *off, pos);
+		fail("gen at 0x%llx cap %u: offset out 0x%llx, want 0x%llx", before, cap, *off,
+		     pos);
 		return false;
 	}
 	return true;
@@ -524,9 +530,10 @@ static void gen_session(const struct iodma_model_limits *m)
 		} else if (act < 19) {		/* the other width */
 			u32 n = 1;
 			u64 o = off, raw[2];
+			void *segs = raw;
 			int ret = fc.spec.output <= IODMA_OUT_LITTLE32 ?
-				  iodma_cmd_gen64_segments(&cmd, &o, (struct iodma_seg64 *)raw, &n) :
-				  iodma_cmd_gen32_segments(&cmd, &o, (struct iodma_seg32 *)raw, &n);
+				  iodma_cmd_gen64_segments(&cmd, &o, segs, &n) :
+				  iodma_cmd_gen32_segments(&cmd, &o, segs, &n);
 
 			if (ret != -EINVAL || o != off || n != 1)
 				fail("gen of the other width: ret %d", ret);
@@ -701,7 +708,7 @@ static bool spec_case(void)
 			len = m.len_align;
 		r = ideal_walk(&m, unit, len, &nsegs, &bad);
 		if (r != IODMA_MODEL_OK) {
-			fail("accepted spec: the ideal buffer breaks %s at 0x%llx for length 0x%llx",
+			fail("accepted spec: ideal buffer breaks %s at 0x%llx, length 0x%llx",
 			     rule_names[r], bad, len);
 			return false;
 		}
@@ -711,12 +718,12 @@ static bool spec_case(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: segfuzz [-s SEED] [-n CASES] [-c CASE] [-h]\n"
+	fprintf(f, "%s: segfuzz [-s SEED] [-n CASES] [-c CASE] [-h]\n"
 		"  Compare src/segments.c and iodma_spec_validate() with the reference model;\n"
 		"  KTAP on stdout, exit status 1 on a mismatch.\n"
 		"  -s SEED   the run's seed (default 1)\n"
 		"  -n CASES  cases of each test (default 100000)\n"
-		"  -c CASE   run only case CASE (a replay)\n");
+		"  -c CASE   run only case CASE (a replay)\n", __func__);
 }
 
 typedef bool (*case_fn)(void);
@@ -770,11 +777,13 @@ int main(int argc, char **argv)
 	printf("KTAP version 1\n# Subtest: iodma_segfuzz\n1..2\n");
 	printf("# seed 0x%llx, %llu cases per test\n", seed, ncases);
 	ok = run_test(1, "gen_matches_model", segments_case, seed, ncases, only);
-	printf("# %llu cases (%llu specs redrawn), %llu gen calls, %llu segments, %llu expected gen errors, %llu dry runs (%llu breaking a rule)\n",
-	       cnt.cases, cnt.skipped_specs, cnt.calls, cnt.segs, cnt.expected_errors, cnt.dry_runs,
-	       cnt.dry_failures);
-	printf("# dry runs by rule: %llu none, %llu address, %llu alignment, %llu length, %llu internal\n",
-	       cnt.by_rule[0], cnt.by_rule[1], cnt.by_rule[2], cnt.by_rule[3], cnt.by_rule[4]);
+	printf("# %llu cases (%llu specs redrawn), %llu gen calls, %llu segments,", cnt.cases,
+	       cnt.skipped_specs, cnt.calls, cnt.segs);
+	printf(" %llu expected gen errors, %llu dry runs (%llu breaking a rule)\n",
+	       cnt.expected_errors, cnt.dry_runs, cnt.dry_failures);
+	printf("# dry runs by rule: %llu none, %llu address, %llu alignment,", cnt.by_rule[0],
+	       cnt.by_rule[1], cnt.by_rule[2]);
+	printf(" %llu length, %llu internal\n", cnt.by_rule[3], cnt.by_rule[4]);
 	fail_len = 0;
 	ok &= run_test(2, "spec_validate_matches_model", spec_case, seed, ncases, only);
 	printf("# %llu specs, %llu rejected as infeasible\n", cnt.specs, cnt.specs_rejected);

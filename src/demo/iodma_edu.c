@@ -455,6 +455,26 @@ static bool edu_overlap(u64 a, u64 b, u64 len)
 	return a < b + len && b < a + len;
 }
 
+/*
+ * Hold off unbind for a request: 0 with remove_sem held for reading, or
+ * -EINTR, -ENODEV (the device is going) or -EIO (its engine is broken)
+ * without it.
+ */
+static int edu_enter(struct edu_dev *e)
+{
+	int ret = 0;
+
+	if (down_read_killable(&e->remove_sem))
+		return -EINTR;
+	if (READ_ONCE(e->removing))
+		ret = -ENODEV;
+	else if (READ_ONCE(e->broken))
+		ret = -EIO;
+	if (ret)
+		up_read(&e->remove_sem);
+	return ret;
+}
+
 static long edu_ioctl_copy(struct edu_file *f, struct iodma_edu_copy __user *ureq)
 {
 	struct edu_dev *e = f->e;
@@ -472,15 +492,11 @@ static long edu_ioctl_copy(struct edu_file *f, struct iodma_edu_copy __user *ure
 	req.bytes_bounced = 0;
 	req.dma_ops = 0;
 
-	if (down_read_killable(&e->remove_sem))
-		return -EINTR;
-	if (READ_ONCE(e->removing))
-		ret = -ENODEV;
-	else if (READ_ONCE(e->broken))
-		ret = -EIO;
-	else
+	ret = edu_enter(e);
+	if (!ret) {
 		ret = edu_copy(e, &req);
-	up_read(&e->remove_sem);
+		up_read(&e->remove_sem);
+	}
 
 	atomic64_inc(&e->stats.requests);
 	atomic64_add(req.transfers, &e->stats.transfers);
@@ -557,14 +573,10 @@ static long edu_ioctl_explain(struct edu_file *f, struct iodma_edu_explain __use
 	if (!req.len || req.len > EDU_MAX_TRANSFER || req.write > 1 || req.reserved)
 		return -EINVAL;
 
-	if (down_read_killable(&e->remove_sem))
-		return -EINTR;
-	if (READ_ONCE(e->removing))
-		ret = -ENODEV;
-	else if (READ_ONCE(e->broken))
-		ret = -EIO;
-	else
-		ret = edu_explain(e, &req);
+	ret = edu_enter(e);
+	if (ret)
+		return ret;
+	ret = edu_explain(e, &req);
 	up_read(&e->remove_sem);
 	if (ret)
 		return ret;
