@@ -207,8 +207,8 @@ static void mapped_md_emits_existing_addresses(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, segs[0].addr, (u64)sg_dma_address(sgt->sgl));
 	KUNIT_EXPECT_EQ(test, segs[n - 1].addr + segs[n - 1].len, end);
 	/* nothing of the command's own was mapped */
-	KUNIT_EXPECT_EQ(test, f->cmd->src, IODMA_SRC_RANGES);
-	KUNIT_EXPECT_FALSE(test, f->cmd->ranges_mapped);
+	KUNIT_EXPECT_EQ(test, f->cmd->view.src, IODMA_SRC_RANGES);
+	KUNIT_EXPECT_FALSE(test, f->cmd->view.ranges_mapped);
 }
 
 KUNIT_DEFINE_ACTION_WRAPPER(sg_free_action, sg_free_table, struct sg_table *);
@@ -596,7 +596,7 @@ static void phys_md_mapped_with_dma_map_resource(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, pfn_valid(PHYS_PFN(r[0].addr)));
 	md = iodma_test_md(test, iodma_md_from_phys(r, 2, DMA_BIDIRECTIONAL));
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(f->cmd, md, true), 0);
-	KUNIT_EXPECT_TRUE(test, f->cmd->ranges_mapped);
+	KUNIT_EXPECT_TRUE(test, f->cmd->view.ranges_mapped);
 	n = iodma_test_segments(test, f->cmd, 4, &segs);
 	/* dma-direct: the bus address is the physical one, and the two coalesce */
 	KUNIT_ASSERT_EQ(test, n, 1);
@@ -606,7 +606,7 @@ static void phys_md_mapped_with_dma_map_resource(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_cmd_read_bytes(f->cmd, 0, &byte, 1), 0ULL);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(f->cmd, IODMA_SYNC_FOR_DEVICE), 0);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(f->cmd, true), 0);
-	KUNIT_EXPECT_FALSE(test, f->cmd->ranges_mapped && f->cmd->prepared);
+	KUNIT_EXPECT_FALSE(test, f->cmd->view.ranges_mapped && f->cmd->prepared);
 }
 
 static struct kunit_case cmd_test_cases[] = {

@@ -180,7 +180,7 @@ static void scattered_mib_is_one_segment(struct kunit *test)
 	md = iodma_test_md(test, iodma_md_from_pages(pages, n, 0, SZ_1M, DMA_BIDIRECTIONAL));
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
 	/* the CPU view really is scattered */
-	KUNIT_EXPECT_GT(test, cmd->sgt.orig_nents, n / 2);
+	KUNIT_EXPECT_GT(test, cmd->view.sgt.orig_nents, n / 2);
 	nsegs = iodma_test_segments(test, cmd, 4, &segs);
 	KUNIT_ASSERT_EQ(test, nsegs, 1);
 	KUNIT_EXPECT_EQ(test, segs[0].len, (u64)SZ_1M);

@@ -208,7 +208,7 @@ static void check_prepare(struct sweep *s)
 		KUNIT_EXPECT_NULL(test, s->md->user.pages);
 	if (s->parts[0])
 		KUNIT_EXPECT_EQ(test, atomic_read(&s->parts[0]->wire_count), 0);
-	KUNIT_EXPECT_EQ(test, s->cmd->src, IODMA_SRC_NONE);
+	KUNIT_EXPECT_EQ(test, s->cmd->view.src, IODMA_SRC_NONE);
 	KUNIT_EXPECT_EQ(test, s->cmd->bounce, IODMA_BOUNCE_NONE);
 }
 
@@ -239,7 +239,7 @@ static void check_force(struct sweep *s)
 	KUNIT_EXPECT_EQ(s->test, iodma_cmd_get_prepared_offset_and_length(s->cmd, &off, &len), 0);
 	KUNIT_EXPECT_EQ(s->test, len, iodma_md_length(s->md));
 	KUNIT_EXPECT_EQ(s->test, iodma_cmd_bounce_reason(s->cmd), IODMA_BOUNCE_NONE);
-	KUNIT_EXPECT_NE(s->test, s->cmd->src, IODMA_SRC_NONE);
+	KUNIT_EXPECT_NE(s->test, s->cmd->view.src, IODMA_SRC_NONE);
 }
 
 /* --- create a copy buffer, a pool --- */
@@ -474,7 +474,7 @@ static void view_growth_failure_leaves_command_usable(struct kunit *test)
 								 (u64)nbig * PAGE_SIZE,
 								 DMA_TO_DEVICE));
 		view_check(test, cmd, small_md, big, 1);
-		KUNIT_EXPECT_EQ(test, cmd->sgt_cap, 32U);
+		KUNIT_EXPECT_EQ(test, cmd->view.sgt_cap, 32U);
 
 		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, disarm_action, NULL), 0);
 		arm_nth(1);
@@ -482,11 +482,11 @@ static void view_growth_failure_leaves_command_usable(struct kunit *test)
 				-ENOMEM);
 		KUNIT_EXPECT_EQ(test, disarm(), 0U);
 		KUNIT_EXPECT_PTR_EQ(test, iodma_cmd_get_memory_descriptor(cmd), NULL);
-		KUNIT_EXPECT_EQ(test, cmd->sgt_cap, 32U);
+		KUNIT_EXPECT_EQ(test, cmd->view.sgt_cap, 32U);
 
 		view_check(test, cmd, small_md, big, 1);
 		view_check(test, cmd, big_md, big, nbig);
-		KUNIT_EXPECT_EQ(test, cmd->sgt_cap, 96U);
+		KUNIT_EXPECT_EQ(test, cmd->view.sgt_cap, 96U);
 		view_check(test, cmd, small_md, big, 1);
 	}
 	if (!pool[2 * nbig - 1])

@@ -375,7 +375,7 @@ static void mapped_phys_ranges_reach_and_ram(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, mem);
 	md = iodma_test_md(test, iodma_md_from_phys(&r, 1, DMA_FROM_DEVICE));
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
-	KUNIT_EXPECT_FALSE(test, cmd->ranges_mapped);
+	KUNIT_EXPECT_FALSE(test, cmd->view.ranges_mapped);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cmd, &off, &seg, &n), -ERANGE);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(cmd, IODMA_SYNC_FOR_CPU), 0);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
@@ -383,8 +383,8 @@ static void mapped_phys_ranges_reach_and_ram(struct kunit *test)
 	r.addr = virt_to_phys(mem);
 	md = iodma_test_md(test, iodma_md_from_phys(&r, 1, DMA_FROM_DEVICE));
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd64, md, true), 0);
-	KUNIT_EXPECT_TRUE(test, cmd64->ranges_mapped);
-	KUNIT_EXPECT_TRUE(test, cmd64->ranges[0].ram);
+	KUNIT_EXPECT_TRUE(test, cmd64->view.ranges_mapped);
+	KUNIT_EXPECT_TRUE(test, cmd64->view.ranges[0].ram);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cmd64, &off, &seg, &n), 0);
 	KUNIT_EXPECT_EQ(test, seg.len, (u64)PAGE_SIZE);
 	if (!is_swiotlb_force_bounce(dev64))
@@ -406,9 +406,9 @@ static void reused_view_has_no_stale_dma_flags(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
 	/* as dma-iommu leaves it after a swiotlb mapping */
-	sg_dma_mark_swiotlb(cmd->sgt.sgl);
+	sg_dma_mark_swiotlb(cmd->view.sgt.sgl);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(cmd, 0, 0, true, true), 0);
-	KUNIT_EXPECT_FALSE(test, sg_dma_is_swiotlb(cmd->sgt.sgl));
+	KUNIT_EXPECT_FALSE(test, sg_dma_is_swiotlb(cmd->view.sgt.sgl));
 	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
 #else
 	kunit_skip(test, "no scatterlist DMA flags in this kernel");
@@ -449,8 +449,8 @@ static void nowait_unwire_of_last_pin_defers(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, iodma_md_prepare(md), 0);
 	KUNIT_ASSERT_EQ(test, iodma_md_prepare(md), 0);
 	preempt_disable();
-	KUNIT_EXPECT_EQ(test, iodma_md_unwire(md, true), 0);
-	KUNIT_EXPECT_EQ(test, iodma_md_unwire(md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_md_unwire(md, GFP_ATOMIC), 0);
+	KUNIT_EXPECT_EQ(test, iodma_md_unwire(md, GFP_ATOMIC), 0);
 	preempt_enable();
 	flush_workqueue(iodma_wq);
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->wire_count), 0);

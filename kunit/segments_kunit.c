@@ -556,7 +556,7 @@ static void seg_sequential_generation_is_o1(struct kunit *test)
 	}
 	md = iodma_test_md(test, iodma_md_from_phys(r, count, DMA_TO_DEVICE));
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
-	steps = cmd->cursor_steps;
+	steps = cmd->cur.steps;
 	for (i = 0; i < count; i++) {
 		u32 n = 1;
 
@@ -564,7 +564,7 @@ static void seg_sequential_generation_is_o1(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, s.addr, r[i].addr);
 	}
 	KUNIT_EXPECT_EQ(test, off, count * 512ULL);
-	KUNIT_EXPECT_LE(test, cmd->cursor_steps - steps, 2ULL * count);
+	KUNIT_EXPECT_LE(test, cmd->cur.steps - steps, 2ULL * count);
 }
 
 /* The same over a scatterlist of 512 scattered pages, with reads in between. */
@@ -586,7 +586,7 @@ static void seg_sequential_sg_is_o1_and_reads_keep_cursor(struct kunit *test)
 	md = iodma_test_md(test, iodma_md_from_pages(pages, count, 0, count * PAGE_SIZE,
 						     DMA_TO_DEVICE));
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
-	steps = cmd->cursor_steps;
+	steps = cmd->cur.steps;
 	for (i = 0; i < count; i++) {
 		u32 n = 1;
 
@@ -594,7 +594,7 @@ static void seg_sequential_sg_is_o1_and_reads_keep_cursor(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, s.addr, (u64)page_to_phys(pages[i]));
 		KUNIT_ASSERT_EQ(test, iodma_cmd_read_bytes(cmd, 0, &byte, 1), 1ULL);
 	}
-	KUNIT_EXPECT_LE(test, cmd->cursor_steps - steps, 2ULL * count);
+	KUNIT_EXPECT_LE(test, cmd->cur.steps - steps, 2ULL * count);
 }
 
 static struct kunit_case segments_test_cases[] = {

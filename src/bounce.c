@@ -1,34 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Copy buffers: memory the device reaches, and double buffering through it.
+ * Bouncing: the decision whether a prepared range can go to the device as it
+ * is, and double buffering through the command's copy buffer when it cannot.
  *
- * A copy buffer is a list of naturally aligned, physically contiguous chunks
- * that satisfy a command's specification by construction: for MAPPED
- * commands they come from dma_alloc_pages() on the command's device, so
- * their bus addresses stay valid for the life of the buffer and no streaming
- * mapping (and no swiotlb copy) is ever made of them; for BYPASSED and
- * iterate-only commands they come from the zone below the address limit.
- *
- * cmd.c decides at prepare whether the range can go to the device directly
- * (iodma_bounce_preflight(): one dry run of the segment rules over the
- * addresses the device would see).  When it cannot, the command's own copy
- * buffer (kept between I/Os, grown when needed) stands in for the memory:
- * the data is copied in for the device and out for the CPU around the I/O,
- * and the segments are the copy buffer's.  A copy buffer is also a memory
- * descriptor (IODMA_MD_COPYBUF): iodma_cmd_create_copy_buffer() hands one to
- * the driver, and a command of the same device uses its bus addresses as
- * they are.
+ * The decision is taken once per prepare.  The preflight runs before
+ * mapping, where the bus addresses follow from the physical ones (dma-direct,
+ * BYPASSED): a dry run of the segment rules over the view (segments.c), or
+ * a shortcut when every entry is aligned for every rule.  The postflight runs
+ * after mapping, where an IOMMU or a forced swiotlb chose the addresses.
+ * When a rule is broken and the command can copy the memory (CPU memory of
+ * a BYPASSED or MAPPED command), its own copy buffer (cbuf.c memory, kept
+ * between I/Os and grown when needed) stands in for it: the data is copied
+ * in for the device and out for the CPU around the I/O, and the segments are
+ * the copy buffer's.  A copy buffer is also a memory descriptor:
+ * iodma_cmd_create_copy_buffer() hands one to a driver, and a command of
+ * the same device uses it in place, with neither mapping nor copy.
  */
-#include <linux/dma-direct.h>
-#include <linux/dma-map-ops.h>
 #include <linux/highmem.h>
 #include <linux/module.h>
-#include <linux/slab.h>
+#include <linux/swiotlb.h>
 #include "iodma_internal.h"
 #include "trace.h"
-
-/* The largest chunk tried first: large enough for few segments, small enough to find. */
-#define IODMA_CBUF_MAX_ORDER	8
 
 static const char * const reason_names[] = {
 	[IODMA_BOUNCE_NONE] = "none",
@@ -54,230 +46,6 @@ const char *iodma_bounce_reason_name(enum iodma_bounce_reason reason)
 	return reason_names[reason];
 }
 EXPORT_SYMBOL_GPL(iodma_bounce_reason_name);
-
-static void chunk_free(struct iodma_cbuf *cb, struct iodma_cbuf_chunk *c)
-{
-	if (c->dma_alloc)
-		dma_free_pages(cb->dev, PAGE_SIZE << c->order, c->page, c->dma,
-			       DMA_BIDIRECTIONAL);
-	else
-		__free_pages(c->page, c->order);
-}
-
-void iodma_cbuf_free(struct iodma_cbuf *cb)
-{
-	unsigned int i;
-
-	for (i = 0; i < cb->n; i++)
-		chunk_free(cb, &cb->chunks[i]);
-	kvfree(cb->chunks);
-	put_device(cb->dev);
-	memset(cb, 0, sizeof(*cb));
-}
-
-/*
- * The zones to try for pages below @limit, widest first; chunk_fits()
- * checks each page, since a zone's top need not be a power of two.
- */
-static const gfp_t zone_passes[] = { 0, GFP_DMA32, GFP_DMA };
-
-static bool zone_worth_trying(u64 limit, unsigned int pass)
-{
-	/* ZONE_DMA32 ends at 4 GiB: a 32-bit reach takes all of it */
-	return pass || limit > DMA_BIT_MASK(32);
-}
-
-/*
- * Is [addr, addr + size) inside the command's reach (addr_bits, DMA mask,
- * bus limit: cmd->lim.addr_limit) and aligned for it?  In an owned domain
- * the IOVA gives the reach: any page will do.
- */
-static bool chunk_fits(const struct iodma_cmd *cmd, u64 addr, u64 size)
-{
-	u64 limit = cmd->lim.addr_limit;
-
-	if (!cmd->domain && (addr > limit || size - 1 > limit - addr))
-		return false;
-	return !(addr & (max(cmd->lim.align, cmd->lim.int_align) - 1));
-}
-
-static int chunk_alloc(const struct iodma_cmd *cmd, struct iodma_cbuf *cb,
-		       struct iodma_cbuf_chunk *c, unsigned int order, gfp_t gfp)
-{
-	u64 size = PAGE_SIZE << order;
-	int pass;
-
-	gfp |= __GFP_NOWARN | (order ? __GFP_NORETRY : 0);
-	c->order = order;
-	c->dma_alloc = false;
-	if (iodma_should_fail(size))
-		return -ENOMEM;
-	if (cb->dev) {
-		c->page = dma_alloc_pages(cb->dev, size, &c->dma, DMA_BIDIRECTIONAL, gfp);
-		if (!c->page)
-			return -ENOMEM;
-		if (chunk_fits(cmd, c->dma, size)) {
-			c->dma_alloc = true;
-			return 0;
-		}
-		dma_free_pages(cb->dev, size, c->page, c->dma, DMA_BIDIRECTIONAL);
-		/*
-		 * A DMA mask wider than addr_bits: the DMA API allocates for the
-		 * mask.  A coherent dma-direct device reaches zone pages below
-		 * addr_bits by their physical address, as the DMA API would map
-		 * them; anything else cannot be helped.
-		 */
-		if (cmd->translated || !iodma_cmd_coherent(cmd))
-			return -ENOMEM;
-	}
-	/*
-	 * Physical addresses: the zones wide enough, widest first.  Zeroed, so
-	 * that no earlier owner's bytes can reach the device or the CPU.  In an
-	 * owned domain the chunk is a physical address for iommu_map(), and any
-	 * zone will do.
-	 */
-	for (pass = 0; pass < ARRAY_SIZE(zone_passes); pass++) {
-		if (!cmd->domain && !zone_worth_trying(cmd->lim.addr_limit, pass))
-			continue;
-		c->page = alloc_pages(gfp | __GFP_ZERO | zone_passes[pass], order);
-		if (!c->page)
-			continue;
-		c->dma = cmd->domain ? page_to_phys(c->page) :
-			 phys_to_dma(cmd->dev, page_to_phys(c->page));
-		if (chunk_fits(cmd, c->dma, size))
-			return 0;
-		__free_pages(c->page, order);
-		if (cmd->domain)
-			break;
-	}
-	return -ENOMEM;
-}
-
-/*
- * iodma_cbuf_alloc() - allocate at least @size bytes of copy buffer for @cmd.
- * Chunks are at least as large as the alignment rules need, so that every
- * chunk boundary is a legal segment boundary.
- */
-int iodma_cbuf_alloc(struct iodma_cmd *cmd, struct iodma_cbuf *cb, u64 size, gfp_t gfp)
-{
-	u64 unit = max3(cmd->lim.align, cmd->lim.int_align, cmd->lim.len_align);
-	unsigned int min_order = get_order(unit), max_order, cap, i;
-	u64 done = 0, chunks;
-	int ret;
-
-	memset(cb, 0, sizeof(*cb));
-	if (!size)
-		return -EINVAL;
-	/* the page allocator has no block that large to align a chunk on */
-	if (min_order > MAX_PAGE_ORDER)
-		return -ENOMEM;
-	/* more than the machine has can never be allocated: never wrap sizes */
-	if (size > (u64)totalram_pages() << PAGE_SHIFT)
-		return -ENOMEM;
-	max_order = clamp_t(unsigned int, get_order(size), min_order,
-			    max_t(unsigned int, IODMA_CBUF_MAX_ORDER, min_order));
-	chunks = div64_u64(size - 1, PAGE_SIZE << min_order) + 1;
-	if (chunks > UINT_MAX)
-		return -ENOMEM;
-	cap = chunks;
-	if (!iodma_should_fail(cap * sizeof(*cb->chunks)))
-		cb->chunks = kvcalloc(cap, sizeof(*cb->chunks), gfp | __GFP_NOWARN);
-	if (!cb->chunks)
-		return -ENOMEM;
-	/* the DMA API's memory for the device; in a domain, pages it maps itself */
-	if (cmd->spec.map == IODMA_MAPPED && !cmd->domain)
-		cb->dev = get_device(cmd->dev);
-
-	while (done < size) {
-		unsigned int order = min_t(unsigned int, max_order,
-					   max_t(unsigned int, min_order, get_order(size - done)));
-
-		if (WARN_ON_ONCE(cb->n >= cap)) {
-			ret = -ENOMEM;
-			goto err_free;
-		}
-		for (;;) {
-			ret = chunk_alloc(cmd, cb, &cb->chunks[cb->n], order, gfp);
-			if (!ret || order == min_order)
-				break;
-			order--;
-		}
-		if (ret)
-			goto err_free;
-		done += PAGE_SIZE << order;
-		cb->n++;
-	}
-	cb->size = done;
-	return 0;
-
-err_free:
-	for (i = 0; i < cb->n; i++)
-		chunk_free(cb, &cb->chunks[i]);
-	kvfree(cb->chunks);
-	put_device(cb->dev);
-	memset(cb, 0, sizeof(*cb));
-	return ret;
-}
-
-/* Call @fn for the chunks of [off, off + len) of a copy buffer, as pages or as bus ranges. */
-int iodma_cbuf_walk(const struct iodma_cbuf *cb, u64 off, u64 len, bool bus, iodma_chunk_fn fn,
-		    void *ctx)
-{
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < cb->n && len; i++) {
-		const struct iodma_cbuf_chunk *c = &cb->chunks[i];
-		u64 csize = PAGE_SIZE << c->order, take;
-		struct iodma_chunk piece = {};
-
-		if (off >= csize) {
-			off -= csize;
-			continue;
-		}
-		take = min(csize - off, len);
-		if (bus) {
-			piece.addr = c->dma + off;
-			piece.mapped = true;
-		} else {
-			piece.page = nth_page(c->page, off >> PAGE_SHIFT);
-			piece.pgoff = offset_in_page(off);
-		}
-		piece.len = take;
-		ret = fn(ctx, &piece);
-		if (ret)
-			return ret;
-		len -= take;
-		off = 0;
-	}
-	return 0;
-}
-
-/* Sync [0, len) of the command's copy buffer for the device or the CPU. */
-static void cbuf_sync(const struct iodma_cbuf *cb, u64 off, u64 len, enum dma_data_direction dir,
-		      bool for_device)
-{
-	unsigned int i;
-	dma_addr_t dma;
-
-	for (i = 0; i < cb->n && len; i++) {
-		u64 csize = PAGE_SIZE << cb->chunks[i].order, take;
-
-		if (off >= csize) {
-			off -= csize;
-			continue;
-		}
-		take = min(csize - off, len);
-		dma = cb->chunks[i].dma;
-		/* zone pages of a coherent device have nothing to sync */
-		if (cb->chunks[i].dma_alloc && for_device)
-			dma_sync_single_range_for_device(cb->dev, dma, off, take, dir);
-		else if (cb->chunks[i].dma_alloc)
-			dma_sync_single_range_for_cpu(cb->dev, dma, off, take, dir);
-		len -= take;
-		off = 0;
-	}
-}
 
 struct xfer_ctx {
 	const struct iodma_cbuf *cb;
@@ -361,12 +129,11 @@ static u64 cbuf_copy(const struct iodma_cbuf *cb, struct iodma_md *md, u64 md_of
 void iodma_bounce_in(struct iodma_cmd *cmd)
 {
 	struct iodma_cbuf *cb = &cmd->cbuf_md->cbuf;
-
 	u64 bytes = cbuf_copy(cb, cmd->md, cmd->prep_off, cmd->prep_len, true);
 
 	cmd->stats.bytes_bounced += bytes;
 	trace_iodma_bounce(cmd, cmd->bounce, bytes, true);
-	cbuf_sync(cb, 0, cmd->prep_len, cmd->md->dir, true);
+	iodma_cbuf_sync(cb, 0, cmd->prep_len, cmd->md->dir, true);
 }
 
 /* iodma_bounce_out() - give the CPU what the device wrote into the copy buffer. */
@@ -374,10 +141,9 @@ void iodma_bounce_out(struct iodma_cmd *cmd)
 {
 	struct iodma_cbuf *cb = &cmd->cbuf_md->cbuf;
 	enum dma_data_direction dir = cmd->md->dir;
-
 	u64 bytes = 0;
 
-	cbuf_sync(cb, 0, cmd->prep_len, dir, false);
+	iodma_cbuf_sync(cb, 0, cmd->prep_len, dir, false);
 	if (dir != DMA_TO_DEVICE)
 		bytes = cbuf_copy(cb, cmd->md, cmd->prep_off, cmd->prep_len, false);
 	cmd->stats.bytes_bounced += bytes;
@@ -387,49 +153,196 @@ void iodma_bounce_out(struct iodma_cmd *cmd)
 /* Sync the command's copy buffer while it stands in for the prepared range. */
 void iodma_bounce_sync(struct iodma_cmd *cmd, bool for_device)
 {
-	cbuf_sync(&cmd->cbuf_md->cbuf, 0, cmd->prep_len, cmd->md->dir, for_device);
+	iodma_cbuf_sync(&cmd->cbuf_md->cbuf, 0, cmd->prep_len, cmd->md->dir, for_device);
 }
 
-/* Sync a copy-buffer descriptor used in place (no bounce). */
-void iodma_cbuf_sync_range(struct iodma_cmd *cmd, bool for_device)
+/* The rules a copy buffer of @cmd meets: its backend says where the pages come from. */
+static void cbuf_rules(const struct iodma_cmd *cmd, struct iodma_cbuf_rules *r)
 {
-	cbuf_sync(&cmd->md->cbuf, cmd->prep_off, cmd->prep_len, cmd->md->dir, for_device);
+	const struct iodma_limits *lim = &cmd->lim;
+
+	*r = (struct iodma_cbuf_rules){
+		.limit = lim->addr_limit,
+		.align = max(lim->align, lim->int_align),
+		.unit = max3(lim->align, lim->int_align, lim->len_align),
+		.bus_dev = cmd->dev,
+	};
+	switch (cmd->ops->cbuf) {
+	case IODMA_CBUF_DMA_API:
+		r->dev = cmd->dev;
+		r->zone_fallback = !cmd->translated && iodma_cmd_coherent(cmd);
+		break;
+	case IODMA_CBUF_PHYS:
+		/* the backend maps the chunks: the IOVA gives the reach */
+		r->limit = U64_MAX;
+		r->bus_dev = NULL;
+		break;
+	case IODMA_CBUF_ZONE:
+		break;
+	}
 }
 
-/* A copy-buffer descriptor owning @cb's chunks. */
-static struct iodma_md *cbuf_md(struct iodma_cbuf *cb, enum dma_data_direction dir)
+/* A copy buffer of @length bytes for @cmd's device, as a descriptor of direction @dir. */
+static struct iodma_md *cbuf_md_alloc(const struct iodma_cmd *cmd, enum dma_data_direction dir,
+				      u64 length, gfp_t gfp, int *err)
 {
-	struct iodma_md *md = iodma_md_alloc(IODMA_MD_COPYBUF, dir, cb->size);
+	struct iodma_cbuf_rules r;
+	struct iodma_cbuf cb;
+	struct iodma_md *md;
 
-	if (!md)
+	cbuf_rules(cmd, &r);
+	*err = iodma_cbuf_alloc(&cb, &r, length, gfp);
+	if (*err)
 		return NULL;
-	md->cbuf = *cb;
+	md = iodma_md_from_cbuf(&cb, dir);
+	if (!md) {
+		iodma_cbuf_free(&cb);
+		*err = -ENOMEM;
+	}
 	return md;
 }
 
 /*
- * iodma_bounce_reserve() - make the command's own copy buffer hold @len bytes.
- * It only grows, so a command reused for I/Os of similar sizes allocates once.
+ * iodma_bounce_reserve() - make the command's own copy buffer hold @len
+ * bytes: the only step of bouncing that allocates, and -EAGAIN where @gfp
+ * may not block.  The buffer only grows, so a command reused for I/Os of
+ * similar sizes allocates once.
  */
 int iodma_bounce_reserve(struct iodma_cmd *cmd, u64 len, gfp_t gfp)
 {
-	struct iodma_cbuf cb;
 	struct iodma_md *md;
 	int ret;
 
-	if (cmd->cbuf_md && cmd->cbuf_md->length >= len)
-		return 0;
-	ret = iodma_cbuf_alloc(cmd, &cb, len, gfp);
-	if (ret)
-		return ret;
-	md = cbuf_md(&cb, DMA_BIDIRECTIONAL);
-	if (!md) {
-		iodma_cbuf_free(&cb);
-		return -ENOMEM;
+	if (!cmd->cbuf_md || cmd->cbuf_md->length < len) {
+		if (!gfpflags_allow_blocking(gfp))
+			return -EAGAIN;
+		md = cbuf_md_alloc(cmd, DMA_BIDIRECTIONAL, len, gfp, &ret);
+		if (!md)
+			return ret;
+		iodma_md_put(cmd->cbuf_md);
+		cmd->cbuf_md = md;
 	}
-	iodma_md_put(cmd->cbuf_md);
-	cmd->cbuf_md = md;
+	/* the view's ranges for the chunks: one each at most */
+	return iodma_view_reserve(&cmd->view, 0, cmd->cbuf_md->cbuf.n, gfp);
+}
+
+/*
+ * A copy-buffer descriptor the command uses as it is: made for this device
+ * (the DMA API's memory of a MAPPED command), or zone memory of a BYPASSED
+ * command, whose addresses are physical.
+ */
+bool iodma_bounce_in_place(const struct iodma_cmd *cmd, const struct iodma_md *md)
+{
+	if (md->kind != IODMA_MD_COPYBUF || cmd->spec.map == IODMA_ITERATE_ONLY)
+		return false;
+	return md->cbuf.dev == (cmd->spec.map == IODMA_MAPPED ? cmd->dev : NULL);
+}
+
+/*
+ * Can @cmd copy @md's memory?  CPU memory of BYPASSED and MAPPED commands,
+ * unless it is a copy buffer used in place.  Iterate-only commands emit the
+ * CPU's own addresses and never bounce.
+ */
+bool iodma_bounce_possible(const struct iodma_cmd *cmd, const struct iodma_md *md,
+			   bool in_place)
+{
+	return cmd->spec.map != IODMA_ITERATE_ONLY && !md->bus && !in_place;
+}
+
+/*
+ * The preflight's shortcut, for the scatterlist of a MAPPED command, whose
+ * bus addresses the dry run reads as the physical ones.  It holds when every
+ * entry lies below @reach and every entry's address and length are
+ * multiples of the largest alignment rule.  Then no segment can break a
+ * rule, provided the cuts that max_segment_size and the boundary make fall
+ * on such multiples too.  Otherwise the range goes to the dry run.
+ */
+static bool view_fits(const struct iodma_cmd *cmd, u64 reach)
+{
+	const struct iodma_limits *lim = &cmd->lim;
+	const struct iodma_view *v = &cmd->view;
+	u64 unit = max3(lim->align, lim->int_align, lim->len_align) - 1;
+
+	if (cmd->spec.map != IODMA_MAPPED || v->src != IODMA_SRC_SG_PHYS ||
+	    !v->end || v->end - 1 > reach)
+		return false;
+	return !(v->bits & unit) &&
+	       (lim->max_seg >= cmd->prep_len || !(lim->max_seg & unit)) &&
+	       (!lim->boundary_mask || !((lim->boundary_mask + 1) & unit));
+}
+
+/*
+ * iodma_bounce_preflight() - can the prepared range go to the device as it
+ * is?  For dma-direct and BYPASSED the bus addresses follow from the
+ * physical ones, so this is decided before any mapping is made (a mapping
+ * beyond the mask would fail with a warning).
+ */
+enum iodma_bounce_reason iodma_bounce_preflight(struct iodma_cmd *cmd)
+{
+	if (cmd->force_bounce)
+		return IODMA_BOUNCE_FORCED;
+	if (!iodma_bounce_possible(cmd, cmd->md, cmd->in_place) || cmd->translated)
+		return IODMA_BOUNCE_NONE;
+	iodma_view_unmapped(&cmd->view, false);
+	if (view_fits(cmd, cmd->lim.addr_limit))
+		return IODMA_BOUNCE_NONE;
+	return iodma_segments_check(&cmd->view, &cmd->lim, cmd->prep_len);
+}
+
+/* iodma_bounce_postflight() - after mapping: an IOMMU or a forced swiotlb chose the addresses. */
+enum iodma_bounce_reason iodma_bounce_postflight(struct iodma_cmd *cmd)
+{
+	if (!iodma_bounce_possible(cmd, cmd->md, cmd->in_place) ||
+	    cmd->spec.map != IODMA_MAPPED ||
+	    !(cmd->translated || is_swiotlb_force_bounce(cmd->dev)))
+		return IODMA_BOUNCE_NONE;
+	return iodma_segments_check(&cmd->view, &cmd->lim, cmd->prep_len);
+}
+
+/*
+ * iodma_bounce_start() - point the prepared command at its copy buffer,
+ * which iodma_bounce_reserve() has made large enough.  A backend that maps
+ * copy buffers itself (an owned domain) maps it here, the one step that can
+ * still fail (-ENOMEM, -ENODEV; nothing changed).  With @fill, or for
+ * memory the device may write, the data is copied in.
+ */
+int iodma_bounce_start(struct iodma_cmd *cmd, enum iodma_bounce_reason reason, bool fill,
+		       gfp_t gfp)
+{
+	int ret = iodma_view_from_cbuf(&cmd->view, &cmd->cbuf_md->cbuf, cmd->prep_len, gfp);
+
+	if (WARN_ON_ONCE(ret))
+		return ret;
+	if (cmd->ops->map_bounce) {
+		ret = cmd->ops->map_bounce(cmd, gfp);
+		if (ret) {
+			cmd->view.src = IODMA_SRC_NONE;
+			return ret;
+		}
+	}
+	cmd->bounce = reason;
+	cmd->stats.bounces++;
+	/*
+	 * Memory the device may write is copied in too, whatever @fill says:
+	 * the copy-out of complete then gives back the bytes the device did not
+	 * write unchanged, never an earlier I/O's (see iodma_bounce_in()).
+	 */
+	if (fill || cmd->md->dir != DMA_TO_DEVICE)
+		iodma_bounce_in(cmd);
 	return 0;
+}
+
+/*
+ * iodma_bounce_end() - the last complete of a bounced range: the device
+ * loses the copy buffer before the CPU reads it (@synchronize: copy out).
+ */
+void iodma_bounce_end(struct iodma_cmd *cmd, bool synchronize)
+{
+	if (cmd->ops->map_bounce)
+		cmd->ops->unmap(cmd, DMA_ATTR_SKIP_CPU_SYNC);
+	if (synchronize)
+		iodma_bounce_out(cmd);
+	cmd->bounce = IODMA_BOUNCE_NONE;
 }
 
 /**
@@ -451,21 +364,15 @@ int iodma_bounce_reserve(struct iodma_cmd *cmd, u64 len, gfp_t gfp)
 struct iodma_md *iodma_cmd_create_copy_buffer(struct iodma_cmd *cmd,
 					      enum dma_data_direction dir, u64 length)
 {
-	struct iodma_cbuf cb;
 	struct iodma_md *md;
 	int ret;
 
 	might_sleep();
 	if (!cmd || !length || !iodma_dir_valid(dir))
 		return ERR_PTR(-EINVAL);
-	ret = iodma_cbuf_alloc(cmd, &cb, length, GFP_KERNEL);
-	if (ret)
+	md = cbuf_md_alloc(cmd, dir, length, GFP_KERNEL, &ret);
+	if (!md)
 		return ERR_PTR(ret);
-	md = cbuf_md(&cb, dir);
-	if (!md) {
-		iodma_cbuf_free(&cb);
-		return ERR_PTR(-ENOMEM);
-	}
 	md->length = length;
 	return md;
 }

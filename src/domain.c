@@ -207,43 +207,12 @@ void iodma_domain_destroy(struct iodma_domain *domain)
 }
 EXPORT_SYMBOL_GPL(iodma_domain_destroy);
 
-/**
- * iodma_cmd_create_in_domain() - create a command whose addresses are IOVAs of a domain
- * @domain: the domain, from iodma_domain_create()
- * @spec: what the device accepts (copied); IODMA_MAPPED for IOVAs
- *
- * A MAPPED command's prepare maps the range into @domain at IOVAs below
- * 2^addr_bits with the first segment aligned as the specification says, and
- * its last complete unmaps it and flushes the IOTLB before returning.
- * ITERATE_ONLY commands emit CPU physical addresses as elsewhere.
- *
- * Context: Process context; may sleep.
- * Return: the command, ERR_PTR(-EINVAL) for a NULL @domain or an invalid
- * @spec, ERR_PTR(-EOPNOTSUPP) for IODMA_BYPASSED (the device is behind a
- * translating IOMMU), ERR_PTR(-ENOMEM).
- */
-struct iodma_cmd *iodma_cmd_create_in_domain(struct iodma_domain *domain,
-					     const struct iodma_spec *spec)
+/* A reference for a command of the domain (map_domain.c). */
+struct iodma_domain *iodma_domain_get(struct iodma_domain *d)
 {
-	struct iodma_cmd *cmd;
-	int ret;
-
-	might_sleep();
-	if (!domain || !spec)
-		return ERR_PTR(-EINVAL);
-	cmd = iodma_cmd_alloc(domain->dev, spec, domain, &iodma_map_domain_ops);
-	if (IS_ERR(cmd))
-		return cmd;
-	/* from here the backend's release drops the reference */
-	kref_get(&domain->ref);
-	ret = iodma_map_domain_init(cmd);
-	if (ret) {
-		iodma_cmd_destroy(cmd);
-		return ERR_PTR(ret);
-	}
-	return cmd;
+	kref_get(&d->ref);
+	return d;
 }
-EXPORT_SYMBOL_GPL(iodma_cmd_create_in_domain);
 
 /*
  * iodma_domain_alloc_iova() - @pages of IOVA space whose last byte is at most

@@ -2,13 +2,26 @@
 /*
  * iodma internals shared by the files of the module and its KUnit suites.
  *
- * md.c      memory descriptors and their chunk walk
- * spec.c    the one place that knows the specification rules
- * cmd.c     the command state machine (set, prepare, complete, sync)
- * segments.c the segment cursor and the output formats
- * map_*.c   backends: the DMA API, an owned IOMMU domain, physical
- *           (bypassed / iterate-only)
- * domain.c  owned IOMMU domains and their IOVA space
+ * The files, lowest first: each calls only files above it in this list
+ * (Documentation/design.rst, "Layers").
+ *
+ * fault.c      iodma's failure points (debugfs iodma/fail)
+ * stats.c      the failures-by-errno counters of commands
+ * cbuf.c       copy-buffer memory: chunks a device reaches, their walk and sync
+ * md.c         memory descriptors, their wiring and their chunk walk
+ * spec.c       the one place that knows the specification rules
+ * segments.c   the segment cursor over a view, the dry run and the output formats
+ * view.c       the view of a prepared range: a scatterlist or bus ranges
+ * map_phys.c   backend: bypassed and iterate-only commands (nothing mapped)
+ * map_dma.c    backend: the DMA API
+ * domain.c     owned IOMMU domains and their IOVA space
+ * bounce.c     the bounce decision and double buffering through a copy buffer
+ * cmd.c        the command state machine (set, prepare, complete, sync)
+ * map_domain.c backend: an owned IOMMU domain, and the constructor of its commands
+ * explain.c    the forecast of a prepare, on a scratch view
+ * debugfs.c    the iodma/ directory
+ * pool.c       pools of ready commands and their statistics
+ * module.c     load and unload, tracepoints
  */
 #ifndef _IODMA_INTERNAL_H
 #define _IODMA_INTERNAL_H
@@ -52,8 +65,9 @@ struct iodma_cbuf_chunk {
 };
 
 /*
- * Copy-buffer memory (bounce.c).  With @dev (MAPPED commands), @dma is the
- * chunks' bus address for it; without, their phys_to_dma() address.
+ * Copy-buffer memory (cbuf.c).  With @dev (the DMA API's memory for it),
+ * @dma is the chunks' bus address for that device; without, the address
+ * iodma_cbuf_rules asked for (phys_to_dma(), or physical).
  */
 struct iodma_cbuf {
 	struct device *dev;
@@ -62,10 +76,62 @@ struct iodma_cbuf {
 	struct iodma_cbuf_chunk *chunks;
 };
 
+/* Where a backend's copy buffers come from (struct iodma_map_ops.cbuf). */
+enum iodma_cbuf_source {
+	IODMA_CBUF_ZONE,	/* zone pages below the reach, bus address phys_to_dma() */
+	IODMA_CBUF_DMA_API,	/* dma_alloc_pages() for the device, else zone pages */
+	IODMA_CBUF_PHYS,	/* any pages, physical addresses: the backend maps them */
+};
+
+/* What every chunk of a copy buffer must satisfy (bounce.c fills it in for a command). */
+struct iodma_cbuf_rules {
+	struct device *dev;		/* dma_alloc_pages() for this device, or NULL */
+	struct device *bus_dev;		/* zone pages: phys_to_dma() for it; NULL: physical */
+	u64 limit;			/* last address a chunk may reach */
+	u64 align;			/* alignment of every chunk's address */
+	u64 unit;			/* the smallest chunk */
+	bool zone_fallback;		/* with @dev: zone pages below @limit do as well */
+};
+
+int iodma_cbuf_alloc(struct iodma_cbuf *cb, const struct iodma_cbuf_rules *r, u64 size,
+		     gfp_t gfp);
+void iodma_cbuf_free(struct iodma_cbuf *cb);
+struct iodma_chunk;
+typedef int (*iodma_chunk_fn)(void *ctx, const struct iodma_chunk *chunk);
+int iodma_cbuf_walk(const struct iodma_cbuf *cb, u64 off, u64 len, bool bus, iodma_chunk_fn fn,
+		    void *ctx);
+void iodma_cbuf_sync(const struct iodma_cbuf *cb, u64 off, u64 len, enum dma_data_direction dir,
+		     bool for_device);
+
+/*
+ * The walks' one step over a list of entries: of an entry of @size bytes,
+ * skip it whole while *@off lies beyond it (return 0), else take up to *@len
+ * bytes from *@off on (returned; *@in is where they start in the entry).
+ * *@off and *@len then describe what is left after the entry.
+ */
+static inline u64 iodma_clip(u64 *off, u64 *len, u64 size, u64 *in)
+{
+	u64 take;
+
+	if (*off >= size) {
+		*off -= size;
+		return 0;
+	}
+	*in = *off;
+	take = min(size - *off, *len);
+	*off = 0;
+	*len -= take;
+	return take;
+}
+
 /*
  * A descriptor's memory is either CPU memory (pages the CPU can reach, mapped
  * by the command) or bus memory (addresses the device uses as they are, or
  * physical ranges without struct page).  A multi never mixes the two.
+ *
+ * A descriptor does not change after its constructor returns, except for
+ * @wire_count (atomic) and, for user memory, the pinned page array, which
+ * changes only under @wire_lock (md.c).
  */
 struct iodma_md {
 	struct kref ref;
@@ -127,11 +193,10 @@ struct iodma_chunk {
 	bool mapped;
 };
 
-typedef int (*iodma_chunk_fn)(void *ctx, const struct iodma_chunk *chunk);
-
 int iodma_md_walk(struct iodma_md *md, u64 offset, u64 len, iodma_chunk_fn fn, void *ctx);
-int iodma_md_wire(struct iodma_md *md, bool nowait);
-int iodma_md_unwire(struct iodma_md *md, bool nowait);
+int iodma_md_wire(struct iodma_md *md, gfp_t gfp);
+int iodma_md_unwire(struct iodma_md *md, gfp_t gfp);
+struct iodma_md *iodma_md_from_cbuf(struct iodma_cbuf *cb, enum dma_data_direction dir);
 extern struct workqueue_struct *iodma_wq;
 struct iodma_md *iodma_md_alloc(enum iodma_md_kind kind, enum dma_data_direction dir, u64 len);
 bool iodma_dir_valid(enum dma_data_direction dir);
@@ -153,7 +218,25 @@ struct iodma_limits {
 int iodma_spec_normalize(const struct iodma_spec *spec, struct iodma_limits *lim);
 int iodma_spec_check_device(const struct iodma_spec *spec, struct device *dev);
 bool iodma_dev_translated(struct device *dev);
-bool iodma_dev_dma_api(struct device *dev);
+int iodma_dev_dma_usable(struct device *dev);
+u64 iodma_dev_reach(struct device *dev, u64 limit);
+
+/*
+ * iodma's own failure points (fault.c, debugfs iodma/fail, a fault_attr):
+ * every allocation iodma makes or asks a kernel helper for is preceded by
+ * one, so that a driver author can make iodma fail on purpose, and the
+ * KUnit sweep can fail the 1st, 2nd, ... of them in turn.
+ */
+#ifdef CONFIG_FAULT_INJECTION
+#include <linux/fault-inject.h>
+extern struct fault_attr iodma_fail_attr;
+bool iodma_should_fail(size_t size);
+#else
+static inline bool iodma_should_fail(size_t size)
+{
+	return false;
+}
+#endif
 
 /* The addresses the device sees for the prepared range, in order. */
 struct iodma_range {
@@ -162,45 +245,127 @@ struct iodma_range {
 	bool ram;	/* mapped by the DMA API as pages, not as a resource */
 };
 
-/* Where the segment cursor reads bus ranges from. */
+/* Where the segment cursor reads bus addresses from. */
 enum iodma_src_kind {
 	IODMA_SRC_NONE,
 	IODMA_SRC_SG_DMA,	/* sg_dma_address/sg_dma_len of mapped entries */
-	IODMA_SRC_SG_PHYS,	/* phys_to_dma(sg_phys()) / length of CPU entries */
-	IODMA_SRC_RANGES,	/* cmd->ranges */
+	IODMA_SRC_SG_PHYS,	/* sg_phys()/length of CPU entries (phys_to_dma() for @bus_dev) */
+	IODMA_SRC_RANGES,	/* the view's ranges */
 };
 
+/**
+ * struct iodma_view - the bus view of a range, what the segment cursor walks (view.c)
+ * @map_dev: MAPPED commands: entries are cut to what the DMA API maps of
+ *	this device in one piece; NULL otherwise
+ * @bus_dev: BYPASSED commands: the CPU entries' bus addresses are
+ *	phys_to_dma() for this device; NULL: their physical addresses
+ * @sgt: CPU memory, one entry per physically contiguous piece
+ * @sgt_cap: entries allocated in @sgt (the storage only grows)
+ * @sgt_end: the entry carrying the end mark
+ * @bits: OR of every entry's address and length (the preflight's shortcut)
+ * @end: highest physical end of an entry
+ * @ranges: bus memory, copy buffers used in place, a bounce's chunks
+ * @nranges: ranges in use
+ * @ranges_cap: ranges allocated (the storage only grows)
+ * @ranges_mapped: the backend mapped @ranges (and must unmap them)
+ * @src: which of the above the cursor reads, set by the backend's map (or
+ *	iodma_view_unmapped()); IODMA_SRC_NONE while nothing is prepared
+ * @src_n: entries of the source
+ *
+ * The storage is kept between prepares so that a command reused for I/Os of
+ * a similar shape allocates nothing; explain builds a scratch view.
+ */
+struct iodma_view {
+	struct device *map_dev;
+	struct device *bus_dev;
+	struct sg_table sgt;
+	unsigned int sgt_cap;
+	struct scatterlist *sgt_end;
+	u64 bits;
+	u64 end;
+	struct iodma_range *ranges;
+	unsigned int nranges;
+	unsigned int ranges_cap;
+	bool ranges_mapped;
+	enum iodma_src_kind src;
+	unsigned int src_n;
+};
+
+void iodma_view_init(struct iodma_view *v, struct device *dev, enum iodma_map_type map);
+int iodma_view_build(struct iodma_view *v, struct iodma_md *md, u64 off, u64 len,
+		     bool in_place, gfp_t gfp);
+int iodma_view_from_cbuf(struct iodma_view *v, const struct iodma_cbuf *cb, u64 len,
+			 gfp_t gfp);
+void iodma_view_unmapped(struct iodma_view *v, bool ranges);
+int iodma_view_reserve(struct iodma_view *v, unsigned int sg, unsigned int ranges, gfp_t gfp);
+void iodma_view_free(struct iodma_view *v);
+
+/* A position in a view: the segment cursor. */
 struct iodma_cursor {
-	u64 pos;		/* byte offset in the prepared range */
+	u64 pos;		/* byte offset in the range */
 	struct scatterlist *sg;	/* current entry (SG sources) */
 	unsigned int idx;	/* current entry index */
 	u64 in;			/* bytes of the current entry already consumed */
+	u64 steps;		/* entries moved over since creation (KUnit) */
 	bool valid;
 };
 
+void iodma_cursor_reset(struct iodma_cursor *cur, const struct iodma_view *v);
+enum iodma_bounce_reason iodma_segments_check(const struct iodma_view *v,
+					      const struct iodma_limits *lim, u64 len);
+enum iodma_bounce_reason iodma_segments_count(const struct iodma_view *v,
+					      const struct iodma_limits *lim, u64 len,
+					      u64 *nsegs, u64 *bad_off);
+
 struct iodma_cmd;
 
-#define IODMA_NR_ERRNOS	11	/* ten counted errnos, the last slot for any other */
-
-/*
- * A mapping backend.  map() makes cmd->src describe the bus addresses of the
- * prepared range (built in cmd->sgt or cmd->ranges by cmd.c), unmap() undoes
- * it, sync() does the cache/bounce maintenance of the DMA API.
+/**
+ * struct iodma_map_ops - a mapping backend: how a command's addresses are made
+ * @select: the ops of this backend for a command with @spec (iodma_cmd_set_spec()
+ *	may switch between them); NULL: the DMA API's (map_dma.c, map_phys.c)
+ * @init: optional: set up the backend's per-command state (cmd->backend)
+ * @release: optional: free it
+ * @clone: optional: a new command of the same backend (iodma_cmd_clone());
+ *	NULL: iodma_cmd_create() on the same device
+ * @usable: optional: 0 if the command can reach its device now; -EOPNOTSUPP
+ *	once the device belongs to an owned IOMMU domain of iodma
+ * @reach: the highest bus address the device takes from this command
+ * @map: make cmd->view's source the bus addresses of the prepared range
+ * @unmap: undo @map (or @map_bounce)
+ * @sync: the DMA API's cache and bounce maintenance of a mapped range
+ * @map_bounce: optional: map the copy buffer's chunks (in cmd->view.ranges)
+ *	for the device; NULL: copy-buffer addresses are already the device's
+ * @may_bounce: optional: might the DMA API itself have bounced the mapping
+ *	(then a CPU write to a DMA_FROM_DEVICE range never reaches the device)
+ * @reserve: optional: set aside what prepares up to @max_len need, for the
+ *	command's life
+ * @cbuf: where this backend's copy buffers come from
+ * @own_addresses: the backend chooses bus addresses in a space of its own:
+ *	addresses the DMA API made mean nothing to the device
  */
 struct iodma_map_ops {
-	int (*map)(struct iodma_cmd *cmd, unsigned long attrs);
+	const struct iodma_map_ops *(*select)(const struct iodma_spec *spec);
+	int (*init)(struct iodma_cmd *cmd);
+	void (*release)(struct iodma_cmd *cmd);
+	struct iodma_cmd *(*clone)(struct iodma_cmd *cmd, const struct iodma_spec *spec);
+	int (*usable)(struct device *dev);
+	u64 (*reach)(const struct iodma_cmd *cmd);
+	int (*map)(struct iodma_cmd *cmd, unsigned long attrs, gfp_t gfp);
 	void (*unmap)(struct iodma_cmd *cmd, unsigned long attrs);
 	void (*sync)(struct iodma_cmd *cmd, bool for_device);
-	/* optional: free what the backend keeps per command (cmd->backend) */
-	void (*release)(struct iodma_cmd *cmd);
-	/* optional: set aside what prepares up to @max_len need, for the command's life */
+	int (*map_bounce)(struct iodma_cmd *cmd, gfp_t gfp);
+	bool (*may_bounce)(const struct iodma_cmd *cmd);
 	int (*reserve)(struct iodma_cmd *cmd, u64 max_len);
+	enum iodma_cbuf_source cbuf;
+	bool own_addresses;
 };
 
 extern const struct iodma_map_ops iodma_map_dma_ops;
 extern const struct iodma_map_ops iodma_map_phys_ops;
-extern const struct iodma_map_ops iodma_map_domain_ops;
-int iodma_domain_map_bounce(struct iodma_cmd *cmd);
+int iodma_phys_map(struct iodma_cmd *cmd, unsigned long attrs, gfp_t gfp);
+void iodma_phys_unmap(struct iodma_cmd *cmd, unsigned long attrs);
+void iodma_phys_sync(struct iodma_cmd *cmd, bool for_device);
+u64 iodma_phys_reach(const struct iodma_cmd *cmd);
 
 /*
  * An owned IOMMU domain (domain.c): the device's group attached to a private
@@ -220,61 +385,119 @@ struct iodma_domain {
 
 unsigned long iodma_domain_alloc_iova(struct iodma_domain *d, unsigned long pages, u64 limit);
 void iodma_domain_free_iova(struct iodma_domain *d, unsigned long pfn, unsigned long pages);
+struct iodma_domain *iodma_domain_get(struct iodma_domain *d);
 void iodma_domain_put(struct iodma_domain *d);
-int iodma_map_domain_init(struct iodma_cmd *cmd);
 
+#define IODMA_NR_ERRNOS	11	/* ten counted errnos, the last slot for any other */
+
+/**
+ * struct iodma_cmd - a command (cmd.c)
+ *
+ * One thread at a time uses a command: iodma takes no lock on it
+ * (Documentation/design.rst, invariant 4).  The members are grouped by
+ * the state in which they are valid.
+ *
+ * Always valid, written at creation and by iodma_cmd_set_spec():
+ * @dev: the device, referenced
+ * @id: the command's number in traces
+ * @translated: the device's addresses are IOVAs (an IOMMU domain)
+ * @spec: the specification as given
+ * @lim: the normalised specification; @lim.addr_limit is the device's reach,
+ *	refreshed at each first prepare from @ops->reach
+ * @spec_limit: 2^addr_bits - 1
+ * @ops: the backend; @domain and @backend are its own
+ * @domain: owned-IOMMU-domain backend: its domain (referenced); else NULL
+ * @backend: the backend's per-command state
+ *
+ * Valid while a descriptor is set (iodma_cmd_set_memory_descriptor()):
+ * @md: the descriptor, referenced
+ * @md_bus: it is bus memory (ranges, not pages)
+ *
+ * Valid while prepared (@prepared > 0):
+ * @prepared: nesting count of prepares
+ * @prep_off: the prepared range, in the descriptor
+ * @prep_len: its length
+ * @in_place: the descriptor is a copy buffer this command uses as it is
+ * @view: the range's bus view (its storage is kept while idle)
+ * @cur: the segment cursor over @view
+ *
+ * Bouncing (valid while prepared, @bounce set), and kept while idle:
+ * @cbuf_md: the command's own copy buffer, grow-only, dropped by set_spec
+ * @bounce: why the prepared range goes through @cbuf_md, or NONE
+ * @force_bounce: IODMA_FORCE_DOUBLE_BUFFER until the last complete
+ *
+ * Counters, for the command's life (read racily by pool statistics):
+ * @stats: prepares, bounces, bytes bounced
+ * @errors: failed prepares and gens by errno (stats.c)
+ * @splits: segments cut short by a limit of the specification
+ *
+ * Pool membership (pool.c, under the pool's lock):
+ * @pool: the pool the command belongs to, or NULL
+ * @pool_node: on the pool's free list while free
+ */
 struct iodma_cmd {
 	struct device *dev;
-	u32 id;			/* its number in traces */
-	bool translated;	/* behind a translating IOMMU domain */
+	u32 id;
+	bool translated;
 	struct iodma_spec spec;
-	struct iodma_limits lim;	/* addr_limit: the device's reach (update_reach()) */
-	u64 spec_limit;		/* 2^addr_bits - 1 */
+	struct iodma_limits lim;
+	u64 spec_limit;
 	const struct iodma_map_ops *ops;
-	struct iodma_domain *domain;	/* owned IOMMU domain, or NULL (DMA API) */
-	void *backend;			/* the backend's per-command state */
+	struct iodma_domain *domain;
+	void *backend;
 
 	struct iodma_md *md;
-	bool md_bus;		/* bus memory: ranges, not pages */
+	bool md_bus;
 
-	unsigned int prepared;	/* nesting count */
+	unsigned int prepared;
 	u64 prep_off;
 	u64 prep_len;
-
-	/* CPU view of the prepared range, reused between prepares */
-	struct sg_table sgt;
-	unsigned int sgt_cap;	/* entries allocated in sgt */
-	struct scatterlist *sgt_end;	/* entry carrying the end mark */
-	u64 view_bits;		/* OR of the sg view's addresses and lengths */
-	u64 view_end;		/* highest physical end in the sg view */
-
-	/* bus view for bus descriptors */
-	struct iodma_range *ranges;
-	unsigned int nranges;
-	unsigned int ranges_cap;
-	bool ranges_mapped;	/* cmd->ranges came from dma_map_resource() */
-
-	/* double buffering (bounce.c) */
-	struct iodma_md *cbuf_md;	/* the command's own copy buffer, grow-only */
-	enum iodma_bounce_reason bounce;	/* why the prepared range bounces */
-	bool force_bounce;	/* IODMA_FORCE_DOUBLE_BUFFER until the last complete */
-	bool in_place;		/* the descriptor is a copy buffer of this device */
-	struct iodma_cmd_stats stats;
-	u64 errors[IODMA_NR_ERRNOS];	/* failed prepares and gens, by errno */
-	u64 splits;		/* segments cut short by a limit of the spec */
-	bool nowait;		/* inside iodma_cmd_prepare_nowait() */
-	struct iodma_pool *pool;	/* the pool the command belongs to, or NULL */
-	struct list_head pool_node;	/* on the pool's free list */
-
-	enum iodma_src_kind src;
-	unsigned int src_n;	/* entries in the source */
+	bool in_place;
+	struct iodma_view view;
 	struct iodma_cursor cur;
-	u64 cursor_steps;	/* KUnit: entries the cursor has moved over */
+
+	struct iodma_md *cbuf_md;
+	enum iodma_bounce_reason bounce;
+	bool force_bounce;
+
+	struct iodma_cmd_stats stats;
+	u64 errors[IODMA_NR_ERRNOS];
+	u64 splits;
+
+	struct iodma_pool *pool;
+	struct list_head pool_node;
 };
+
+/* A command's number in traces: never its address (a kernel pointer). */
+static inline u32 iodma_cmd_trace_id(const struct iodma_cmd *cmd)
+{
+	return cmd->id;
+}
 
 bool iodma_cmd_coherent(const struct iodma_cmd *cmd);
 struct iodma_cmd *iodma_cmd_alloc(struct device *dev, const struct iodma_spec *spec,
 				  struct iodma_domain *domain, const struct iodma_map_ops *ops);
+int iodma_cmd_check_range(const struct iodma_cmd *cmd, const struct iodma_md *md, u64 *offset,
+			  u64 *length);
+int iodma_cmd_reserve(struct iodma_cmd *cmd, u64 max_len);
+
+void iodma_cmd_count_error(struct iodma_cmd *cmd, int err);
+const char *iodma_errno_name(unsigned int i);
+
+/* The bounce decision and double buffering (bounce.c). */
+bool iodma_bounce_in_place(const struct iodma_cmd *cmd, const struct iodma_md *md);
+bool iodma_bounce_possible(const struct iodma_cmd *cmd, const struct iodma_md *md,
+			   bool in_place);
+enum iodma_bounce_reason iodma_bounce_preflight(struct iodma_cmd *cmd);
+enum iodma_bounce_reason iodma_bounce_postflight(struct iodma_cmd *cmd);
+int iodma_bounce_reserve(struct iodma_cmd *cmd, u64 len, gfp_t gfp);
+int iodma_bounce_start(struct iodma_cmd *cmd, enum iodma_bounce_reason reason, bool fill,
+		       gfp_t gfp);
+void iodma_bounce_end(struct iodma_cmd *cmd, bool synchronize);
+void iodma_bounce_in(struct iodma_cmd *cmd);
+void iodma_bounce_out(struct iodma_cmd *cmd);
+void iodma_bounce_sync(struct iodma_cmd *cmd, bool for_device);
+
 struct iodma_pool {
 	spinlock_t lock;	/* protects free, in_use, high_water, waiters, dying, gets, puts */
 	struct list_head free;
@@ -304,44 +527,8 @@ struct iodma_pool_stats {
 
 void iodma_pool_stats(struct iodma_pool *pool, struct iodma_pool_stats *st);
 
-/*
- * iodma's own failure points (debugfs iodma/fail, a fault_attr): every
- * allocation iodma makes or asks a kernel helper for is preceded by one,
- * so that a driver author can make iodma fail on purpose, and the KUnit
- * sweep can fail the 1st, 2nd, ... of them in turn.
- */
-#ifdef CONFIG_FAULT_INJECTION
-#include <linux/fault-inject.h>
-extern struct fault_attr iodma_fail_attr;
-bool iodma_should_fail(size_t size);
-#else
-static inline bool iodma_should_fail(size_t size)
-{
-	return false;
-}
-#endif
-int iodma_debugfs_add_pool(struct iodma_pool *pool);
-void iodma_debugfs_remove_pool(struct iodma_pool *pool);
+struct dentry *iodma_debugfs_root(void);
 void iodma_debugfs_init(void);
 void iodma_debugfs_exit(void);
-
-void iodma_cursor_reset(struct iodma_cmd *cmd);
-void iodma_src_unmapped(struct iodma_cmd *cmd);
-void iodma_cmd_count_error(struct iodma_cmd *cmd, int err);
-const char *iodma_errno_name(unsigned int i);
-int iodma_cmd_reserve(struct iodma_cmd *cmd, u64 max_len);
-enum iodma_bounce_reason iodma_segments_check(struct iodma_cmd *cmd, u64 addr_limit);
-enum iodma_bounce_reason iodma_segments_count(struct iodma_cmd *cmd, u64 reach, u64 *nsegs,
-					      u64 *bad_off);
-
-int iodma_cbuf_alloc(struct iodma_cmd *cmd, struct iodma_cbuf *cb, u64 size, gfp_t gfp);
-void iodma_cbuf_free(struct iodma_cbuf *cb);
-int iodma_cbuf_walk(const struct iodma_cbuf *cb, u64 off, u64 len, bool bus, iodma_chunk_fn fn,
-		    void *ctx);
-int iodma_bounce_reserve(struct iodma_cmd *cmd, u64 len, gfp_t gfp);
-void iodma_bounce_in(struct iodma_cmd *cmd);
-void iodma_bounce_out(struct iodma_cmd *cmd);
-void iodma_cbuf_sync_range(struct iodma_cmd *cmd, bool for_device);
-void iodma_bounce_sync(struct iodma_cmd *cmd, bool for_device);
 
 #endif /* _IODMA_INTERNAL_H */

@@ -10,13 +10,15 @@
  */
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
+#include <linux/pci.h>
+#include <linux/swiotlb.h>
 #include "iodma_internal.h"
 
-static void unmap_ranges(struct iodma_cmd *cmd, unsigned int n, unsigned long attrs)
+static void map_dma_unmap_ranges(struct iodma_cmd *cmd, unsigned int n, unsigned long attrs)
 {
 	struct iodma_range *r;
 
-	for (r = cmd->ranges; r < cmd->ranges + n; r++) {
+	for (r = cmd->view.ranges; r < cmd->view.ranges + n; r++) {
 		if (r->ram)
 			dma_unmap_page_attrs(cmd->dev, r->addr, r->len, cmd->md->dir, attrs);
 		else
@@ -39,21 +41,21 @@ static bool range_is_ram(u64 addr, u64 len)
  * would give, and gen_segments reports the first one beyond reach with
  * -ERANGE, as for every descriptor a command cannot bounce.
  */
-static int map_ranges(struct iodma_cmd *cmd, unsigned long attrs)
+static int map_dma_map_ranges(struct iodma_cmd *cmd, unsigned long attrs)
 {
+	struct iodma_view *v = &cmd->view;
 	struct iodma_range *r;
 	dma_addr_t a;
 
-	cmd->ranges_mapped = false;
 	if (cmd->md->mapped_dev)
 		return 0;
 	if (!cmd->translated) {
-		for (r = cmd->ranges; r < cmd->ranges + cmd->nranges; r++)
+		for (r = v->ranges; r < v->ranges + v->nranges; r++)
 			if (r->addr > cmd->lim.addr_limit ||
 			    r->len - 1 > cmd->lim.addr_limit - r->addr)
 				return 0;
 	}
-	for (r = cmd->ranges; r < cmd->ranges + cmd->nranges; r++) {
+	for (r = v->ranges; r < v->ranges + v->nranges; r++) {
 		r->ram = range_is_ram(r->addr, r->len);
 		if (r->ram)
 			a = dma_map_page_attrs(cmd->dev, pfn_to_page(PHYS_PFN(r->addr)),
@@ -62,69 +64,73 @@ static int map_ranges(struct iodma_cmd *cmd, unsigned long attrs)
 		else
 			a = dma_map_resource(cmd->dev, r->addr, r->len, cmd->md->dir, attrs);
 		if (dma_mapping_error(cmd->dev, a)) {
-			unmap_ranges(cmd, r - cmd->ranges, attrs);
+			map_dma_unmap_ranges(cmd, r - v->ranges, attrs);
 			return -ENOMEM;
 		}
 		r->addr = a;
 	}
-	cmd->ranges_mapped = true;
+	v->ranges_mapped = true;
 	return 0;
 }
 
-static int dma_map(struct iodma_cmd *cmd, unsigned long attrs)
+static int map_dma_map(struct iodma_cmd *cmd, unsigned long attrs, gfp_t gfp)
 {
+	struct iodma_view *v = &cmd->view;
 	int ret;
 
-	/* a copy buffer of this device is mapped for its whole life */
-	if (cmd->in_place) {
-		cmd->ranges_mapped = false;
-		cmd->src = IODMA_SRC_RANGES;
-		cmd->src_n = cmd->nranges;
-		if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
-			iodma_cbuf_sync_range(cmd, true);
-		return 0;
-	}
-	if (cmd->md_bus) {
-		ret = map_ranges(cmd, attrs);
+	/* bus memory, and a copy buffer of this device, mapped for its whole life */
+	if (cmd->md_bus || cmd->in_place) {
+		iodma_view_unmapped(v, true);
+		if (cmd->in_place) {
+			if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
+				iodma_cbuf_sync(&cmd->md->cbuf, cmd->prep_off, cmd->prep_len,
+						cmd->md->dir, true);
+			return 0;
+		}
+		ret = map_dma_map_ranges(cmd, attrs);
 		if (ret)
-			return ret;
-		cmd->src = IODMA_SRC_RANGES;
-		cmd->src_n = cmd->nranges;
-		return 0;
+			v->src = IODMA_SRC_NONE;
+		return ret;
 	}
-	ret = dma_map_sgtable(cmd->dev, &cmd->sgt, cmd->md->dir, attrs);
+	ret = dma_map_sgtable(cmd->dev, &v->sgt, cmd->md->dir, attrs);
 	if (ret)
 		return ret == -EINVAL ? -EINVAL : -ENOMEM;
-	cmd->src = IODMA_SRC_SG_DMA;
-	cmd->src_n = cmd->sgt.nents;
+	v->src = IODMA_SRC_SG_DMA;
+	v->src_n = v->sgt.nents;
 	return 0;
 }
 
-static void dma_unmap(struct iodma_cmd *cmd, unsigned long attrs)
+static void map_dma_sync_cbuf(struct iodma_cmd *cmd, bool for_device)
+{
+	iodma_cbuf_sync(&cmd->md->cbuf, cmd->prep_off, cmd->prep_len, cmd->md->dir, for_device);
+}
+
+static void map_dma_unmap(struct iodma_cmd *cmd, unsigned long attrs)
 {
 	if (cmd->in_place) {
 		if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
-			iodma_cbuf_sync_range(cmd, false);
+			map_dma_sync_cbuf(cmd, false);
 	} else if (!cmd->md_bus) {
-		dma_unmap_sgtable(cmd->dev, &cmd->sgt, cmd->md->dir, attrs);
-	} else if (cmd->ranges_mapped) {
-		unmap_ranges(cmd, cmd->nranges, attrs);
+		dma_unmap_sgtable(cmd->dev, &cmd->view.sgt, cmd->md->dir, attrs);
+	} else if (cmd->view.ranges_mapped) {
+		map_dma_unmap_ranges(cmd, cmd->view.nranges, attrs);
 	}
 }
 
-static void dma_sync(struct iodma_cmd *cmd, bool for_device)
+static void map_dma_sync(struct iodma_cmd *cmd, bool for_device)
 {
-	unsigned int i;
+	struct iodma_view *v = &cmd->view;
+	struct iodma_range *r;
 
 	if (cmd->in_place) {
-		iodma_cbuf_sync_range(cmd, for_device);
+		map_dma_sync_cbuf(cmd, for_device);
 		return;
 	}
 	if (!cmd->md_bus) {
 		if (for_device)
-			dma_sync_sgtable_for_device(cmd->dev, &cmd->sgt, cmd->md->dir);
+			dma_sync_sgtable_for_device(cmd->dev, &v->sgt, cmd->md->dir);
 		else
-			dma_sync_sgtable_for_cpu(cmd->dev, &cmd->sgt, cmd->md->dir);
+			dma_sync_sgtable_for_cpu(cmd->dev, &v->sgt, cmd->md->dir);
 		return;
 	}
 	/*
@@ -132,22 +138,42 @@ static void dma_sync(struct iodma_cmd *cmd, bool for_device)
 	 * needs none, and the DMA API has no sync for dma_map_resource()
 	 * mappings (it would clean caches of a BAR's "linear map" address).
 	 */
-	if (!cmd->ranges_mapped)
+	if (!v->ranges_mapped)
 		return;
-	for (i = 0; i < cmd->nranges; i++) {
-		if (!cmd->ranges[i].ram)
+	for (r = v->ranges; r < v->ranges + v->nranges; r++) {
+		if (!r->ram)
 			continue;
 		if (for_device)
-			dma_sync_single_for_device(cmd->dev, cmd->ranges[i].addr,
-						   cmd->ranges[i].len, cmd->md->dir);
+			dma_sync_single_for_device(cmd->dev, r->addr, r->len, cmd->md->dir);
 		else
-			dma_sync_single_for_cpu(cmd->dev, cmd->ranges[i].addr,
-						cmd->ranges[i].len, cmd->md->dir);
+			dma_sync_single_for_cpu(cmd->dev, r->addr, r->len, cmd->md->dir);
 	}
 }
 
+static u64 map_dma_reach(const struct iodma_cmd *cmd)
+{
+	return iodma_dev_reach(cmd->dev, cmd->spec_limit);
+}
+
+/*
+ * Might the DMA API itself have bounced the mapping (swiotlb forced, or an
+ * untrusted device behind dma-iommu)?  Then the device sees a slot the CPU
+ * can only reach through syncs, and a sync toward the device exists only
+ * for data going to it.
+ */
+static bool map_dma_may_bounce(const struct iodma_cmd *cmd)
+{
+	return cmd->view.src == IODMA_SRC_SG_DMA &&
+	       (is_swiotlb_force_bounce(cmd->dev) ||
+		(dev_is_pci(cmd->dev) && to_pci_dev(cmd->dev)->untrusted));
+}
+
 const struct iodma_map_ops iodma_map_dma_ops = {
-	.map = dma_map,
-	.unmap = dma_unmap,
-	.sync = dma_sync,
+	.usable = iodma_dev_dma_usable,
+	.reach = map_dma_reach,
+	.map = map_dma_map,
+	.unmap = map_dma_unmap,
+	.sync = map_dma_sync,
+	.may_bounce = map_dma_may_bounce,
+	.cbuf = IODMA_CBUF_DMA_API,
 };

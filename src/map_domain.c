@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Owned-domain backend: MAPPED commands created in an iodma domain (domain.c).
+ * Owned-domain backend: commands created in an iodma domain (domain.c), and
+ * their constructor, iodma_cmd_create_in_domain().
  *
  * The prepared range gets one IOVA range from the domain's allocator, below
  * the command's addr_bits and aligned for its first segment, and is mapped
@@ -22,12 +23,14 @@
  * API's own.  A range the device cannot take as it is (an address that
  * breaks the alignment rules within its page: IOVAs keep the offset in the
  * page) goes through the command's copy buffer, page allocator memory
- * mapped in the domain for the I/O like physical ranges
- * (iodma_domain_map_bounce()).  Copy-buffer descriptors of the device
+ * mapped in the domain for the I/O like physical ranges (the map_bounce
+ * op).  Iterate-only commands of a domain map nothing: they take the
+ * physical backend's map (map_phys.c).  Copy-buffer descriptors of the device
  * (iodma_cmd_create_copy_buffer()) are DMA API memory of its default
  * domain: those are refused.
  */
 #include <linux/iommu.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include "iodma_internal.h"
 
@@ -52,7 +55,7 @@ static bool keeps_iova(const struct iodma_cmd *cmd, const struct domain_map *m)
 	return m->keep || cmd->pool;
 }
 
-static void put_iova(struct iodma_cmd *cmd, struct domain_map *m, bool force)
+static void domain_iova_release(struct iodma_cmd *cmd, struct domain_map *m, bool force)
 {
 	if (!m->pfn || (keeps_iova(cmd, m) && !force))
 		return;
@@ -66,14 +69,14 @@ static void put_iova(struct iodma_cmd *cmd, struct domain_map *m, bool force)
  * to its size rounded up to a power of two, so a large alignment is a
  * minimum size.  A kept range is sized for the largest transfer once.
  */
-static int get_iova(struct iodma_cmd *cmd, struct domain_map *m, unsigned long pages)
+static int domain_iova_alloc(struct iodma_cmd *cmd, struct domain_map *m, unsigned long pages)
 {
 	unsigned long want = max_t(unsigned long, pages, cmd->lim.align >> PAGE_SHIFT);
 
 	if (m->pfn) {
 		if (m->pages >= want && m->limit == cmd->lim.addr_limit)
 			return 0;
-		put_iova(cmd, m, true);
+		domain_iova_release(cmd, m, true);
 	}
 	if (keeps_iova(cmd, m)) {
 		want = max(want, m->reserve);
@@ -100,11 +103,6 @@ static int prot_for(const struct iodma_cmd *cmd)
 	}
 }
 
-static gfp_t map_gfp(const struct iodma_cmd *cmd)
-{
-	return cmd->nowait ? GFP_ATOMIC : GFP_KERNEL;
-}
-
 /*
  * CPU memory: lay the entries out one after the other in IOVA space, each
  * from the start of its first page, and map them with one iommu_map_sg()
@@ -112,9 +110,9 @@ static gfp_t map_gfp(const struct iodma_cmd *cmd)
  * meanwhile (as dma-iommu does), their own offset and length kept in their
  * DMA fields, which then receive the IOVA.
  */
-static int map_sg(struct iodma_cmd *cmd, struct domain_map *m)
+static int domain_map_sg(struct iodma_cmd *cmd, struct domain_map *m, gfp_t gfp)
 {
-	struct sg_table *sgt = &cmd->sgt;
+	struct sg_table *sgt = &cmd->view.sgt;
 	struct scatterlist *s;
 	size_t span = 0;
 	ssize_t mapped;
@@ -127,7 +125,7 @@ static int map_sg(struct iodma_cmd *cmd, struct domain_map *m)
 		sg_dma_len(s) = s->length;
 		span += PAGE_ALIGN(s->offset + s->length);
 	}
-	ret = get_iova(cmd, m, span >> PAGE_SHIFT);
+	ret = domain_iova_alloc(cmd, m, span >> PAGE_SHIFT);
 	if (ret)
 		return ret;
 	iova = (u64)m->pfn << PAGE_SHIFT;
@@ -137,19 +135,19 @@ static int map_sg(struct iodma_cmd *cmd, struct domain_map *m)
 		s->offset = 0;
 	}
 	mapped = iommu_map_sg(cmd->domain->domain, iova, sgt->sgl, sgt->orig_nents,
-			      prot_for(cmd), map_gfp(cmd));
+			      prot_for(cmd), gfp);
 	for_each_sgtable_sg(sgt, s, i) {
 		s->offset = offset_in_page(sg_dma_address(s));
 		s->length = sg_dma_len(s);
 		sg_dma_address(s) += iova;
 	}
 	if (mapped < 0) {
-		put_iova(cmd, m, false);
+		domain_iova_release(cmd, m, false);
 		return -ENOMEM;
 	}
 	m->mapped = mapped;
-	cmd->src = IODMA_SRC_SG_DMA;
-	cmd->src_n = sgt->orig_nents;
+	cmd->view.src = IODMA_SRC_SG_DMA;
+	cmd->view.src_n = sgt->orig_nents;
 	return 0;
 }
 
@@ -157,42 +155,43 @@ static int map_sg(struct iodma_cmd *cmd, struct domain_map *m)
  * Physical ranges (a peer's BAR, reserved memory, a copy buffer's chunks):
  * one iommu_map() each, back to back, with @prot added (IOMMU_MMIO).
  */
-static int map_ranges(struct iodma_cmd *cmd, struct domain_map *m, int prot)
+static int domain_map_ranges(struct iodma_cmd *cmd, struct domain_map *m, int prot, gfp_t gfp)
 {
 	struct iommu_domain *domain = cmd->domain->domain;
+	struct iodma_view *v = &cmd->view;
 	size_t span = 0, done = 0, size;
 	unsigned int i;
 	u64 iova;
 	int ret;
 
-	for (i = 0; i < cmd->nranges; i++)
-		span += PAGE_ALIGN(offset_in_page(cmd->ranges[i].addr) + cmd->ranges[i].len);
-	ret = get_iova(cmd, m, span >> PAGE_SHIFT);
+	for (i = 0; i < v->nranges; i++)
+		span += PAGE_ALIGN(offset_in_page(v->ranges[i].addr) + v->ranges[i].len);
+	ret = domain_iova_alloc(cmd, m, span >> PAGE_SHIFT);
 	if (ret)
 		return ret;
 	iova = (u64)m->pfn << PAGE_SHIFT;
 
-	for (i = 0; i < cmd->nranges; i++) {
-		struct iodma_range *r = &cmd->ranges[i];
+	for (i = 0; i < v->nranges; i++) {
+		struct iodma_range *r = &v->ranges[i];
 
 		size = PAGE_ALIGN(offset_in_page(r->addr) + r->len);
 		ret = iommu_map(domain, iova + done, r->addr & PAGE_MASK, size,
-				prot_for(cmd) | prot, map_gfp(cmd));
+				prot_for(cmd) | prot, gfp);
 		if (ret)
 			goto err_unmap;
 		r->addr = iova + done + offset_in_page(r->addr);
 		done += size;
 	}
 	m->mapped = done;
-	cmd->ranges_mapped = true;
-	cmd->src = IODMA_SRC_RANGES;
-	cmd->src_n = cmd->nranges;
+	v->ranges_mapped = true;
+	v->src = IODMA_SRC_RANGES;
+	v->src_n = v->nranges;
 	return 0;
 
 err_unmap:
 	if (done)
 		iommu_unmap(domain, iova, done);
-	put_iova(cmd, m, false);
+	domain_iova_release(cmd, m, false);
 	return -ENOMEM;
 }
 
@@ -201,26 +200,18 @@ static void domain_unmap(struct iodma_cmd *cmd, unsigned long attrs)
 	struct domain_map *m = cmd->backend;
 	size_t unmapped;
 
-	if (cmd->spec.map != IODMA_MAPPED) {
-		iodma_map_phys_ops.unmap(cmd, attrs);
-		return;
-	}
 	if (m->mapped) {
 		/* strict: the IOTLB is flushed before iommu_unmap() returns */
 		unmapped = iommu_unmap(cmd->domain->domain, (u64)m->pfn << PAGE_SHIFT, m->mapped);
 		WARN_ON_ONCE(unmapped != m->mapped);
 		m->mapped = 0;
 	}
-	cmd->ranges_mapped = false;
-	put_iova(cmd, m, false);
+	cmd->view.ranges_mapped = false;
+	domain_iova_release(cmd, m, false);
 }
 
-static int domain_map(struct iodma_cmd *cmd, unsigned long attrs)
+static int domain_map(struct iodma_cmd *cmd, unsigned long attrs, gfp_t gfp)
 {
-	struct domain_map *m = cmd->backend;
-
-	if (cmd->spec.map != IODMA_MAPPED)
-		return iodma_map_phys_ops.map(cmd, attrs);
 	/* the domain was destroyed: the device no longer sees these page tables */
 	if (!cmd->domain->attached)
 		return -ENODEV;
@@ -228,37 +219,36 @@ static int domain_map(struct iodma_cmd *cmd, unsigned long attrs)
 	if (cmd->in_place)
 		return -EOPNOTSUPP;
 	if (cmd->md->mapped_dev) {
-		cmd->ranges_mapped = false;
-		cmd->src = IODMA_SRC_RANGES;
-		cmd->src_n = cmd->nranges;
+		iodma_view_unmapped(&cmd->view, true);
 		return 0;
 	}
 	if (cmd->md_bus)
-		return map_ranges(cmd, m, IOMMU_MMIO);
-	/* cmd.c checks the IOVAs and bounces what breaks the rules */
-	return map_sg(cmd, m);
+		return domain_map_ranges(cmd, cmd->backend, IOMMU_MMIO, gfp);
+	/* bounce.c checks the IOVAs and bounces what breaks the rules */
+	return domain_map_sg(cmd, cmd->backend, gfp);
 }
 
-/**
- * iodma_domain_map_bounce() - map a command's copy buffer in its domain
- * @cmd: a MAPPED command of an owned domain, its memory unmapped, its copy
- *	buffer's chunks in cmd->ranges (physical addresses)
- *
- * The chunks get the command's IOVA range, back to back: the ranges then
- * hold IOVAs.  Undone by the backend's unmap.
- *
- * Return: 0 or -ENOMEM.
+/*
+ * The copy buffer's chunks (physical addresses, in cmd->view.ranges) get the
+ * command's IOVA range, back to back: the ranges then hold IOVAs.  Undone by
+ * domain_unmap().
  */
-int iodma_domain_map_bounce(struct iodma_cmd *cmd)
+static int domain_map_bounce(struct iodma_cmd *cmd, gfp_t gfp)
 {
 	if (!cmd->domain->attached)
 		return -ENODEV;
-	return map_ranges(cmd, cmd->backend, 0);
+	return domain_map_ranges(cmd, cmd->backend, 0, gfp);
 }
 
 /* The device snoops CPU caches (iodma_domain_create() checks): nothing to do. */
 static void domain_sync(struct iodma_cmd *cmd, bool for_device)
 {
+}
+
+/* IOVAs are allocated below the device's DMA mask as well as addr_bits. */
+static u64 domain_reach(const struct iodma_cmd *cmd)
+{
+	return iodma_dev_reach(cmd->dev, cmd->spec_limit);
 }
 
 static int domain_reserve(struct iodma_cmd *cmd, u64 max_len)
@@ -269,34 +259,98 @@ static int domain_reserve(struct iodma_cmd *cmd, u64 max_len)
 	m->reserve = pages_for(max_len);
 	if (cmd->spec.map != IODMA_MAPPED)
 		return 0;
-	return get_iova(cmd, m, m->reserve);
+	return domain_iova_alloc(cmd, m, m->reserve);
 }
 
-static void domain_release(struct iodma_cmd *cmd)
+/* The backend's per-command state, and a reference on the domain. */
+static int domain_cmd_init(struct iodma_cmd *cmd)
+{
+	struct domain_map *m = iodma_should_fail(sizeof(*m)) ? NULL :
+			       kzalloc(sizeof(*m), GFP_KERNEL);
+
+	if (!m)
+		return -ENOMEM;
+	cmd->backend = m;
+	iodma_domain_get(cmd->domain);
+	/* IOVAs are chosen by iodma: bounce.c checks them after mapping */
+	cmd->translated = true;
+	return 0;
+}
+
+static void domain_cmd_release(struct iodma_cmd *cmd)
 {
 	struct domain_map *m = cmd->backend;
 
-	if (m)
-		put_iova(cmd, m, true);
+	if (!m)
+		return;
+	domain_iova_release(cmd, m, true);
 	kfree(m);
 	cmd->backend = NULL;
 	iodma_domain_put(cmd->domain);
 }
 
-/* The backend's per-command state; iodma_cmd_destroy() frees it through release(). */
-int iodma_map_domain_init(struct iodma_cmd *cmd)
+static struct iodma_cmd *domain_clone(struct iodma_cmd *cmd, const struct iodma_spec *spec)
 {
-	struct domain_map *m = iodma_should_fail(sizeof(*m)) ? NULL :
-			       kzalloc(sizeof(*m), GFP_KERNEL);
-
-	cmd->backend = m;
-	return m ? 0 : -ENOMEM;
+	return iodma_cmd_create_in_domain(cmd->domain, spec);
 }
 
-const struct iodma_map_ops iodma_map_domain_ops = {
+static const struct iodma_map_ops *domain_select(const struct iodma_spec *spec);
+
+static const struct iodma_map_ops domain_ops = {
+	.select = domain_select,
+	.init = domain_cmd_init,
+	.release = domain_cmd_release,
+	.clone = domain_clone,
+	.reach = domain_reach,
 	.map = domain_map,
 	.unmap = domain_unmap,
 	.sync = domain_sync,
-	.release = domain_release,
+	.map_bounce = domain_map_bounce,
 	.reserve = domain_reserve,
+	.cbuf = IODMA_CBUF_PHYS,
+	.own_addresses = true,
 };
+
+/* Iterate-only commands of a domain: physical addresses, the domain kept. */
+static const struct iodma_map_ops domain_phys_ops = {
+	.select = domain_select,
+	.init = domain_cmd_init,
+	.release = domain_cmd_release,
+	.clone = domain_clone,
+	.reach = iodma_phys_reach,
+	.map = iodma_phys_map,
+	.unmap = iodma_phys_unmap,
+	.sync = iodma_phys_sync,
+	.reserve = domain_reserve,
+	.cbuf = IODMA_CBUF_ZONE,
+};
+
+static const struct iodma_map_ops *domain_select(const struct iodma_spec *spec)
+{
+	return spec->map == IODMA_MAPPED ? &domain_ops : &domain_phys_ops;
+}
+
+/**
+ * iodma_cmd_create_in_domain() - create a command whose addresses are IOVAs of a domain
+ * @domain: the domain, from iodma_domain_create()
+ * @spec: what the device accepts (copied); IODMA_MAPPED for IOVAs
+ *
+ * A MAPPED command's prepare maps the range into @domain at IOVAs below
+ * 2^addr_bits with the first segment aligned as the specification says, and
+ * its last complete unmaps it and flushes the IOTLB before returning.
+ * ITERATE_ONLY commands emit CPU physical addresses as elsewhere.
+ *
+ * Context: Process context; may sleep.
+ * Return: the command, ERR_PTR(-EINVAL) for a NULL @domain or an invalid
+ * @spec, ERR_PTR(-EOPNOTSUPP) for IODMA_BYPASSED (the device is behind a
+ * translating IOMMU), ERR_PTR(-ENOMEM).
+ */
+struct iodma_cmd *iodma_cmd_create_in_domain(struct iodma_domain *domain,
+					     const struct iodma_spec *spec)
+{
+	might_sleep();
+	if (!domain || !spec)
+		return ERR_PTR(-EINVAL);
+	return iodma_cmd_alloc(domain->dev, spec, domain, &domain_ops);
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_create_in_domain);

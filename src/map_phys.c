@@ -3,46 +3,46 @@
  * Physical backend: BYPASSED and ITERATE_ONLY commands.
  *
  * Nothing is mapped: the segment cursor reads the CPU entries of the
- * command's scatterlist as physical addresses (translated to bus addresses
- * with phys_to_dma() for BYPASSED), or the ranges of a bus descriptor as they
- * are.  spec.c refuses BYPASSED on a device behind a translating IOMMU.
+ * command's view as physical addresses (translated to bus addresses with
+ * phys_to_dma() for BYPASSED), or the ranges of a bus descriptor as they
+ * are.  spec.c refuses BYPASSED on a device behind a translating IOMMU.  The
+ * map, unmap and sync here also serve the iterate-only commands of an owned
+ * domain (map_domain.c).
  */
 #include "iodma_internal.h"
 
-/*
- * iodma_src_unmapped() - read the command's view as it is: bus ranges (bus
- * descriptors, copy buffers used in place) or the physical addresses of
- * its CPU scatterlist.  Also the view of the preflight and of explain.
- */
-void iodma_src_unmapped(struct iodma_cmd *cmd)
+int iodma_phys_map(struct iodma_cmd *cmd, unsigned long attrs, gfp_t gfp)
 {
-	if (cmd->md_bus || cmd->in_place) {
-		cmd->src = IODMA_SRC_RANGES;
-		cmd->src_n = cmd->nranges;
-	} else {
-		cmd->src = IODMA_SRC_SG_PHYS;
-		cmd->src_n = cmd->sgt.orig_nents;
-	}
-}
-
-static int phys_map(struct iodma_cmd *cmd, unsigned long attrs)
-{
-	iodma_src_unmapped(cmd);
-	cmd->ranges_mapped = false;
+	iodma_view_unmapped(&cmd->view, cmd->md_bus || cmd->in_place);
 	return 0;
 }
 
-static void phys_unmap(struct iodma_cmd *cmd, unsigned long attrs)
+void iodma_phys_unmap(struct iodma_cmd *cmd, unsigned long attrs)
 {
 }
 
 /* Without a mapping there is no DMA API maintenance to do. */
-static void phys_sync(struct iodma_cmd *cmd, bool for_device)
+void iodma_phys_sync(struct iodma_cmd *cmd, bool for_device)
 {
 }
 
+/*
+ * BYPASSED addresses go to the device as they are: its DMA mask and bus
+ * limit apply.  Iterate-only addresses are the CPU's, bounded by addr_bits
+ * alone.
+ */
+u64 iodma_phys_reach(const struct iodma_cmd *cmd)
+{
+	if (cmd->spec.map == IODMA_ITERATE_ONLY)
+		return cmd->spec_limit;
+	return iodma_dev_reach(cmd->dev, cmd->spec_limit);
+}
+
 const struct iodma_map_ops iodma_map_phys_ops = {
-	.map = phys_map,
-	.unmap = phys_unmap,
-	.sync = phys_sync,
+	.usable = iodma_dev_dma_usable,
+	.reach = iodma_phys_reach,
+	.map = iodma_phys_map,
+	.unmap = iodma_phys_unmap,
+	.sync = iodma_phys_sync,
+	.cbuf = IODMA_CBUF_ZONE,
 };

@@ -48,6 +48,27 @@ struct iodma_md *iodma_md_alloc(enum iodma_md_kind kind, enum dma_data_direction
 	return md;
 }
 
+/*
+ * A descriptor of @kind that owns a copy of @n elements of @size bytes at
+ * @src (*@array).  Returns NULL, having freed everything, on failure.
+ */
+static struct iodma_md *md_alloc_owning(enum iodma_md_kind kind, enum dma_data_direction dir,
+					u64 len, const void *src, size_t n, size_t size,
+					void **array)
+{
+	struct iodma_md *md = iodma_md_alloc(kind, dir, len);
+
+	if (!md)
+		return NULL;
+	if (!iodma_should_fail(n * size))
+		*array = kmemdup_array(src, n, size, GFP_KERNEL);
+	if (!*array) {
+		kfree(md);
+		return NULL;
+	}
+	return md;
+}
+
 /* A range [addr, addr + len) that is not empty and does not wrap. */
 static bool range_ok(u64 addr, u64 len)
 {
@@ -151,6 +172,7 @@ EXPORT_SYMBOL_GPL(iodma_md_from_kva);
 struct iodma_md *iodma_md_from_pages(struct page **pages, unsigned int npages, size_t offset,
 				     size_t len, enum dma_data_direction dir)
 {
+	void *array = NULL;
 	struct iodma_md *md;
 	unsigned int i;
 	u64 end;
@@ -163,15 +185,10 @@ struct iodma_md *iodma_md_from_pages(struct page **pages, unsigned int npages, s
 		if (!pages[i])
 			return ERR_PTR(-EINVAL);
 
-	md = iodma_md_alloc(IODMA_MD_PAGES, dir, len);
+	md = md_alloc_owning(IODMA_MD_PAGES, dir, len, pages, npages, sizeof(*pages), &array);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
-	if (!iodma_should_fail(npages * sizeof(*pages)))
-		md->pages.pages = kmemdup_array(pages, npages, sizeof(*pages), GFP_KERNEL);
-	if (!md->pages.pages) {
-		kfree(md);
-		return ERR_PTR(-ENOMEM);
-	}
+	md->pages.pages = array;
 	md->pages.npages = npages;
 	md->pages.offset = offset;
 	return md;
@@ -326,6 +343,7 @@ EXPORT_SYMBOL_GPL(iodma_md_from_mapped_sgtable);
 struct iodma_md *iodma_md_from_phys(const struct iodma_phys_range *ranges, unsigned int n,
 				    enum dma_data_direction dir)
 {
+	void *array = NULL;
 	struct iodma_md *md;
 	unsigned int i;
 	u64 total = 0;
@@ -338,15 +356,10 @@ struct iodma_md *iodma_md_from_phys(const struct iodma_phys_range *ranges, unsig
 		    check_add_overflow(total, ranges[i].len, &total))
 			return ERR_PTR(-EINVAL);
 	}
-	md = iodma_md_alloc(IODMA_MD_PHYS, dir, total);
+	md = md_alloc_owning(IODMA_MD_PHYS, dir, total, ranges, n, sizeof(*ranges), &array);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
-	if (!iodma_should_fail(n * sizeof(*ranges)))
-		md->phys.ranges = kmemdup_array(ranges, n, sizeof(*ranges), GFP_KERNEL);
-	if (!md->phys.ranges) {
-		kfree(md);
-		return ERR_PTR(-ENOMEM);
-	}
+	md->phys.ranges = array;
 	md->phys.n = n;
 	md->bus = true;
 	return md;
@@ -408,6 +421,7 @@ static bool dir_compatible(enum dma_data_direction child, enum dma_data_directio
 struct iodma_md *iodma_md_multi(struct iodma_md **mds, unsigned int n,
 				enum dma_data_direction dir)
 {
+	void *array = NULL;
 	struct iodma_md *md;
 	unsigned int i;
 	u64 total = 0;
@@ -421,23 +435,33 @@ struct iodma_md *iodma_md_multi(struct iodma_md **mds, unsigned int n,
 		    check_add_overflow(total, mds[i]->length, &total))
 			return ERR_PTR(-EINVAL);
 	}
-	md = iodma_md_alloc(IODMA_MD_MULTI, dir, total);
+	md = md_alloc_owning(IODMA_MD_MULTI, dir, total, mds, n, sizeof(*mds), &array);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
-	if (!iodma_should_fail(n * sizeof(*mds)))
-		md->multi.mds = kmalloc_array(n, sizeof(*mds), GFP_KERNEL);
-	if (!md->multi.mds) {
-		kfree(md);
-		return ERR_PTR(-ENOMEM);
-	}
+	md->multi.mds = array;
 	for (i = 0; i < n; i++)
-		md->multi.mds[i] = iodma_md_get(mds[i]);
+		iodma_md_get(md->multi.mds[i]);
 	md->multi.n = n;
 	md->bus = mds[0]->bus;
 	md->mapped_dev = mds[0]->mapped_dev;
 	return md;
 }
 EXPORT_SYMBOL_GPL(iodma_md_multi);
+
+/*
+ * iodma_md_from_cbuf() - a copy-buffer descriptor that takes over @cb's
+ * chunks (iodma_cmd_create_copy_buffer(), a command's own copy buffer).
+ * Returns NULL, @cb untouched, on failure.
+ */
+struct iodma_md *iodma_md_from_cbuf(struct iodma_cbuf *cb, enum dma_data_direction dir)
+{
+	struct iodma_md *md = iodma_md_alloc(IODMA_MD_COPYBUF, dir, cb->size);
+
+	if (!md)
+		return NULL;
+	md->cbuf = *cb;
+	return md;
+}
 
 /**
  * iodma_md_get() - take a reference on a descriptor
@@ -538,6 +562,7 @@ static int user_pin(struct iodma_md *md)
 	struct mm_struct *mm = md->user.mm;
 	struct page **pages;
 	long got;
+	int ret;
 
 	lockdep_assert_held(&md->wire_lock);
 	/* two points: the array, and pinning (which allocates page tables) */
@@ -546,17 +571,15 @@ static int user_pin(struct iodma_md *md)
 	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL | __GFP_NOWARN);
 	if (!pages)
 		return -ENOMEM;
-	if (iodma_should_fail(n * PAGE_SIZE)) {
-		kvfree(pages);
-		return -ENOMEM;
-	}
+	ret = -ENOMEM;
+	if (iodma_should_fail(n * PAGE_SIZE))
+		goto err_free_pages;
+	ret = -EFAULT;
 	if (current->mm == mm) {
 		got = pin_user_pages_fast(start, n, flags, pages);
 	} else {
-		if (!mmget_not_zero(mm)) {
-			kvfree(pages);
-			return -EFAULT;
-		}
+		if (!mmget_not_zero(mm))
+			goto err_free_pages;
 		mmap_read_lock(mm);
 		got = pin_user_pages_remote(mm, start, n, flags, pages, NULL);
 		mmap_read_unlock(mm);
@@ -565,12 +588,17 @@ static int user_pin(struct iodma_md *md)
 	if (got != n) {
 		if (got > 0)
 			unpin_user_pages(pages, got);
-		kvfree(pages);
-		return got < 0 && got != -EFAULT ? (int)got : -EFAULT;
+		else if (got < 0 && got != -EFAULT)
+			ret = got;
+		goto err_free_pages;
 	}
 	/* pairs with the acquire in iodma_md_walk(): the array before the count */
 	smp_store_release(&md->user.pages, pages);
 	return 0;
+
+err_free_pages:
+	kvfree(pages);
+	return ret;
 }
 
 static void user_unpin(struct iodma_md *md)
@@ -582,27 +610,27 @@ static void user_unpin(struct iodma_md *md)
 }
 
 /*
- * iodma_md_wire() - iodma_md_prepare(), and its non-blocking form: with
- * @nowait, user memory that is not pinned yet gives -EAGAIN instead of
- * being pinned (pinning sleeps).  Only the 0 -> 1 step of user memory takes
+ * iodma_md_wire() - iodma_md_prepare(), and its non-blocking form: with a
+ * @gfp that may not block, user memory that is not pinned yet gives -EAGAIN
+ * instead of being pinned (pinning sleeps).  Only the 0 -> 1 step of user memory takes
  * the mutex; every other step is an atomic increment.
  */
-int iodma_md_wire(struct iodma_md *md, bool nowait)
+int iodma_md_wire(struct iodma_md *md, gfp_t gfp)
 {
 	unsigned int i;
 	int ret = 0;
 
 	if (md->kind == IODMA_MD_SUBRANGE) {
-		ret = iodma_md_wire(md->sub.parent, nowait);
+		ret = iodma_md_wire(md->sub.parent, gfp);
 	} else if (md->kind == IODMA_MD_MULTI) {
 		for (i = 0; i < md->multi.n; i++) {
-			ret = iodma_md_wire(md->multi.mds[i], nowait);
+			ret = iodma_md_wire(md->multi.mds[i], gfp);
 			if (ret)
 				break;
 		}
 		if (ret) {
 			while (i--)
-				iodma_md_unwire(md->multi.mds[i], nowait);
+				iodma_md_unwire(md->multi.mds[i], gfp);
 		}
 	}
 	if (ret)
@@ -614,7 +642,7 @@ int iodma_md_wire(struct iodma_md *md, bool nowait)
 	}
 	if (atomic_inc_not_zero(&md->wire_count))
 		return 0;
-	if (nowait)
+	if (!gfpflags_allow_blocking(gfp))
 		return -EAGAIN;
 	mutex_lock(&md->wire_lock);
 	if (!atomic_read(&md->wire_count))
@@ -640,7 +668,7 @@ EXPORT_SYMBOL_IF_KUNIT(iodma_md_wire);
 int iodma_md_prepare(struct iodma_md *md)
 {
 	might_sleep();
-	return iodma_md_wire(md, false);
+	return iodma_md_wire(md, GFP_KERNEL);
 }
 EXPORT_SYMBOL_GPL(iodma_md_prepare);
 
@@ -669,7 +697,7 @@ static bool dec_unless_last(atomic_t *v)
  */
 int iodma_md_complete(struct iodma_md *md)
 {
-	return iodma_md_unwire(md, false);
+	return iodma_md_unwire(md, GFP_KERNEL);
 }
 EXPORT_SYMBOL_GPL(iodma_md_complete);
 
@@ -700,11 +728,12 @@ static void user_unwire_work(struct work_struct *work)
 
 /*
  * iodma_md_unwire() - iodma_md_complete(), and the form that never sleeps
- * (@nowait: the rollback of a failed non-blocking prepare): should that
+ * (a @gfp that may not block: the rollback of a failed non-blocking
+ * prepare): should that
  * drop the last wiring of user memory (another command completed the same
  * descriptor meanwhile), the unpin, which sleeps, goes to a worker.
  */
-int iodma_md_unwire(struct iodma_md *md, bool nowait)
+int iodma_md_unwire(struct iodma_md *md, gfp_t gfp)
 {
 	unsigned int i;
 
@@ -712,7 +741,7 @@ int iodma_md_unwire(struct iodma_md *md, bool nowait)
 		if (atomic_dec_if_positive(&md->wire_count) < 0)
 			return -ENODATA;
 	} else if (!dec_unless_last(&md->wire_count)) {
-		if (!nowait) {
+		if (gfpflags_allow_blocking(gfp)) {
 			if (user_unwire_last(md))
 				return -ENODATA;
 		} else if (atomic_read(&md->wire_count)) {
@@ -727,10 +756,10 @@ int iodma_md_unwire(struct iodma_md *md, bool nowait)
 	}
 
 	if (md->kind == IODMA_MD_SUBRANGE) {
-		iodma_md_unwire(md->sub.parent, nowait);
+		iodma_md_unwire(md->sub.parent, gfp);
 	} else if (md->kind == IODMA_MD_MULTI) {
 		for (i = 0; i < md->multi.n; i++)
-			iodma_md_unwire(md->multi.mds[i], nowait);
+			iodma_md_unwire(md->multi.mds[i], gfp);
 	}
 	return 0;
 }
@@ -805,27 +834,19 @@ static int walk_sgt(struct iodma_md *md, u64 off, u64 len, iodma_chunk_fn fn, vo
 	struct sg_table *sgt = md->sgt.sgt;
 	unsigned int i, n = dma ? sgt->nents : sgt->orig_nents;
 	struct scatterlist *sg;
+	u64 take, in;
 	int ret;
 
 	for_each_sg(sgt->sgl, sg, n, i) {
-		u64 l = dma ? sg_dma_len(sg) : sg->length;
-		u64 take;
-
-		if (off >= l) {
-			off -= l;
+		take = iodma_clip(&off, &len, dma ? sg_dma_len(sg) : sg->length, &in);
+		if (!take)
 			continue;
-		}
-		take = min(l - off, len);
 		if (dma)
-			ret = emit_bus(sg_dma_address(sg) + off, take, true, fn, ctx);
+			ret = emit_bus(sg_dma_address(sg) + in, take, true, fn, ctx);
 		else
-			ret = emit_pages(sg_page(sg), sg->offset + off, take, fn, ctx);
-		if (ret)
+			ret = emit_pages(sg_page(sg), sg->offset + in, take, fn, ctx);
+		if (ret || !len)
 			return ret;
-		len -= take;
-		off = 0;
-		if (!len)
-			break;
 	}
 	return 0;
 }
@@ -872,46 +893,38 @@ static int walk_vmalloc(void *addr, u64 off, u64 len, iodma_chunk_fn fn, void *c
 
 static int walk_phys(struct iodma_md *md, u64 off, u64 len, iodma_chunk_fn fn, void *ctx)
 {
+	const struct iodma_phys_range *r;
 	unsigned int i;
+	u64 take, in;
 	int ret;
 
 	for (i = 0; i < md->phys.n && len; i++) {
-		const struct iodma_phys_range *r = &md->phys.ranges[i];
-		u64 take;
-
-		if (off >= r->len) {
-			off -= r->len;
+		r = &md->phys.ranges[i];
+		take = iodma_clip(&off, &len, r->len, &in);
+		if (!take)
 			continue;
-		}
-		take = min(r->len - off, len);
-		ret = emit_bus(r->addr + off, take, false, fn, ctx);
+		ret = emit_bus(r->addr + in, take, false, fn, ctx);
 		if (ret)
 			return ret;
-		len -= take;
-		off = 0;
 	}
 	return 0;
 }
 
 static int walk_multi(struct iodma_md *md, u64 off, u64 len, iodma_chunk_fn fn, void *ctx)
 {
+	struct iodma_md *part;
 	unsigned int i;
+	u64 take, in;
 	int ret;
 
 	for (i = 0; i < md->multi.n && len; i++) {
-		struct iodma_md *part = md->multi.mds[i];
-		u64 take;
-
-		if (off >= part->length) {
-			off -= part->length;
+		part = md->multi.mds[i];
+		take = iodma_clip(&off, &len, part->length, &in);
+		if (!take)
 			continue;
-		}
-		take = min(part->length - off, len);
-		ret = iodma_md_walk(part, off, take, fn, ctx);
+		ret = iodma_md_walk(part, in, take, fn, ctx);
 		if (ret)
 			return ret;
-		len -= take;
-		off = 0;
 	}
 	return 0;
 }

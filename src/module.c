@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * iodma module glue: version and load message.  The API lives in md.c,
- * spec.c, cmd.c and segments.c; the backends in map_*.c.
+ * iodma module glue: the version, the tracepoints, the workqueue of
+ * deferred unpins, debugfs, and the load message.  The API lives in the
+ * files named for its objects (iodma_internal.h lists them in their order).
  */
 #include <linux/module.h>
 #include "iodma_internal.h"

@@ -7,10 +7,13 @@
  * command is preallocated at creation for an I/O of max_transfer_size bytes
  * (its scatterlist, its range array and, where the specification may need
  * one, its copy buffer), so that get, set, prepare, gen, complete, clear and
- * put allocate nothing.  Statistics are in debugfs (debugfs.c).
+ * put allocate nothing.  Statistics are the sum of the commands' counters,
+ * shown in debugfs as iodma/<pool>/stats.
  */
+#include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
 #include "iodma_internal.h"
@@ -35,6 +38,48 @@ static void pool_free_cmds(struct iodma_pool *pool)
 		iodma_cmd_destroy(pool->cmds[i]);
 	}
 	kvfree(pool->cmds);
+}
+
+static int stats_show(struct seq_file *m, void *unused)
+{
+	struct iodma_pool *pool = m->private;
+	struct iodma_pool_stats st;
+	unsigned int e;
+
+	iodma_pool_stats(pool, &st);
+	seq_printf(m, "commands: %u\n", st.count);
+	seq_printf(m, "in_use: %u\n", st.in_use);
+	seq_printf(m, "in_use_high_water: %u\n", st.high_water);
+	seq_printf(m, "gets: %llu\n", st.gets);
+	seq_printf(m, "puts: %llu\n", st.puts);
+	seq_printf(m, "prepares: %llu\n", st.cmd.prepares);
+	seq_printf(m, "bounces: %llu\n", st.cmd.bounces);
+	seq_printf(m, "bytes_bounced: %llu\n", st.cmd.bytes_bounced);
+	seq_printf(m, "splits: %llu\n", st.splits);
+	for (e = 0; e < IODMA_NR_ERRNOS; e++)
+		seq_printf(m, "failures_%s: %llu\n", iodma_errno_name(e), st.errors[e]);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stats);
+
+/* iodma/<name>/stats; -EEXIST if a pool of that name has it already. */
+static int pool_debugfs_add(struct iodma_pool *pool)
+{
+	struct dentry *root = iodma_debugfs_root(), *dir;
+
+	if (IS_ERR_OR_NULL(root))
+		return 0;
+	dir = debugfs_lookup(pool->name, root);
+	if (dir) {
+		dput(dir);
+		return -EEXIST;
+	}
+	dir = debugfs_create_dir(pool->name, root);
+	if (IS_ERR(dir))
+		return 0;
+	debugfs_create_file("stats", 0444, dir, pool, &stats_fops);
+	pool->dir = dir;
+	return 0;
 }
 
 /**
@@ -98,7 +143,7 @@ struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec
 		}
 		list_add_tail(&cmd->pool_node, &pool->free);
 	}
-	ret = iodma_debugfs_add_pool(pool);
+	ret = pool_debugfs_add(pool);
 	if (ret)
 		goto err_free_cmds;
 	return pool;
@@ -200,9 +245,9 @@ EXPORT_SYMBOL_GPL(iodma_pool_get);
  * @pool: the pool the command came from
  * @cmd: the command, with no descriptor set
  *
- * DESIGN.md has this return nothing; it returns an errno so that a driver
- * bug does not corrupt the pool: a command still holding a descriptor stays
- * with the caller.
+ * IOKit's returnCommand returns nothing; this returns an errno so that a
+ * driver bug does not corrupt the pool: a command still holding a
+ * descriptor stays with the caller.
  *
  * Context: Any context; does not sleep.
  * Return: 0; -EINVAL if @cmd does not belong to @pool or is already free;
@@ -255,7 +300,7 @@ void iodma_pool_destroy(struct iodma_pool *pool)
 	spin_unlock_irq(&pool->lock);
 	wake_up_all(&pool->wait);
 	wait_event(pool->wait, no_waiters(pool));
-	iodma_debugfs_remove_pool(pool);
+	debugfs_remove_recursive(pool->dir);
 	pool_free_cmds(pool);
 	kfree(pool);
 }

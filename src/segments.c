@@ -2,17 +2,20 @@
 /*
  * Segments: what the device is programmed with.
  *
- * After prepare, a command's bus addresses are a list of entries: the mapped
- * entries of its scatterlist (DMA API), its CPU entries as physical addresses
- * (bypassed, iterate-only) or an array of ranges (bus descriptors).  A cursor
- * walks that list; each segment starts where the cursor is, takes in every
- * following entry that is contiguous on the bus (maximal coalescing), and is
- * then cut at the address limit, max_segment_size, the boundary, the length
- * alignment and the internal alignment, in that order.
+ * After prepare, a command's bus addresses are a list of entries, its view
+ * (view.c): the mapped entries of its scatterlist (DMA API, owned domain),
+ * its CPU entries as physical addresses (bypassed, iterate-only) or an array
+ * of ranges (bus descriptors, copy buffers).  A cursor walks that list;
+ * each segment starts where the cursor is, takes in every following entry
+ * that is contiguous on the bus (maximal coalescing), and is then cut at
+ * the address limit, max_segment_size, the boundary, the length alignment
+ * and the internal alignment, in that order.
  *
  * The cursor is kept between calls, so a driver that asks for its segments
  * in order pays O(1) per segment; only a jump to another offset rewalks.
- * Nothing here allocates.
+ * The dry run (iodma_segments_count()) applies the same rules with a cursor
+ * of its own, to any view and limits: the bounce decision and explain use
+ * it.  Nothing here allocates.
  */
 #include <linux/dma-direct.h>
 #include <linux/module.h>
@@ -20,48 +23,48 @@
 #include "trace.h"
 
 /* The bus address and length of the entry under the cursor. */
-static __always_inline void entry_of(const struct iodma_cmd *cmd,
+static __always_inline void entry_of(const struct iodma_view *v,
 				     const struct iodma_cursor *cur, u64 *addr, u64 *len)
 {
-	switch (cmd->src) {
+	switch (v->src) {
 	case IODMA_SRC_SG_DMA:
 		*addr = sg_dma_address(cur->sg);
 		*len = sg_dma_len(cur->sg);
 		break;
 	case IODMA_SRC_SG_PHYS:
 		*addr = sg_phys(cur->sg);
-		if (cmd->spec.map == IODMA_BYPASSED)
-			*addr = phys_to_dma(cmd->dev, *addr);
+		if (v->bus_dev)
+			*addr = phys_to_dma(v->bus_dev, *addr);
 		*len = cur->sg->length;
 		break;
 	default:
-		*addr = cmd->ranges[cur->idx].addr;
-		*len = cmd->ranges[cur->idx].len;
+		*addr = v->ranges[cur->idx].addr;
+		*len = v->ranges[cur->idx].len;
 		break;
 	}
 }
 
 /* Move to the next entry; false at the end of the list. */
-static __always_inline bool entry_next(struct iodma_cmd *cmd, struct iodma_cursor *cur)
+static __always_inline bool entry_next(const struct iodma_view *v, struct iodma_cursor *cur)
 {
-	if (cur->idx + 1 >= cmd->src_n)
+	if (cur->idx + 1 >= v->src_n)
 		return false;
 	cur->idx++;
-	if (cmd->src != IODMA_SRC_RANGES)
+	if (v->src != IODMA_SRC_RANGES)
 		cur->sg = sg_next(cur->sg);
 	cur->in = 0;
-	cmd->cursor_steps++;
+	cur->steps++;
 	return true;
 }
 
 /* Advance the cursor by @bytes (which must not pass the end). */
-static void cursor_advance(struct iodma_cmd *cmd, struct iodma_cursor *cur, u64 bytes)
+static void cursor_advance(const struct iodma_view *v, struct iodma_cursor *cur, u64 bytes)
 {
 	u64 addr, len;
 
 	cur->pos += bytes;
 	while (bytes) {
-		entry_of(cmd, cur, &addr, &len);
+		entry_of(v, cur, &addr, &len);
 		if (bytes < len - cur->in) {
 			cur->in += bytes;
 			return;
@@ -69,19 +72,21 @@ static void cursor_advance(struct iodma_cmd *cmd, struct iodma_cursor *cur, u64 
 		bytes -= len - cur->in;
 		cur->in = len;
 		/* an exhausted entry is left behind: the next segment starts clean */
-		if (!entry_next(cmd, cur))
+		if (!entry_next(v, cur))
 			return;
 	}
 }
 
 /**
- * iodma_cursor_reset() - put the cursor at the start of the prepared range
- * @cmd: a prepared command
+ * iodma_cursor_reset() - put a cursor at the start of a view
+ * @cur: the cursor (its step count is kept)
+ * @v: a view whose source is set
  */
-void iodma_cursor_reset(struct iodma_cmd *cmd)
+void iodma_cursor_reset(struct iodma_cursor *cur, const struct iodma_view *v)
 {
-	cmd->cur = (struct iodma_cursor){
-		.sg = cmd->src == IODMA_SRC_RANGES ? NULL : cmd->sgt.sgl,
+	*cur = (struct iodma_cursor){
+		.sg = v->src == IODMA_SRC_RANGES ? NULL : v->sgt.sgl,
+		.steps = cur->steps,
 		.valid = true,
 	};
 }
@@ -92,33 +97,43 @@ static u64 cap_to_last(u64 cap, u64 addr, u64 last)
 	return last - addr >= cap - 1 ? cap : last - addr + 1;
 }
 
+/* A walk of the segments of a range of @len bytes of a view, under @lim. */
+struct seg_walk {
+	const struct iodma_view *view;
+	const struct iodma_limits *lim;
+	u64 len;
+	struct iodma_cursor *cur;
+};
+
 /*
- * Compute the segment starting at the cursor under @lim without moving the
- * cursor.  Returns IODMA_BOUNCE_NONE and fills @seg_addr/@seg_len, or the
- * rule the segment breaks (only possible for commands that cannot bounce, or
- * in the preflight dry run).  When the segment takes a whole run of entries
+ * Compute the segment starting at the walk's cursor without moving it.
+ * Returns IODMA_BOUNCE_NONE and fills @seg_addr/@seg_len, or the rule the
+ * segment breaks (only possible for commands that cannot bounce, or in the
+ * preflight dry run).  When the segment takes a whole run of entries
  * and the entry after it is already looked at, @next is the cursor past the
  * segment (next->valid); otherwise next->valid is false.
  */
 static __always_inline enum iodma_bounce_reason
-next_segment(struct iodma_cmd *cmd, const struct iodma_limits *lim, u64 *seg_addr, u64 *seg_len,
-	     bool *cut, struct iodma_cursor *next)
+next_segment(const struct seg_walk *w, u64 *seg_addr, u64 *seg_len, bool *cut,
+	     struct iodma_cursor *next)
 {
-	struct iodma_cursor probe = cmd->cur;
+	const struct iodma_limits *lim = w->lim;
+	const struct iodma_view *v = w->view;
+	struct iodma_cursor probe = *w->cur;
 	u64 addr, elen, len, run, cap;
 	u64 align = probe.pos ? lim->int_align : lim->align;
 	bool past_run = false;
 
 	next->valid = false;
 
-	entry_of(cmd, &probe, &addr, &elen);
+	entry_of(v, &probe, &addr, &elen);
 	addr += probe.in;
 	if (addr > lim->addr_limit)
 		return IODMA_BOUNCE_ADDRESS;
 	if (addr & (align - 1))
 		return probe.pos ? IODMA_BOUNCE_INTERNAL : IODMA_BOUNCE_ALIGNMENT;
 
-	cap = min(lim->max_seg, cmd->prep_len - probe.pos);
+	cap = min(lim->max_seg, w->len - probe.pos);
 	/* the limit need not be 2^n - 1 (a bus_dma_limit): cut at it, not at its block */
 	cap = cap_to_last(cap, addr, lim->addr_limit);
 	if (lim->boundary_mask)
@@ -133,9 +148,9 @@ next_segment(struct iodma_cmd *cmd, const struct iodma_limits *lim, u64 *seg_add
 	while (run <= cap) {
 		u64 naddr, nlen;
 
-		if (!entry_next(cmd, &probe))
+		if (!entry_next(v, &probe))
 			break;
-		entry_of(cmd, &probe, &naddr, &nlen);
+		entry_of(v, &probe, &naddr, &nlen);
 		if (naddr != addr + run) {
 			past_run = true;
 			break;
@@ -145,7 +160,7 @@ next_segment(struct iodma_cmd *cmd, const struct iodma_limits *lim, u64 *seg_add
 	len = min(run, cap);
 
 	/* the last segment's length is a multiple already (checked at prepare) */
-	if (probe.pos + len < cmd->prep_len)
+	if (probe.pos + len < w->len)
 		len = round_down(len, lim->len_align);
 	/* where the segment stops mid-run, the next one starts there: align it */
 	if (len < run && lim->int_align > 1) {
@@ -159,40 +174,42 @@ next_segment(struct iodma_cmd *cmd, const struct iodma_limits *lim, u64 *seg_add
 	 * length unit cannot both be a multiple of it and end on
 	 * internal_alignment, and the next one must start on it.
 	 */
-	if (!len || (probe.pos + len < cmd->prep_len && (len & (lim->len_align - 1))))
+	if (!len || (probe.pos + len < w->len && (len & (lim->len_align - 1))))
 		return IODMA_BOUNCE_LENGTH;
 	*seg_addr = addr;
 	*seg_len = len;
 	*cut = len < run;
 	if (past_run && len == run) {
 		*next = probe;
-		next->pos = cmd->cur.pos + len;
+		next->pos = w->cur->pos + len;
 	}
 	return IODMA_BOUNCE_NONE;
 }
 
-/* Move the cursor past the segment next_segment() returned. */
-static void segment_done(struct iodma_cmd *cmd, const struct iodma_cursor *next, u64 len)
+/* Move the walk's cursor past the segment next_segment() returned. */
+static void segment_done(const struct seg_walk *w, const struct iodma_cursor *next, u64 len)
 {
 	if (next->valid)
-		cmd->cur = *next;
+		*w->cur = *next;
 	else
-		cursor_advance(cmd, &cmd->cur, len);
+		cursor_advance(w->view, w->cur, len);
 }
 
 /**
- * iodma_segments_check() - dry run of the segment rules over the prepared range
- * @cmd: a command whose bus view (cmd->src) is set up
- * @reach: the highest address the device reaches, besides addr_bits
+ * iodma_segments_check() - dry run of the segment rules over a view
+ * @v: the view, its source set
+ * @lim: the rules (@lim->addr_limit: the device's reach)
+ * @len: bytes of the range the view holds
  *
- * The preflight of the bounce decision.  The cursor is left as it was.
+ * The preflight of the bounce decision.
  *
  * Return: the first rule a segment of the range would break, or
  * IODMA_BOUNCE_NONE.
  */
-enum iodma_bounce_reason iodma_segments_check(struct iodma_cmd *cmd, u64 reach)
+enum iodma_bounce_reason iodma_segments_check(const struct iodma_view *v,
+					      const struct iodma_limits *lim, u64 len)
 {
-	return iodma_segments_count(cmd, reach, NULL, NULL);
+	return iodma_segments_count(v, lim, len, NULL, NULL);
 }
 
 /*
@@ -200,37 +217,29 @@ enum iodma_bounce_reason iodma_segments_check(struct iodma_cmd *cmd, u64 reach)
  * segments (@nsegs) and says where the first broken one starts (@bad_off,
  * relative to the range); either may be NULL.
  */
-enum iodma_bounce_reason iodma_segments_count(struct iodma_cmd *cmd, u64 reach, u64 *nsegs,
-					      u64 *bad_off)
+enum iodma_bounce_reason iodma_segments_count(const struct iodma_view *v,
+					      const struct iodma_limits *lim, u64 len,
+					      u64 *nsegs, u64 *bad_off)
 {
-	struct iodma_limits lim = cmd->lim;
-	struct iodma_cursor saved = cmd->cur, next;
-	u64 steps = cmd->cursor_steps, addr, len, n = 0;
+	struct iodma_cursor cur = {}, next;
+	struct seg_walk w = { .view = v, .lim = lim, .len = len, .cur = &cur };
 	enum iodma_bounce_reason r = IODMA_BOUNCE_NONE;
+	u64 addr, seg, n = 0;
 	bool cut;
 
-	lim.addr_limit = min(lim.addr_limit, reach);
-	iodma_cursor_reset(cmd);
-	while (cmd->cur.pos < cmd->prep_len) {
-		r = next_segment(cmd, &lim, &addr, &len, &cut, &next);
+	iodma_cursor_reset(&cur, v);
+	while (cur.pos < len) {
+		r = next_segment(&w, &addr, &seg, &cut, &next);
 		if (r)
 			break;
-		segment_done(cmd, &next, len);
+		segment_done(&w, &next, seg);
 		n++;
 	}
 	if (nsegs)
 		*nsegs = n;
 	if (bad_off)
-		*bad_off = r ? cmd->cur.pos : 0;
-	cmd->cur = saved;
-	cmd->cursor_steps = steps;
+		*bad_off = r ? cur.pos : 0;
 	return r;
-}
-
-static void seek(struct iodma_cmd *cmd, u64 offset)
-{
-	iodma_cursor_reset(cmd);
-	cursor_advance(cmd, &cmd->cur, offset);
 }
 
 static __always_inline void put_seg(const struct iodma_cmd *cmd, void *segs, u32 i, u64 addr,
@@ -265,6 +274,7 @@ static __always_inline void put_seg(const struct iodma_cmd *cmd, void *segs, u32
 static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsigned int width)
 {
 	struct iodma_cursor saved, next;
+	struct seg_walk w;
 	enum iodma_bounce_reason r;
 	u64 addr, len, cuts = 0;
 	bool cut;
@@ -280,17 +290,21 @@ static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, uns
 		return -EOVERFLOW;
 
 	saved = cmd->cur;
-	if (!cmd->cur.valid || cmd->cur.pos != *offset)
-		seek(cmd, *offset);
+	w = (struct seg_walk){ .view = &cmd->view, .lim = &cmd->lim, .len = cmd->prep_len,
+			       .cur = &cmd->cur };
+	if (!cmd->cur.valid || cmd->cur.pos != *offset) {
+		iodma_cursor_reset(&cmd->cur, &cmd->view);
+		cursor_advance(&cmd->view, &cmd->cur, *offset);
+	}
 	for (n = 0; n < *nsegs && cmd->cur.pos < cmd->prep_len; n++) {
-		r = next_segment(cmd, &cmd->lim, &addr, &len, &cut, &next);
+		r = next_segment(&w, &addr, &len, &cut, &next);
 		if (r) {
 			cmd->cur = saved;
 			iodma_cmd_count_error(cmd, r == IODMA_BOUNCE_ADDRESS ? -ERANGE : -EINVAL);
 			return r == IODMA_BOUNCE_ADDRESS ? -ERANGE : -EINVAL;
 		}
 		put_seg(cmd, segs, n, addr, len);
-		segment_done(cmd, &next, len);
+		segment_done(&w, &next, len);
 		cuts += cut;
 	}
 	cmd->splits += cuts;

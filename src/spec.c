@@ -53,9 +53,9 @@ static bool spec_feasible(const struct iodma_limits *lim)
 
 /*
  * iodma_spec_normalize() - validate @spec and fill @lim from it.
- * The rules are DESIGN.md's plus the checks IOKit lacks: a boundary that is
- * not 2^n - 1, limits that leave no legal segment length, and rules that no
- * memory can meet (spec_feasible()).
+ * The rules are IOKit's (Documentation/porting.rst) plus the checks it
+ * lacks: a boundary that is not 2^n - 1, limits that leave no legal segment
+ * length, and rules that no memory can meet (spec_feasible()).
  */
 int iodma_spec_normalize(const struct iodma_spec *spec, struct iodma_limits *lim)
 {
@@ -128,19 +128,36 @@ bool iodma_dev_translated(struct device *dev)
 }
 
 /*
- * True while the device's DMA goes through the DMA API's own domain (or no
- * IOMMU, or an identity domain): not while an owned domain or the blocking
- * domain of a claimed group holds it.
+ * iodma_dev_dma_usable() - 0 while the device's DMA goes through the DMA
+ * API's own domain (or no IOMMU, or an identity domain); -EOPNOTSUPP while an
+ * owned domain or the blocking domain of a claimed group holds it.  Then
+ * neither DMA API nor physical addresses reach the device: a command would
+ * program addresses the device reads as IOVAs of another table.
  */
-bool iodma_dev_dma_api(struct device *dev)
+int iodma_dev_dma_usable(struct device *dev)
 {
 	struct iommu_domain *domain;
 
 	if (!device_iommu_mapped(dev))
-		return true;
+		return 0;
 	domain = iommu_get_domain_for_dev(dev);
-	return domain && ((domain->type & __IOMMU_DOMAIN_DMA_API) ||
-			  domain->type == IOMMU_DOMAIN_IDENTITY);
+	if (domain && ((domain->type & __IOMMU_DOMAIN_DMA_API) ||
+		       domain->type == IOMMU_DOMAIN_IDENTITY))
+		return 0;
+	return -EOPNOTSUPP;
+}
+
+/*
+ * iodma_dev_reach() - the highest bus address @dev takes, at most @limit:
+ * its DMA mask and its bus's limit.  Read at each first prepare, as a driver
+ * may change its mask after creating a command.
+ */
+u64 iodma_dev_reach(struct device *dev, u64 limit)
+{
+	limit = min(limit, dma_get_mask(dev));
+	if (dev->bus_dma_limit)
+		limit = min(limit, dev->bus_dma_limit);
+	return limit;
 }
 
 /*
@@ -202,3 +219,14 @@ int iodma_spec_validate(const struct iodma_spec *spec)
 	return iodma_spec_normalize(spec, NULL);
 }
 EXPORT_SYMBOL_GPL(iodma_spec_validate);
+
+/*
+ * Does the device snoop CPU caches?  IODMA_NONCOHERENT says it does not,
+ * whatever the platform believes: then iodma uses no memory that only the
+ * DMA API's own maintenance could keep in sync with the CPU's view.
+ */
+bool iodma_cmd_coherent(const struct iodma_cmd *cmd)
+{
+	return dev_is_dma_coherent(cmd->dev) && !(cmd->spec.flags & IODMA_NONCOHERENT);
+}
+EXPORT_SYMBOL_IF_KUNIT(iodma_cmd_coherent);

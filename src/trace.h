@@ -13,9 +13,8 @@
 
 #include <linux/tracepoint.h>
 
-struct iodma_cmd;
-/* A command's number in traces: never its address (a kernel pointer). */
-u32 iodma_cmd_trace_id(const struct iodma_cmd *cmd);
+/* Commands appear by number (iodma_cmd_trace_id()), never by address. */
+#include "iodma_internal.h"
 
 TRACE_EVENT(iodma_set_md,
 	    TP_PROTO(const struct iodma_cmd *cmd, u64 md_len, int dir, bool auto_prepare, int ret),

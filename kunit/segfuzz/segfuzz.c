@@ -360,21 +360,21 @@ static void setup_cmd(const struct iodma_limits *lim)
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.spec = fc.spec;
 	cmd.lim = *lim;
-	cmd.src = fc.src;
-	cmd.src_n = fc.ent_n;
-	cmd.ranges = fc.ent;
-	cmd.nranges = fc.ent_n;
+	cmd.view.src = fc.src;
+	cmd.view.src_n = fc.ent_n;
+	cmd.view.ranges = fc.ent;
+	cmd.view.nranges = fc.ent_n;
 	for (i = 0; i < fc.ent_n; i++) {
 		sgl[i] = (struct scatterlist){ .phys = fc.ent[i].addr, .length = fc.ent[i].len,
 					       .dma_address = fc.ent[i].addr,
 					       .dma_length = fc.ent[i].len };
 	}
-	cmd.sgt.sgl = sgl;
-	cmd.sgt.nents = fc.ent_n;
+	cmd.view.sgt.sgl = sgl;
+	cmd.view.sgt.nents = fc.ent_n;
 	cmd.prepared = 1;
 	cmd.prep_off = fc.prep_off;
 	cmd.prep_len = fc.prep_len;
-	iodma_cursor_reset(&cmd);
+	iodma_cursor_reset(&cmd.cur, &cmd.view);
 }
 
 static void decode(const void *raw, u32 i, u64 *addr, u64 *len)
@@ -481,6 +481,7 @@ static bool gen_call(const struct iodma_model_limits *m, u64 *off, u32 cap)
 static void check_dry_run(const struct iodma_model_limits *m, u64 reach)
 {
 	struct iodma_cursor before = cmd.cur;
+	struct iodma_limits lim = cmd.lim;
 	u64 n = 0, bad = 0, mn, mbad;
 	enum iodma_bounce_reason r;
 	enum iodma_model_rule mr;
@@ -491,13 +492,14 @@ static void check_dry_run(const struct iodma_model_limits *m, u64 reach)
 	cnt.dry_runs++;
 	cnt.dry_failures += mr != IODMA_MODEL_OK;
 	cnt.by_rule[mr]++;
-	r = iodma_segments_count(&cmd, reach, &n, &bad);
+	lim.addr_limit = min(lim.addr_limit, reach);
+	r = iodma_segments_count(&cmd.view, &lim, cmd.prep_len, &n, &bad);
 	if ((int)r != (int)mr || n != mn || bad != mbad)
 		fail("dry run: %s at 0x%llx after %llu segments, model %s at 0x%llx after %llu",
 		     r < 5 ? rule_names[r] : "?", bad, n, rule_names[mr], mbad, mn);
 	else if (memcmp(&before, &cmd.cur, sizeof(before)))
 		fail("dry run moved the cursor");
-	else if ((int)iodma_segments_check(&cmd, reach) != (int)mr)
+	else if ((int)iodma_segments_check(&cmd.view, &lim, cmd.prep_len) != (int)mr)
 		fail("iodma_segments_check() disagrees with iodma_segments_count()");
 }
 

@@ -106,4 +106,9 @@ static inline bool dev_is_dma_coherent(struct device *dev)
 {
 	return true;
 }
+
+static inline u64 dma_get_mask(struct device *dev)
+{
+	return U64_MAX;
+}
 #endif
