@@ -198,6 +198,8 @@ int iodma_md_wire(struct iodma_md *md, gfp_t gfp);
 int iodma_md_unwire(struct iodma_md *md, gfp_t gfp);
 struct iodma_md *iodma_md_from_cbuf(struct iodma_cbuf *cb, enum dma_data_direction dir);
 extern struct workqueue_struct *iodma_wq;
+int iodma_md_init(void);
+void iodma_md_exit(void);
 struct iodma_md *iodma_md_alloc(enum iodma_md_kind kind, enum dma_data_direction dir, u64 len);
 bool iodma_dir_valid(enum dma_data_direction dir);
 bool iodma_md_has_dma_api_cbuf(const struct iodma_md *md);

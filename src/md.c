@@ -26,6 +26,21 @@
 
 static void user_unwire_work(struct work_struct *work);
 
+/* Deferred unpins of non-blocking rollbacks (iodma_md_unwire()); drained at unload. */
+struct workqueue_struct *iodma_wq;
+EXPORT_SYMBOL_IF_KUNIT(iodma_wq);
+
+int iodma_md_init(void)
+{
+	iodma_wq = alloc_workqueue("iodma", 0, 0);
+	return iodma_wq ? 0 : -ENOMEM;
+}
+
+void iodma_md_exit(void)
+{
+	destroy_workqueue(iodma_wq);
+}
+
 bool iodma_dir_valid(enum dma_data_direction dir)
 {
 	return dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE || dir == DMA_FROM_DEVICE;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * iodma module glue: the version, the tracepoints, the workqueue of
- * deferred unpins, debugfs, and the load message.  The API lives in the
+ * iodma module glue: the version, the tracepoints, the set-up of md.c's
+ * workqueue and of debugfs, and the load message.  The API lives in the
  * files named for its objects (iodma_internal.h lists them in their order).
  */
 #include <linux/module.h>
@@ -28,15 +28,12 @@ const char *iodma_version(void)
 }
 EXPORT_SYMBOL_GPL(iodma_version);
 
-/* Deferred unpins of non-blocking rollbacks (md.c); drained at unload. */
-struct workqueue_struct *iodma_wq;
-EXPORT_SYMBOL_IF_KUNIT(iodma_wq);
-
 static int __init iodma_init(void)
 {
-	iodma_wq = alloc_workqueue("iodma", 0, 0);
-	if (!iodma_wq)
-		return -ENOMEM;
+	int ret = iodma_md_init();
+
+	if (ret)
+		return ret;
 	iodma_debugfs_init();
 	pr_info("iodma %s loaded\n", IODMA_VERSION);
 	return 0;
@@ -45,7 +42,7 @@ static int __init iodma_init(void)
 static void __exit iodma_exit(void)
 {
 	iodma_debugfs_exit();
-	destroy_workqueue(iodma_wq);
+	iodma_md_exit();
 	pr_info("iodma %s unloaded\n", IODMA_VERSION);
 }
 
