@@ -271,16 +271,7 @@ static void rand_spec(struct model_case *c, enum iodma_map_type map, u64 mdlen)
 		if (chance(c, 25))
 			s->seg_boundary_mask = (1ull << (12 + rnd(c, 5))) - 1;
 	} while (iodma_spec_validate(s) || s->length_alignment > mdlen);
-	ms = (struct iodma_model_spec){
-		.addr_bits = s->addr_bits,
-		.out32 = s->output <= IODMA_OUT_LITTLE32,
-		.max_segment_size = s->max_segment_size,
-		.max_transfer_size = s->max_transfer_size,
-		.alignment = s->alignment,
-		.length_alignment = s->length_alignment,
-		.internal_alignment = s->internal_alignment,
-		.seg_boundary_mask = s->seg_boundary_mask,
-	};
+	iodma_model_spec_of(s, 0, &ms);
 	iodma_model_limits(&ms, &c->m);
 }
 
