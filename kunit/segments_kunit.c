@@ -13,31 +13,6 @@
 #include <linux/vmalloc.h>
 #include "iodma_kunit.h"
 
-struct block {
-	struct page *page;
-	unsigned int order;
-};
-
-static void block_free(void *arg)
-{
-	struct block *b = arg;
-
-	__free_pages(b->page, b->order);
-}
-
-/* 2^order physically contiguous pages, naturally aligned, freed at test end. */
-static struct page *alloc_block(struct kunit *test, unsigned int order)
-{
-	struct block *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
-
-	KUNIT_ASSERT_NOT_NULL(test, b);
-	b->page = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
-	KUNIT_ASSERT_NOT_NULL(test, b->page);
-	b->order = order;
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, block_free, b), 0);
-	return b->page;
-}
-
 static struct iodma_cmd *iter_cmd(struct kunit *test, struct iodma_spec spec)
 {
 	spec.map = IODMA_ITERATE_ONLY;
@@ -68,7 +43,7 @@ KUNIT_DEFINE_ACTION_WRAPPER(vunmap_action, vunmap, const void *);
 /* A 3-page vmalloc (vmap) buffer at offset 100, pages scattered, max 4096. */
 static void seg_vmalloc_three_pages_offset_100(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, 3), *pages[3];
+	struct page *blk = iodma_test_pages(test, 3), *pages[3];
 	struct iodma_spec spec;
 	struct iodma_seg64 *segs;
 	struct iodma_cmd *cmd;
@@ -98,7 +73,7 @@ static void seg_vmalloc_three_pages_offset_100(struct kunit *test)
 /* 1 MiB physically contiguous, max_segment_size 64 KiB: 16 segments. */
 static void seg_contiguous_1mib_max_64k(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, get_order(SZ_1M));
+	struct page *blk = iodma_test_pages(test, get_order(SZ_1M));
 	struct iodma_spec spec = { .max_segment_size = SZ_64K, .output = IODMA_OUT_HOST64 };
 	struct iodma_cmd *cmd = iter_cmd(test, spec);
 	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(page_address(blk), SZ_1M,
@@ -115,7 +90,7 @@ static void seg_contiguous_1mib_max_64k(struct kunit *test)
 /* The same through the DMA API: 16 segments unless swiotlb scatters the bounce slots. */
 static void seg_contiguous_1mib_mapped(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, get_order(SZ_1M));
+	struct page *blk = iodma_test_pages(test, get_order(SZ_1M));
 	struct iodma_spec spec = { .max_segment_size = SZ_64K, .output = IODMA_OUT_HOST64 };
 	struct device *dev = iodma_test_data_dev(test);
 	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
@@ -137,7 +112,7 @@ static void seg_contiguous_1mib_mapped(struct kunit *test)
 /* A boundary mask splits a contiguous 8 KiB run that crosses a 64 KiB line. */
 static void seg_boundary_splits_in_two(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, get_order(SZ_128K));
+	struct page *blk = iodma_test_pages(test, get_order(SZ_128K));
 	struct iodma_spec spec = { .seg_boundary_mask = SZ_64K - 1, .output = IODMA_OUT_HOST64 };
 	struct iodma_cmd *cmd = iter_cmd(test, spec);
 	phys_addr_t base = page_to_phys(blk);
@@ -156,7 +131,7 @@ static void seg_boundary_splits_in_two(struct kunit *test)
 /* Capacity 1 and capacity 64 walk to identical lists. */
 static void seg_capacity_does_not_change_the_list(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, 4), *pages[8];
+	struct page *blk = iodma_test_pages(test, 4), *pages[8];
 	static const int pick[8] = { 0, 1, 2, 5, 9, 10, 14, 3 };
 	struct iodma_spec spec = { .max_segment_size = 6000, .internal_alignment = 512,
 				   .output = IODMA_OUT_HOST64 };
@@ -186,7 +161,7 @@ static void seg_capacity_does_not_change_the_list(struct kunit *test)
 /* Pieces of a multi that are contiguous coalesce; a sub-range of it too. */
 static void seg_multi_and_subrange_coalesce(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, 2);
+	struct page *blk = iodma_test_pages(test, 2);
 	void *va = page_address(blk);
 	phys_addr_t base = page_to_phys(blk);
 	struct iodma_spec spec = { .output = IODMA_OUT_HOST64 };
@@ -220,7 +195,7 @@ static void seg_multi_and_subrange_coalesce(struct kunit *test)
 /* A prepared piece of a descriptor: segments cover the piece, offsets relative to it. */
 static void seg_partial_prepare(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, 2);
+	struct page *blk = iodma_test_pages(test, 2);
 	struct iodma_spec spec = { .output = IODMA_OUT_HOST64 };
 	struct iodma_cmd *cmd = iter_cmd(test, spec);
 	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(page_address(blk), SZ_16K,
@@ -238,7 +213,7 @@ static void seg_partial_prepare(struct kunit *test)
 /* max_segment_size 6000 with internal_alignment 4096: cut back to the 4 KiB line. */
 static void seg_internal_alignment_cuts_long_run(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, 2);
+	struct page *blk = iodma_test_pages(test, 2);
 	struct iodma_spec spec = { .max_segment_size = 6000, .internal_alignment = 4096,
 				   .output = IODMA_OUT_HOST64 };
 	struct iodma_cmd *cmd = iter_cmd(test, spec);
@@ -261,7 +236,7 @@ static void seg_internal_alignment_cuts_long_run(struct kunit *test)
  */
 static void seg_internal_cut_off_length_unit_is_length(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, 3);
+	struct page *blk = iodma_test_pages(test, 3);
 	struct iodma_spec spec = { .alignment = 4, .length_alignment = 512,
 				   .internal_alignment = 4096, .max_segment_size = 8192,
 				   .output = IODMA_OUT_HOST64 };
@@ -296,7 +271,7 @@ static void seg_internal_cut_off_length_unit_is_length(struct kunit *test)
  */
 static void seg_run_ending_on_the_cap_is_cut_to_internal_alignment(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, get_order(SZ_256K));
+	struct page *blk = iodma_test_pages(test, get_order(SZ_256K));
 	struct iodma_spec spec = { .internal_alignment = 4096, .max_segment_size = SZ_64K,
 				   .output = IODMA_OUT_HOST64 };
 	struct device *dev = iodma_test_dev(test, 64);
@@ -324,7 +299,7 @@ static void seg_run_ending_on_the_cap_is_cut_to_internal_alignment(struct kunit 
  */
 static void seg_cut_at_a_limit_that_is_not_pow2(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, 2);
+	struct page *blk = iodma_test_pages(test, 2);
 	struct iodma_spec spec = { .map = IODMA_BYPASSED, .output = IODMA_OUT_HOST64 };
 	struct device *dev = iodma_test_dev(test, 64);
 	struct iodma_cmd *cmd;
@@ -556,7 +531,7 @@ static void seg_sequential_generation_is_o1(struct kunit *test)
 	}
 	md = iodma_test_md(test, iodma_md_from_phys(r, count, DMA_TO_DEVICE));
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
-	steps = cmd->cursor_steps;
+	steps = iodma_test_cursor_steps(cmd);
 	for (i = 0; i < count; i++) {
 		u32 n = 1;
 
@@ -564,7 +539,7 @@ static void seg_sequential_generation_is_o1(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, s.addr, r[i].addr);
 	}
 	KUNIT_EXPECT_EQ(test, off, count * 512ULL);
-	KUNIT_EXPECT_LE(test, cmd->cursor_steps - steps, 2ULL * count);
+	KUNIT_EXPECT_LE(test, iodma_test_cursor_steps(cmd) - steps, 2ULL * count);
 }
 
 /* The same over a scatterlist of 512 scattered pages, with reads in between. */
@@ -572,7 +547,7 @@ static void seg_sequential_sg_is_o1_and_reads_keep_cursor(struct kunit *test)
 {
 	const unsigned int count = 512;
 	struct page **pages = kunit_kcalloc(test, count, sizeof(*pages), GFP_KERNEL);
-	struct page *blk = alloc_block(test, 10);
+	struct page *blk = iodma_test_pages(test, 10);
 	struct iodma_cmd *cmd = iter_cmd(test, (struct iodma_spec){ .output = IODMA_OUT_HOST64 });
 	struct iodma_md *md;
 	struct iodma_seg64 s;
@@ -586,7 +561,7 @@ static void seg_sequential_sg_is_o1_and_reads_keep_cursor(struct kunit *test)
 	md = iodma_test_md(test, iodma_md_from_pages(pages, count, 0, count * PAGE_SIZE,
 						     DMA_TO_DEVICE));
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
-	steps = cmd->cursor_steps;
+	steps = iodma_test_cursor_steps(cmd);
 	for (i = 0; i < count; i++) {
 		u32 n = 1;
 
@@ -594,7 +569,7 @@ static void seg_sequential_sg_is_o1_and_reads_keep_cursor(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, s.addr, (u64)page_to_phys(pages[i]));
 		KUNIT_ASSERT_EQ(test, iodma_cmd_read_bytes(cmd, 0, &byte, 1), 1ULL);
 	}
-	KUNIT_EXPECT_LE(test, cmd->cursor_steps - steps, 2ULL * count);
+	KUNIT_EXPECT_LE(test, iodma_test_cursor_steps(cmd) - steps, 2ULL * count);
 }
 
 static struct kunit_case segments_test_cases[] = {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit: specifications.  Each rule of DESIGN.md's validation is a row of
+ * KUnit: specifications.  Each rule of design.rst's validation is a row of
  * the table, run through iodma_spec_validate() and iodma_cmd_create(), and
  * the normalised limits are checked for the defaults.
  */
