@@ -433,25 +433,25 @@ static void run_cases(struct kunit *test, enum iodma_map_type map)
 		   c->seed, c->index, c->matched, c->refused, c->bounced);
 }
 
-static void model_iterate_only_matches(struct kunit *test)
+static void iterate_only_matches_model(struct kunit *test)
 {
 	run_cases(test, IODMA_ITERATE_ONLY);
 }
 
-static void model_bypassed_matches_or_bounces(struct kunit *test)
+static void bypassed_matches_model_or_bounces(struct kunit *test)
 {
 	run_cases(test, IODMA_BYPASSED);
 }
 
-static void model_mapped_matches_or_bounces(struct kunit *test)
+static void mapped_matches_model_or_bounces(struct kunit *test)
 {
 	run_cases(test, IODMA_MAPPED);
 }
 
 static struct kunit_case model_cases[] = {
-	KUNIT_CASE_SLOW(model_iterate_only_matches),
-	KUNIT_CASE_SLOW(model_bypassed_matches_or_bounces),
-	KUNIT_CASE_SLOW(model_mapped_matches_or_bounces),
+	KUNIT_CASE_SLOW(iterate_only_matches_model),
+	KUNIT_CASE_SLOW(bypassed_matches_model_or_bounces),
+	KUNIT_CASE_SLOW(mapped_matches_model_or_bounces),
 	{}
 };
 

@@ -41,7 +41,7 @@ static void expect_seg(struct kunit *test, const struct iodma_seg64 *s, u64 addr
 KUNIT_DEFINE_ACTION_WRAPPER(vunmap_action, vunmap, const void *);
 
 /* A 3-page vmalloc (vmap) buffer at offset 100, pages scattered, max 4096. */
-static void seg_vmalloc_three_pages_offset_100(struct kunit *test)
+static void vmalloc_three_pages_at_offset_100_are_three_segments(struct kunit *test)
 {
 	struct page *blk = iodma_test_pages(test, 3), *pages[3];
 	struct iodma_spec spec;
@@ -71,7 +71,7 @@ static void seg_vmalloc_three_pages_offset_100(struct kunit *test)
 }
 
 /* 1 MiB physically contiguous, max_segment_size 64 KiB: 16 segments. */
-static void seg_contiguous_1mib_max_64k(struct kunit *test)
+static void contiguous_1mib_with_max_64k_is_16_segments(struct kunit *test)
 {
 	struct page *blk = iodma_test_pages(test, get_order(SZ_1M));
 	struct iodma_spec spec = { .max_segment_size = SZ_64K, .output = IODMA_OUT_HOST64 };
@@ -88,7 +88,7 @@ static void seg_contiguous_1mib_max_64k(struct kunit *test)
 }
 
 /* The same through the DMA API: 16 segments unless swiotlb scatters the bounce slots. */
-static void seg_contiguous_1mib_mapped(struct kunit *test)
+static void contiguous_1mib_mapped_is_16_segments(struct kunit *test)
 {
 	struct page *blk = iodma_test_pages(test, get_order(SZ_1M));
 	struct iodma_spec spec = { .max_segment_size = SZ_64K, .output = IODMA_OUT_HOST64 };
@@ -110,7 +110,7 @@ static void seg_contiguous_1mib_mapped(struct kunit *test)
 }
 
 /* A boundary mask splits a contiguous 8 KiB run that crosses a 64 KiB line. */
-static void seg_boundary_splits_in_two(struct kunit *test)
+static void boundary_splits_a_crossing_run_in_two(struct kunit *test)
 {
 	struct page *blk = iodma_test_pages(test, get_order(SZ_128K));
 	struct iodma_spec spec = { .seg_boundary_mask = SZ_64K - 1, .output = IODMA_OUT_HOST64 };
@@ -129,7 +129,7 @@ static void seg_boundary_splits_in_two(struct kunit *test)
 }
 
 /* Capacity 1 and capacity 64 walk to identical lists. */
-static void seg_capacity_does_not_change_the_list(struct kunit *test)
+static void capacity_does_not_change_the_segments(struct kunit *test)
 {
 	struct page *blk = iodma_test_pages(test, 4), *pages[8];
 	static const int pick[8] = { 0, 1, 2, 5, 9, 10, 14, 3 };
@@ -159,7 +159,7 @@ static void seg_capacity_does_not_change_the_list(struct kunit *test)
 }
 
 /* Pieces of a multi that are contiguous coalesce; a sub-range of it too. */
-static void seg_multi_and_subrange_coalesce(struct kunit *test)
+static void multi_and_subrange_pieces_coalesce(struct kunit *test)
 {
 	struct page *blk = iodma_test_pages(test, 2);
 	void *va = page_address(blk);
@@ -193,7 +193,7 @@ static void seg_multi_and_subrange_coalesce(struct kunit *test)
 }
 
 /* A prepared piece of a descriptor: segments cover the piece, offsets relative to it. */
-static void seg_partial_prepare(struct kunit *test)
+static void partial_prepare_segments_cover_the_piece(struct kunit *test)
 {
 	struct page *blk = iodma_test_pages(test, 2);
 	struct iodma_spec spec = { .output = IODMA_OUT_HOST64 };
@@ -211,7 +211,7 @@ static void seg_partial_prepare(struct kunit *test)
 }
 
 /* max_segment_size 6000 with internal_alignment 4096: cut back to the 4 KiB line. */
-static void seg_internal_alignment_cuts_long_run(struct kunit *test)
+static void internal_alignment_cuts_a_long_run(struct kunit *test)
 {
 	struct page *blk = iodma_test_pages(test, 2);
 	struct iodma_spec spec = { .max_segment_size = 6000, .internal_alignment = 4096,
@@ -234,7 +234,7 @@ static void seg_internal_alignment_cuts_long_run(struct kunit *test)
  * both a multiple of 512 and ends on 4096: a length violation, so gen
  * fails where the command cannot bounce, and the range bounces where it can.
  */
-static void seg_internal_cut_off_length_unit_is_length(struct kunit *test)
+static void internal_cut_off_the_length_unit_is_a_length_violation(struct kunit *test)
 {
 	struct page *blk = iodma_test_pages(test, 3);
 	struct iodma_spec spec = { .alignment = 4, .length_alignment = 512,
@@ -269,7 +269,7 @@ static void seg_internal_cut_off_length_unit_is_length(struct kunit *test)
  * most 64 KiB (its max_seg_size), so 128 KiB at +0x100 ends its first entry
  * on the 64 KiB cap.
  */
-static void seg_run_ending_on_the_cap_is_cut_to_internal_alignment(struct kunit *test)
+static void run_ending_on_the_cap_is_cut_to_internal_alignment(struct kunit *test)
 {
 	struct page *blk = iodma_test_pages(test, get_order(SZ_256K));
 	struct iodma_spec spec = { .internal_alignment = 4096, .max_segment_size = SZ_64K,
@@ -297,7 +297,7 @@ static void seg_run_ending_on_the_cap_is_cut_to_internal_alignment(struct kunit 
  * P + 0x1000 to P + 0x4000 under the limit P + 0x2fff must be cut at the
  * limit, and the rest bounces for its address.
  */
-static void seg_cut_at_a_limit_that_is_not_pow2(struct kunit *test)
+static void run_is_cut_at_a_limit_that_is_not_pow2(struct kunit *test)
 {
 	struct page *blk = iodma_test_pages(test, 2);
 	struct iodma_spec spec = { .map = IODMA_BYPASSED, .output = IODMA_OUT_HOST64 };
@@ -344,7 +344,7 @@ static const struct format_case format_cases[] = {
 
 KUNIT_ARRAY_PARAM_DESC(format, format_cases, name);
 
-static void seg_output_format_byte_order(struct kunit *test)
+static void output_format_byte_order(struct kunit *test)
 {
 	const struct format_case *c = test->param_value;
 	static const struct iodma_phys_range r = { .addr = 0x12345000, .len = 0x1800 };
@@ -364,7 +364,7 @@ static void seg_output_format_byte_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, raw[c->size], 0xa5);
 }
 
-static void seg_gen32_gen64_type_checked(struct kunit *test)
+static void gen32_and_gen64_check_the_output_width(struct kunit *test)
 {
 	static const struct iodma_phys_range r = { .addr = 0x100000, .len = 0x1000 };
 	struct iodma_cmd *c32 = iter_cmd(test, (struct iodma_spec){ .output = IODMA_OUT_BIG32 });
@@ -388,7 +388,7 @@ static void seg_gen32_gen64_type_checked(struct kunit *test)
 }
 
 /* A 32-bit output given memory above 4 GiB: -ERANGE, nothing moves. */
-static void seg_out32_above_4g_is_erange(struct kunit *test)
+static void out32_above_4g_is_erange(struct kunit *test)
 {
 	static const struct iodma_phys_range r = { .addr = SZ_4G + SZ_64K, .len = SZ_4K };
 	struct iodma_cmd *cmd = iter_cmd(test, (struct iodma_spec){ .output = IODMA_OUT_HOST32 });
@@ -404,7 +404,7 @@ static void seg_out32_above_4g_is_erange(struct kunit *test)
 }
 
 /* The same with a real page of RAM above 4 GiB (guests with more than 4 GiB). */
-static void seg_out32_ram_above_4g_is_erange(struct kunit *test)
+static void out32_ram_above_4g_is_erange(struct kunit *test)
 {
 	struct iodma_cmd *cmd = iter_cmd(test, (struct iodma_spec){ .output = IODMA_OUT_HOST32 });
 	struct page *page = alloc_page(GFP_KERNEL);
@@ -429,7 +429,7 @@ static void seg_out32_ram_above_4g_is_erange(struct kunit *test)
 }
 
 /* A run crossing 2^addr_bits: cut at the limit, then -ERANGE for the rest. */
-static void seg_addr_limit_cuts_then_erange(struct kunit *test)
+static void addr_limit_cuts_then_erange(struct kunit *test)
 {
 	static const struct iodma_phys_range r = { .addr = SZ_4G - SZ_4K, .len = SZ_8K };
 	struct iodma_cmd *cmd = iter_cmd(test, (struct iodma_spec){ .addr_bits = 32,
@@ -454,7 +454,7 @@ static void seg_addr_limit_cuts_then_erange(struct kunit *test)
 }
 
 /* Iterate-only cannot bounce: misalignment is reported, not fixed. */
-static void seg_misaligned_is_einval(struct kunit *test)
+static void misaligned_without_bounce_is_einval(struct kunit *test)
 {
 	static const struct iodma_phys_range first = { .addr = 0x100010, .len = 1024 };
 	static const struct iodma_phys_range two[2] = {
@@ -481,7 +481,7 @@ static void seg_misaligned_is_einval(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, off, 512ULL);
 }
 
-static void seg_argument_errors(struct kunit *test)
+static void gen_bad_arguments_and_offsets_return_errnos(struct kunit *test)
 {
 	static const struct iodma_phys_range r = { .addr = 0x100000, .len = 0x1000 };
 	struct iodma_cmd *cmd = iter_cmd(test, (struct iodma_spec){ .output = IODMA_OUT_HOST64 });
@@ -514,7 +514,7 @@ static void seg_argument_errors(struct kunit *test)
 }
 
 /* 4096 segments one at a time: the cursor moves at most twice per segment. */
-static void seg_sequential_generation_is_o1(struct kunit *test)
+static void sequential_generation_is_o1(struct kunit *test)
 {
 	const unsigned int count = 4096;
 	struct iodma_phys_range *r = kunit_kcalloc(test, count, sizeof(*r), GFP_KERNEL);
@@ -543,7 +543,7 @@ static void seg_sequential_generation_is_o1(struct kunit *test)
 }
 
 /* The same over a scatterlist of 512 scattered pages, with reads in between. */
-static void seg_sequential_sg_is_o1_and_reads_keep_cursor(struct kunit *test)
+static void sequential_sg_generation_is_o1_and_reads_keep_the_cursor(struct kunit *test)
 {
 	const unsigned int count = 512;
 	struct page **pages = kunit_kcalloc(test, count, sizeof(*pages), GFP_KERNEL);
@@ -573,26 +573,26 @@ static void seg_sequential_sg_is_o1_and_reads_keep_cursor(struct kunit *test)
 }
 
 static struct kunit_case segments_test_cases[] = {
-	KUNIT_CASE(seg_vmalloc_three_pages_offset_100),
-	KUNIT_CASE(seg_contiguous_1mib_max_64k),
-	KUNIT_CASE(seg_contiguous_1mib_mapped),
-	KUNIT_CASE(seg_boundary_splits_in_two),
-	KUNIT_CASE(seg_capacity_does_not_change_the_list),
-	KUNIT_CASE(seg_multi_and_subrange_coalesce),
-	KUNIT_CASE(seg_partial_prepare),
-	KUNIT_CASE(seg_internal_alignment_cuts_long_run),
-	KUNIT_CASE(seg_internal_cut_off_length_unit_is_length),
-	KUNIT_CASE(seg_run_ending_on_the_cap_is_cut_to_internal_alignment),
-	KUNIT_CASE(seg_cut_at_a_limit_that_is_not_pow2),
-	KUNIT_CASE_PARAM(seg_output_format_byte_order, format_gen_params),
-	KUNIT_CASE(seg_gen32_gen64_type_checked),
-	KUNIT_CASE(seg_out32_above_4g_is_erange),
-	KUNIT_CASE(seg_out32_ram_above_4g_is_erange),
-	KUNIT_CASE(seg_addr_limit_cuts_then_erange),
-	KUNIT_CASE(seg_misaligned_is_einval),
-	KUNIT_CASE(seg_argument_errors),
-	KUNIT_CASE(seg_sequential_generation_is_o1),
-	KUNIT_CASE(seg_sequential_sg_is_o1_and_reads_keep_cursor),
+	KUNIT_CASE(vmalloc_three_pages_at_offset_100_are_three_segments),
+	KUNIT_CASE(contiguous_1mib_with_max_64k_is_16_segments),
+	KUNIT_CASE(contiguous_1mib_mapped_is_16_segments),
+	KUNIT_CASE(boundary_splits_a_crossing_run_in_two),
+	KUNIT_CASE(capacity_does_not_change_the_segments),
+	KUNIT_CASE(multi_and_subrange_pieces_coalesce),
+	KUNIT_CASE(partial_prepare_segments_cover_the_piece),
+	KUNIT_CASE(internal_alignment_cuts_a_long_run),
+	KUNIT_CASE(internal_cut_off_the_length_unit_is_a_length_violation),
+	KUNIT_CASE(run_ending_on_the_cap_is_cut_to_internal_alignment),
+	KUNIT_CASE(run_is_cut_at_a_limit_that_is_not_pow2),
+	KUNIT_CASE_PARAM(output_format_byte_order, format_gen_params),
+	KUNIT_CASE(gen32_and_gen64_check_the_output_width),
+	KUNIT_CASE(out32_above_4g_is_erange),
+	KUNIT_CASE(out32_ram_above_4g_is_erange),
+	KUNIT_CASE(addr_limit_cuts_then_erange),
+	KUNIT_CASE(misaligned_without_bounce_is_einval),
+	KUNIT_CASE(gen_bad_arguments_and_offsets_return_errnos),
+	KUNIT_CASE(sequential_generation_is_o1),
+	KUNIT_CASE(sequential_sg_generation_is_o1_and_reads_keep_the_cursor),
 	{}
 };
 
