@@ -70,21 +70,29 @@ static void vmalloc_three_pages_at_offset_100_are_three_segments(struct kunit *t
 	expect_seg(test, &segs[2], page_to_phys(pages[2]), PAGE_SIZE);
 }
 
-/* 1 MiB physically contiguous, max_segment_size 64 KiB: 16 segments. */
-static void contiguous_1mib_with_max_64k_is_16_segments(struct kunit *test)
+/* @len bytes of contiguous memory on an iterate-only @spec: segments of @piece each. */
+static void expect_cut_into_pieces(struct kunit *test, struct iodma_spec spec, u64 len,
+				   u64 piece)
 {
-	struct page *blk = iodma_test_pages(test, get_order(SZ_1M));
-	struct iodma_spec spec = { .max_segment_size = SZ_64K, .output = IODMA_OUT_HOST64 };
+	struct page *blk = iodma_test_pages(test, get_order(len));
 	struct iodma_cmd *cmd = iter_cmd(test, spec);
-	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(page_address(blk), SZ_1M,
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(page_address(blk), len,
 								      DMA_FROM_DEVICE));
 	struct iodma_seg64 *segs;
 	int n, i;
 
 	n = prepare_and_gen(test, cmd, md, 64, &segs);
-	KUNIT_ASSERT_EQ(test, n, 16);
-	for (i = 0; i < 16; i++)
-		expect_seg(test, &segs[i], page_to_phys(blk) + i * SZ_64K, SZ_64K);
+	KUNIT_ASSERT_EQ(test, n, (int)(len / piece));
+	for (i = 0; i < n; i++)
+		expect_seg(test, &segs[i], page_to_phys(blk) + i * piece, piece);
+}
+
+/* 1 MiB physically contiguous, max_segment_size 64 KiB: 16 segments. */
+static void contiguous_1mib_with_max_64k_is_16_segments(struct kunit *test)
+{
+	struct iodma_spec spec = { .max_segment_size = SZ_64K, .output = IODMA_OUT_HOST64 };
+
+	expect_cut_into_pieces(test, spec, SZ_1M, SZ_64K);
 }
 
 /* The same through the DMA API: 16 segments unless swiotlb scatters the bounce slots. */
@@ -213,19 +221,10 @@ static void partial_prepare_segments_cover_the_piece(struct kunit *test)
 /* max_segment_size 6000 with internal_alignment 4096: cut back to the 4 KiB line. */
 static void internal_alignment_cuts_a_long_run(struct kunit *test)
 {
-	struct page *blk = iodma_test_pages(test, 2);
 	struct iodma_spec spec = { .max_segment_size = 6000, .internal_alignment = 4096,
 				   .output = IODMA_OUT_HOST64 };
-	struct iodma_cmd *cmd = iter_cmd(test, spec);
-	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(page_address(blk), SZ_16K,
-								      DMA_TO_DEVICE));
-	struct iodma_seg64 *segs;
-	int n, i;
 
-	n = prepare_and_gen(test, cmd, md, 8, &segs);
-	KUNIT_ASSERT_EQ(test, n, 4);
-	for (i = 0; i < 4; i++)
-		expect_seg(test, &segs[i], page_to_phys(blk) + i * SZ_4K, SZ_4K);
+	expect_cut_into_pieces(test, spec, SZ_16K, SZ_4K);
 }
 
 /*
