@@ -4,7 +4,7 @@
  * in a known state (idle, descriptor set, prepared, prepared twice) and
  * expects its errno; the command, its descriptor's references and wiring
  * and the prepared range are snapshotted before and compared after
- * (DESIGN.md invariant 1).
+ * (design.rst invariant 1).
  */
 #include <kunit/test.h>
 #include <linux/mman.h>
@@ -39,15 +39,15 @@ struct snapshot {
 static void snap(struct bad_fixture *f, struct snapshot *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->md = f->cmd->md;
-	s->prepared = f->cmd->prepared;
-	s->off = f->cmd->prepared ? f->cmd->prep_off : 0;
-	s->len = f->cmd->prepared ? f->cmd->prep_len : 0;
-	s->md_ref = kref_read(&f->md->ref);
-	s->other_ref = kref_read(&f->other->ref);
-	s->md_wire = atomic_read(&f->md->wire_count);
-	s->bounce = f->cmd->bounce;
-	s->spec = f->cmd->spec;
+	s->md = iodma_cmd_get_memory_descriptor(f->cmd);
+	s->prepared = iodma_test_nesting(f->cmd);
+	/* unprepared: -ENODATA, and the range stays 0, 0 */
+	iodma_cmd_get_prepared_offset_and_length(f->cmd, &s->off, &s->len);
+	s->md_ref = iodma_test_md_refs(f->md);
+	s->other_ref = iodma_test_md_refs(f->other);
+	s->md_wire = iodma_test_md_wired(f->md);
+	s->bounce = iodma_test_bounce(f->cmd);
+	iodma_cmd_get_spec(f->cmd, &s->spec);
 }
 
 static const struct iodma_spec cmd_spec = {
@@ -507,17 +507,13 @@ static const struct bad_case bad_cases[] = {
 
 KUNIT_ARRAY_PARAM_DESC(bad, bad_cases, name);
 
-KUNIT_DEFINE_ACTION_WRAPPER(pool_destroy_action, iodma_pool_destroy, struct iodma_pool *);
-
 static int bad_init(struct kunit *test)
 {
 	struct iodma_spec s32 = { .output = IODMA_OUT_HOST32, .map = IODMA_ITERATE_ONLY,
 				  .length_alignment = 512 };
 	struct bad_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
-	char *name = kunit_kzalloc(test, 32, GFP_KERNEL);
-	static atomic_t serial = ATOMIC_INIT(0);
 
-	if (!f || !name)
+	if (!f)
 		return -ENOMEM;
 	f->test = test;
 	f->dev = iodma_test_dev(test, 64);
@@ -528,12 +524,7 @@ static int bad_init(struct kunit *test)
 		return -ENOMEM;
 	f->md = iodma_test_md(test, iodma_md_from_kva(f->mem, SZ_128K, DMA_BIDIRECTIONAL));
 	f->other = iodma_test_md(test, iodma_md_from_kva(f->mem, SZ_4K, DMA_TO_DEVICE));
-	snprintf(name, 32, "kunit-bad%d", atomic_inc_return(&serial));
-	f->pool = iodma_pool_create(f->dev, &cmd_spec, 1, name);
-	if (IS_ERR(f->pool))
-		return PTR_ERR(f->pool);
-	if (kunit_add_action_or_reset(test, pool_destroy_action, f->pool))
-		return -ENOMEM;
+	f->pool = iodma_test_pool(test, f->dev, &cmd_spec, 1);
 	f->uaddr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ,
 				 MAP_ANONYMOUS | MAP_PRIVATE, 0);
 	if (!f->uaddr || f->uaddr >= TASK_SIZE)

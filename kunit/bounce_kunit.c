@@ -12,25 +12,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/swiotlb.h>
-#include <linux/vmalloc.h>
 #include "iodma_kunit.h"
-
-static void free_page_action(void *arg)
-{
-	__free_page(arg);
-}
-
-struct block_above {
-	struct page *page;
-	unsigned int order;
-};
-
-static void free_block_action(void *arg)
-{
-	struct block_above *b = arg;
-
-	__free_pages(b->page, b->order);
-}
 
 /*
  * @n pages whose physical address is above @limit, or the test is skipped.
@@ -41,20 +23,18 @@ static struct page **pages_above(struct kunit *test, u64 limit, unsigned int n)
 {
 	const unsigned int order = 9;
 	struct page **pages = kunit_kcalloc(test, n, sizeof(*pages), GFP_KERNEL);
-	struct block_above *keep = kunit_kzalloc(test, sizeof(*keep), GFP_KERNEL);
+	struct page *p, *tmp, *keep = NULL;
 	LIST_HEAD(rejects);
-	struct page *p, *tmp;
 	unsigned int tries, i;
 
 	KUNIT_ASSERT_NOT_NULL(test, pages);
-	KUNIT_ASSERT_NOT_NULL(test, keep);
 	KUNIT_ASSERT_LE(test, n, 1U << order);
-	for (tries = 0; tries < 4096 && !keep->page; tries++) {
+	for (tries = 0; tries < 4096 && !keep; tries++) {
 		p = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY, order);
 		if (!p)
 			break;
 		if (page_to_phys(p) > limit)
-			keep->page = p;
+			keep = p;
 		else
 			list_add(&p->lru, &rejects);
 	}
@@ -62,27 +42,24 @@ static struct page **pages_above(struct kunit *test, u64 limit, unsigned int n)
 		list_del(&p->lru);
 		__free_pages(p, order);
 	}
-	if (!keep->page)
+	if (!keep)
 		kunit_skip(test, "no free RAM above %#llx in this guest", limit);
-	keep->order = order;
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_block_action, keep), 0);
+	iodma_test_own_pages(test, keep, order);
 	/* every other page: none adjacent */
 	for (i = 0; i < n; i++)
-		pages[i] = nth_page(keep->page, 2 * i);
+		pages[i] = nth_page(keep, 2 * i);
 	return pages;
 }
 
 /* The chunk of the command's copy buffer holding bus address @a, or NULL. */
-static const struct iodma_cbuf_chunk *chunk_at(const struct iodma_cbuf *cb, u64 a)
+static const struct iodma_cbuf_chunk *chunk_at(const struct iodma_cmd *cmd, u64 a)
 {
-	unsigned int c;
+	const struct iodma_cbuf_chunk *c;
+	unsigned int i;
 
-	for (c = 0; c < cb->n; c++) {
-		u64 start = cb->chunks[c].dma;
-
-		if (a >= start && a - start < PAGE_SIZE << cb->chunks[c].order)
-			return &cb->chunks[c];
-	}
+	for (i = 0; (c = iodma_test_cbuf_chunk(cmd, i)); i++)
+		if (a >= c->dma && a - c->dma < PAGE_SIZE << c->order)
+			return c;
 	return NULL;
 }
 
@@ -90,16 +67,14 @@ static const struct iodma_cbuf_chunk *chunk_at(const struct iodma_cbuf *cb, u64 
 static void expect_in_copy_buffer(struct kunit *test, struct iodma_cmd *cmd,
 				  const struct iodma_seg64 *segs, int n)
 {
-	const struct iodma_cbuf *cb;
 	int i;
 
-	KUNIT_ASSERT_NOT_NULL(test, cmd->cbuf_md);
-	cb = &cmd->cbuf_md->cbuf;
+	KUNIT_ASSERT_NOT_NULL(test, iodma_test_cbuf_md(cmd));
 	for (i = 0; i < n; i++) {
 		u64 a = segs[i].addr, end = segs[i].addr + segs[i].len;
 
 		while (a < end) {
-			const struct iodma_cbuf_chunk *c = chunk_at(cb, a);
+			const struct iodma_cbuf_chunk *c = chunk_at(cmd, a);
 
 			KUNIT_ASSERT_NOT_NULL_MSG(test, c, "segment %d: %llx not in copy buffer",
 						  i, a);
@@ -125,70 +100,105 @@ static const struct reach_case reach_cases[] = {
 
 KUNIT_ARRAY_PARAM_DESC(reach, reach_cases, name);
 
-/* Memory beyond addr_bits: bounced for "address", segments below the limit, data both ways. */
-static void bounce_memory_beyond_reach(struct kunit *test)
+/* One I/O of the reach cases: a command of the case's reach, memory beyond it. */
+struct reach_io {
+	struct device *dev;
+	struct iodma_cmd *cmd;
+	struct page **pages;	/* 4, none adjacent */
+	u64 len;
+	u8 *pattern;
+	u8 *seen;
+	struct iodma_seg64 *segs;
+	struct iodma_cmd_stats st;
+};
+
+static struct reach_io *beyond_reach(struct kunit *test)
 {
 	const struct reach_case *c = test->param_value;
-	u64 limit = DMA_BIT_MASK(c->bits), len = 4 * PAGE_SIZE - 200;
 	struct iodma_spec spec = { .addr_bits = c->bits, .map = c->map,
 				   .max_segment_size = SZ_8K, .output = IODMA_OUT_HOST64 };
-	struct device *dev = iodma_test_dev(test, c->bits);
-	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
-	struct page **pages = pages_above(test, limit, 4);
-	u8 *pattern = kunit_kmalloc(test, len, GFP_KERNEL);
-	u8 *seen = kunit_kzalloc(test, len, GFP_KERNEL);
-	struct iodma_cmd_stats st;
-	struct iodma_seg64 *segs;
+	struct reach_io *io = kunit_kzalloc(test, sizeof(*io), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, io);
+	io->len = 4 * PAGE_SIZE - 200;
+	io->pattern = kunit_kmalloc(test, io->len, GFP_KERNEL);
+	io->seen = kunit_kzalloc(test, io->len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, io->pattern);
+	KUNIT_ASSERT_NOT_NULL(test, io->seen);
+	io->dev = iodma_test_dev(test, c->bits);
+	io->pages = pages_above(test, DMA_BIT_MASK(c->bits), 4);
+	io->cmd = iodma_test_cmd(test, io->dev, &spec);
+	return io;
+}
+
+/*
+ * Memory beyond addr_bits that the device writes: bounced for "address",
+ * segments below the limit, and the CPU reads the device's bytes.
+ */
+static void device_write_beyond_reach_bounces(struct kunit *test)
+{
+	const struct reach_case *c = test->param_value;
+	struct reach_io *io = beyond_reach(test);
 	struct iodma_md *md;
 	int n, i;
 
-	KUNIT_ASSERT_NOT_NULL(test, pattern);
-	KUNIT_ASSERT_NOT_NULL(test, seen);
-
-	/* the device writes: DMA_FROM_DEVICE */
-	md = iodma_test_md(test, iodma_md_from_pages(pages, 4, 100, len, DMA_FROM_DEVICE));
-	iodma_test_fill(pattern, len, c->bits);
-	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
-	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_ADDRESS);
-	KUNIT_EXPECT_STREQ(test, iodma_bounce_reason_name(iodma_cmd_bounce_reason(cmd)),
+	md = iodma_test_md(test, iodma_md_from_pages(io->pages, 4, 100, io->len,
+						     DMA_FROM_DEVICE));
+	iodma_test_fill(io->pattern, io->len, c->bits);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(io->cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(io->cmd), IODMA_BOUNCE_ADDRESS);
+	KUNIT_EXPECT_STREQ(test, iodma_bounce_reason_name(iodma_cmd_bounce_reason(io->cmd)),
 			   "address");
-	KUNIT_EXPECT_PTR_EQ(test, iodma_cmd_get_io_memory_descriptor(cmd), cmd->cbuf_md);
-	n = iodma_test_segments(test, cmd, 4, &segs);
+	KUNIT_EXPECT_PTR_EQ(test, iodma_cmd_get_io_memory_descriptor(io->cmd),
+			    iodma_test_cbuf_md(io->cmd));
+	n = iodma_test_segments(test, io->cmd, 4, &io->segs);
 	KUNIT_ASSERT_GT(test, n, 0);
-	iodma_test_check_invariants(test, cmd, segs, n);
+	iodma_test_check_invariants(test, io->cmd, io->segs, n);
 	for (i = 0; i < n; i++)
-		KUNIT_EXPECT_LE(test, segs[i].addr + segs[i].len - 1, limit);
-	iodma_test_device_dma(test, dev, segs, n, pattern, true);
-	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
-	KUNIT_EXPECT_EQ(test, iodma_md_read_bytes(md, 0, seen, len), len);
-	KUNIT_EXPECT_EQ(test, memcmp(seen, pattern, len), 0);
-	iodma_cmd_get_stats(cmd, &st);
-	KUNIT_EXPECT_EQ(test, st.bounces, 1ULL);
+		KUNIT_EXPECT_LE(test, io->segs[i].addr + io->segs[i].len - 1,
+				DMA_BIT_MASK(c->bits));
+	iodma_test_device_dma(test, io->dev, io->segs, n, io->pattern, true);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(io->cmd, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_md_read_bytes(md, 0, io->seen, io->len), io->len);
+	KUNIT_EXPECT_EQ(test, memcmp(io->seen, io->pattern, io->len), 0);
+	iodma_cmd_get_stats(io->cmd, &io->st);
+	KUNIT_EXPECT_EQ(test, io->st.bounces, 1ULL);
 	/* copied in (so that unwritten bytes survive), then out */
-	KUNIT_EXPECT_EQ(test, st.bytes_bounced, 2 * len);
+	KUNIT_EXPECT_EQ(test, io->st.bytes_bounced, 2 * io->len);
+}
 
-	/* the CPU writes: DMA_TO_DEVICE */
-	md = iodma_test_md(test, iodma_md_from_pages(pages, 4, 100, len, DMA_TO_DEVICE));
-	iodma_test_fill(pattern, len, c->bits + 1);
-	KUNIT_ASSERT_EQ(test, iodma_md_write_bytes(md, 0, pattern, len), len);
-	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
-	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_ADDRESS);
-	n = iodma_test_segments(test, cmd, 64, &segs);
+/*
+ * Memory beyond addr_bits that the CPU wrote: bounced for "address", the
+ * segments lie in the copy buffer, and the device reads the CPU's bytes.
+ */
+static void cpu_write_beyond_reach_bounces(struct kunit *test)
+{
+	const struct reach_case *c = test->param_value;
+	struct reach_io *io = beyond_reach(test);
+	struct iodma_md *md;
+	int n;
+
+	md = iodma_test_md(test, iodma_md_from_pages(io->pages, 4, 100, io->len,
+						     DMA_TO_DEVICE));
+	iodma_test_fill(io->pattern, io->len, c->bits + 1);
+	KUNIT_ASSERT_EQ(test, iodma_md_write_bytes(md, 0, io->pattern, io->len), io->len);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(io->cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(io->cmd), IODMA_BOUNCE_ADDRESS);
+	n = iodma_test_segments(test, io->cmd, 64, &io->segs);
 	KUNIT_ASSERT_GT(test, n, 0);
-	iodma_test_check_invariants(test, cmd, segs, n);
-	expect_in_copy_buffer(test, cmd, segs, n);
-	memset(seen, 0, len);
-	iodma_test_device_dma(test, dev, segs, n, seen, false);
-	KUNIT_EXPECT_EQ(test, memcmp(seen, pattern, len), 0);
-	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
-	iodma_cmd_get_stats(cmd, &st);
-	KUNIT_EXPECT_EQ(test, st.bounces, 2ULL);
+	iodma_test_check_invariants(test, io->cmd, io->segs, n);
+	expect_in_copy_buffer(test, io->cmd, io->segs, n);
+	iodma_test_device_dma(test, io->dev, io->segs, n, io->seen, false);
+	KUNIT_EXPECT_EQ(test, memcmp(io->seen, io->pattern, io->len), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(io->cmd, true, true), 0);
+	iodma_cmd_get_stats(io->cmd, &io->st);
+	KUNIT_EXPECT_EQ(test, io->st.bounces, 1ULL);
 	/* DMA_TO_DEVICE: copied in only */
-	KUNIT_EXPECT_EQ(test, st.bytes_bounced, 3 * len);
+	KUNIT_EXPECT_EQ(test, io->st.bytes_bounced, io->len);
 }
 
 /* A page-aligned buffer is not copied: no needless bounce. */
-static void bounce_not_for_aligned_memory(struct kunit *test)
+static void aligned_memory_is_not_bounced(struct kunit *test)
 {
 	struct iodma_spec spec = { .alignment = 512, .length_alignment = 512,
 				   .output = IODMA_OUT_HOST64 };
@@ -199,9 +209,9 @@ static void bounce_not_for_aligned_memory(struct kunit *test)
 	struct iodma_md *md;
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_page_action, page), 0);
 	split_page(page, 1);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_page_action, page + 1), 0);
+	iodma_test_own_pages(test, page, 0);
+	iodma_test_own_pages(test, page + 1, 0);
 	md = iodma_test_md(test, iodma_md_from_kva(page_address(page) + 1024, 2048,
 						   DMA_TO_DEVICE));
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
@@ -268,7 +278,7 @@ static struct iodma_md *layout_md(struct kunit *test, const struct align_case *c
 }
 
 /* Misaligned memory: bounced for the rule it breaks, segments aligned, data verified. */
-static void bounce_misaligned_memory(struct kunit *test)
+static void misaligned_memory_bounces_for_its_rule(struct kunit *test)
 {
 	const struct align_case *c = test->param_value;
 	struct device *dev = iodma_test_dev(test, 64);
@@ -282,12 +292,11 @@ static void bounce_misaligned_memory(struct kunit *test)
 	int n;
 
 	KUNIT_ASSERT_NOT_NULL(test, blk);
-	KUNIT_ASSERT_NOT_NULL(test, pattern);
-	KUNIT_ASSERT_NOT_NULL(test, back);
 	split_page(blk, 2);
 	for (n = 0; n < 4; n++)
-		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_page_action, blk + n),
-				0);
+		iodma_test_own_pages(test, blk + n, 0);
+	KUNIT_ASSERT_NOT_NULL(test, pattern);
+	KUNIT_ASSERT_NOT_NULL(test, back);
 	md = layout_md(test, c, blk);
 	iodma_test_fill(pattern, c->len, 3);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
@@ -314,25 +323,18 @@ static void forced_size_desc(const size_t *size, char *desc)
 
 KUNIT_ARRAY_PARAM(forced, forced_sizes, forced_size_desc);
 
-KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
-
 /* IODMA_FORCE_DOUBLE_BUFFER on a prepared command, 1 byte to 4 MiB, both ways. */
-static void bounce_forced_on_prepared_command(struct kunit *test)
+static void force_double_buffer_bounces_prepared_command(struct kunit *test)
 {
 	size_t len = *(const size_t *)test->param_value;
 	struct iodma_spec spec = { .output = IODMA_OUT_HOST64 };
 	struct device *dev = iodma_test_data_dev(test);
 	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
-	u8 *mem = vzalloc(len), *pattern = vmalloc(len);
+	u8 *mem = iodma_test_vzalloc(test, len), *pattern = iodma_test_vzalloc(test, len);
 	struct iodma_cmd_stats st;
 	struct iodma_seg64 *segs;
 	struct iodma_md *md;
 	int n;
-
-	KUNIT_ASSERT_NOT_NULL(test, mem);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vfree_action, mem), 0);
-	KUNIT_ASSERT_NOT_NULL(test, pattern);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vfree_action, pattern), 0);
 
 	/* device write */
 	md = iodma_test_md(test, iodma_md_from_kva(mem, len, DMA_FROM_DEVICE));
@@ -374,7 +376,7 @@ static void bounce_forced_on_prepared_command(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.bytes_bounced, 4ULL * len);
 }
 
-static void bounce_forced_refusals(struct kunit *test)
+static void force_double_buffer_refused_where_it_cannot_bounce(struct kunit *test)
 {
 	static const struct iodma_phys_range r = { .addr = 0x100000, .len = SZ_4K };
 	struct iodma_spec spec = { .output = IODMA_OUT_HOST64 };
@@ -405,7 +407,7 @@ static void bounce_forced_refusals(struct kunit *test)
 }
 
 /* A copy buffer made for the command is used in place, however narrow the reach. */
-static void bounce_copy_buffer_never_bounces(struct kunit *test)
+static void copy_buffer_of_the_command_never_bounces(struct kunit *test)
 {
 	struct iodma_spec spec = { .addr_bits = 28, .alignment = 512, .max_segment_size = 2048,
 				   .output = IODMA_OUT_LITTLE32 };
@@ -445,7 +447,7 @@ static void bounce_copy_buffer_never_bounces(struct kunit *test)
 }
 
 /* A piece of a bounced descriptor: only that piece is copied. */
-static void bounce_partial_prepare_copies_its_range(struct kunit *test)
+static void partial_prepare_copies_only_its_range(struct kunit *test)
 {
 	struct iodma_spec spec = { .addr_bits = 28, .output = IODMA_OUT_HOST64 };
 	struct device *dev = iodma_test_dev(test, 28);
@@ -484,7 +486,7 @@ static void bounce_partial_prepare_copies_its_range(struct kunit *test)
 }
 
 /* A device that writes part of a bounced range leaves the rest of the memory as it was. */
-static void bounce_partial_device_write_keeps_the_rest(struct kunit *test)
+static void partial_device_write_keeps_the_rest(struct kunit *test)
 {
 	struct iodma_spec spec = { .alignment = 512, .output = IODMA_OUT_HOST64 };
 	struct device *dev = iodma_test_dev(test, 64);
@@ -514,7 +516,7 @@ static void bounce_partial_device_write_keeps_the_rest(struct kunit *test)
 }
 
 /* While bouncing, read/write bytes see the copy, not the memory. */
-static void bounce_bytes_see_the_copy(struct kunit *test)
+static void cmd_bytes_see_the_copy_while_bouncing(struct kunit *test)
 {
 	struct iodma_spec spec = { .output = IODMA_OUT_HOST64 };
 	struct device *dev = iodma_test_dev(test, 64);
@@ -579,7 +581,7 @@ static void explain_foresees_prepare(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ex.nsegs, (u64)n);
 	/* nothing was set, prepared or copied by explaining */
 	KUNIT_EXPECT_NULL(test, iodma_cmd_get_memory_descriptor(cmd));
-	KUNIT_EXPECT_EQ(test, atomic_read(&odd->wire_count), 0);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_wired(odd), 0);
 
 	KUNIT_EXPECT_EQ(test, iodma_cmd_explain(NULL, odd, 0, 0, &ex), -EINVAL);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_explain(cmd, NULL, 0, 0, &ex), -EINVAL);
@@ -620,7 +622,7 @@ static void explain_names_the_rule(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_cmd_explain(clen, split, 0, 1000, &ex), -EINVAL);
 }
 
-static void bounce_reason_names(struct kunit *test)
+static void bounce_reason_name_of_each_reason(struct kunit *test)
 {
 	KUNIT_EXPECT_STREQ(test, iodma_bounce_reason_name(IODMA_BOUNCE_NONE), "none");
 	KUNIT_EXPECT_STREQ(test, iodma_bounce_reason_name(IODMA_BOUNCE_ADDRESS), "address");
@@ -633,16 +635,17 @@ static void bounce_reason_names(struct kunit *test)
 }
 
 static struct kunit_case bounce_test_cases[] = {
-	KUNIT_CASE_PARAM(bounce_memory_beyond_reach, reach_gen_params),
-	KUNIT_CASE(bounce_not_for_aligned_memory),
-	KUNIT_CASE_PARAM(bounce_misaligned_memory, align_gen_params),
-	KUNIT_CASE_PARAM(bounce_forced_on_prepared_command, forced_gen_params),
-	KUNIT_CASE(bounce_forced_refusals),
-	KUNIT_CASE(bounce_copy_buffer_never_bounces),
-	KUNIT_CASE(bounce_partial_prepare_copies_its_range),
-	KUNIT_CASE(bounce_bytes_see_the_copy),
-	KUNIT_CASE(bounce_partial_device_write_keeps_the_rest),
-	KUNIT_CASE(bounce_reason_names),
+	KUNIT_CASE_PARAM(device_write_beyond_reach_bounces, reach_gen_params),
+	KUNIT_CASE_PARAM(cpu_write_beyond_reach_bounces, reach_gen_params),
+	KUNIT_CASE(aligned_memory_is_not_bounced),
+	KUNIT_CASE_PARAM(misaligned_memory_bounces_for_its_rule, align_gen_params),
+	KUNIT_CASE_PARAM(force_double_buffer_bounces_prepared_command, forced_gen_params),
+	KUNIT_CASE(force_double_buffer_refused_where_it_cannot_bounce),
+	KUNIT_CASE(copy_buffer_of_the_command_never_bounces),
+	KUNIT_CASE(partial_prepare_copies_only_its_range),
+	KUNIT_CASE(cmd_bytes_see_the_copy_while_bouncing),
+	KUNIT_CASE(partial_device_write_keeps_the_rest),
+	KUNIT_CASE(bounce_reason_name_of_each_reason),
 	KUNIT_CASE(explain_foresees_prepare),
 	KUNIT_CASE(explain_names_the_rule),
 	{}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit: the command state machine.  One case per rule of DESIGN.md for
+ * KUnit: the command state machine.  One case per rule of design.rst for
  * set/clear memory descriptor, prepare/complete, synchronize, prepared
  * range and read/write bytes, and invariant 3 (data through the fake device)
  * for each kind of descriptor through the DMA API in every configuration.
@@ -10,7 +10,6 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/vmalloc.h>
 #include "iodma_kunit.h"
 
 static const struct iodma_spec spec64 = { .output = IODMA_OUT_HOST64 };
@@ -56,8 +55,8 @@ static void set_md_while_prepared_returns_ebusy(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, iodma_cmd_get_memory_descriptor(f->cmd), f->a);
 	KUNIT_EXPECT_TRUE(test, prepared(f->cmd));
 	/* the refused descriptor got no reference */
-	KUNIT_EXPECT_EQ(test, kref_read(&f->b->ref), 1U);
-	KUNIT_EXPECT_EQ(test, kref_read(&f->a->ref), 2U);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(f->b), 1U);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(f->a), 2U);
 }
 
 static void set_same_md_without_auto_prepare_completes_all(struct kunit *test)
@@ -66,11 +65,11 @@ static void set_same_md_without_auto_prepare_completes_all(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(f->cmd, f->a, true), 0);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(f->cmd, 0, 0, true, true), 0);
-	KUNIT_EXPECT_EQ(test, f->cmd->prepared, 2U);
+	KUNIT_EXPECT_EQ(test, iodma_test_nesting(f->cmd), 2U);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_set_memory_descriptor(f->cmd, f->a, false), 0);
 	KUNIT_EXPECT_FALSE(test, prepared(f->cmd));
 	KUNIT_EXPECT_PTR_EQ(test, iodma_cmd_get_memory_descriptor(f->cmd), f->a);
-	KUNIT_EXPECT_EQ(test, atomic_read(&f->a->wire_count), 0);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_wired(f->a), 0);
 }
 
 static void set_same_md_with_auto_prepare_prepares_once(struct kunit *test)
@@ -80,10 +79,10 @@ static void set_same_md_with_auto_prepare_prepares_once(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(f->cmd, f->a, false), 0);
 	KUNIT_EXPECT_FALSE(test, prepared(f->cmd));
 	KUNIT_EXPECT_EQ(test, iodma_cmd_set_memory_descriptor(f->cmd, f->a, true), 0);
-	KUNIT_EXPECT_EQ(test, f->cmd->prepared, 1U);
+	KUNIT_EXPECT_EQ(test, iodma_test_nesting(f->cmd), 1U);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_set_memory_descriptor(f->cmd, f->a, true), 0);
-	KUNIT_EXPECT_EQ(test, f->cmd->prepared, 1U);
-	KUNIT_EXPECT_EQ(test, kref_read(&f->a->ref), 2U);
+	KUNIT_EXPECT_EQ(test, iodma_test_nesting(f->cmd), 1U);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(f->a), 2U);
 }
 
 static void set_other_md_releases_old(struct kunit *test)
@@ -91,13 +90,13 @@ static void set_other_md_releases_old(struct kunit *test)
 	struct cmd_fixture *f = test->priv;
 
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(f->cmd, f->a, false), 0);
-	KUNIT_EXPECT_EQ(test, kref_read(&f->a->ref), 2U);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(f->a), 2U);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(f->cmd, f->b, false), 0);
-	KUNIT_EXPECT_EQ(test, kref_read(&f->a->ref), 1U);
-	KUNIT_EXPECT_EQ(test, kref_read(&f->b->ref), 2U);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(f->a), 1U);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(f->b), 2U);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_set_memory_descriptor(f->cmd, NULL, false), 0);
 	KUNIT_EXPECT_NULL(test, iodma_cmd_get_memory_descriptor(f->cmd));
-	KUNIT_EXPECT_EQ(test, kref_read(&f->b->ref), 1U);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(f->b), 1U);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_set_memory_descriptor(NULL, f->a, false), -EINVAL);
 }
 
@@ -112,9 +111,9 @@ static void auto_prepare_beyond_max_transfer_is_enospc(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, f->a, true), -ENOSPC);
 	/* a failed auto-prepare leaves no descriptor set and no reference */
 	KUNIT_EXPECT_NULL(test, iodma_cmd_get_memory_descriptor(cmd));
-	KUNIT_EXPECT_EQ(test, kref_read(&f->a->ref), 1U);
-	KUNIT_EXPECT_EQ(test, kref_read(&f->b->ref), 1U);
-	KUNIT_EXPECT_EQ(test, atomic_read(&f->a->wire_count), 0);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(f->a), 1U);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(f->b), 1U);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_wired(f->a), 0);
 
 	/* a plain set accepts it, to be prepared in pieces */
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, f->a, false), 0);
@@ -180,7 +179,7 @@ static void set_md_mapped_for_other_device_is_einval(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_cmd_set_memory_descriptor(f->cmd, mapped, true), -EINVAL);
 	/* examined before anything changed: the old descriptor stays */
 	KUNIT_EXPECT_PTR_EQ(test, iodma_cmd_get_memory_descriptor(f->cmd), f->a);
-	KUNIT_EXPECT_EQ(test, kref_read(&mapped->ref), 1U);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(mapped), 1U);
 }
 
 /* Already mapped for this device: the existing bus addresses, no second mapping. */
@@ -207,11 +206,9 @@ static void mapped_md_emits_existing_addresses(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, segs[0].addr, (u64)sg_dma_address(sgt->sgl));
 	KUNIT_EXPECT_EQ(test, segs[n - 1].addr + segs[n - 1].len, end);
 	/* nothing of the command's own was mapped */
-	KUNIT_EXPECT_EQ(test, f->cmd->view.src, IODMA_SRC_RANGES);
-	KUNIT_EXPECT_FALSE(test, f->cmd->view.ranges_mapped);
+	KUNIT_EXPECT_EQ(test, iodma_test_src(f->cmd), IODMA_SRC_RANGES);
+	KUNIT_EXPECT_FALSE(test, iodma_test_ranges_mapped(f->cmd));
 }
-
-KUNIT_DEFINE_ACTION_WRAPPER(sg_free_action, sg_free_table, struct sg_table *);
 
 /*
  * Already-mapped addresses that break the specification cannot be bounced:
@@ -225,15 +222,12 @@ static void mapped_md_beyond_spec_is_erange(struct kunit *test)
 	struct iodma_spec sal = { .alignment = 4096, .output = IODMA_OUT_HOST64 };
 	struct iodma_cmd *c32 = iodma_test_cmd(test, f->dev, &s32);
 	struct iodma_cmd *cal = iodma_test_cmd(test, f->dev, &sal);
-	struct sg_table *sgt = kunit_kzalloc(test, sizeof(*sgt), GFP_KERNEL);
+	struct sg_table *sgt = iodma_test_sgtable(test, 1);
 	struct iodma_seg64 seg;
 	struct iodma_md *md;
 	u32 n = 1;
 	u64 off = 0;
 
-	KUNIT_ASSERT_NOT_NULL(test, sgt);
-	KUNIT_ASSERT_EQ(test, sg_alloc_table(sgt, 1, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, sg_free_action, sgt), 0);
 	sg_dma_address(sgt->sgl) = SZ_4G + 0x100;
 	sg_dma_len(sgt->sgl) = SZ_4K;
 	sgt->nents = 1;
@@ -259,8 +253,8 @@ static void clear_while_prepared(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, prepared(f->cmd));
 	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(f->cmd, true), 0);
 	KUNIT_EXPECT_NULL(test, iodma_cmd_get_memory_descriptor(f->cmd));
-	KUNIT_EXPECT_EQ(test, kref_read(&f->a->ref), 1U);
-	KUNIT_EXPECT_EQ(test, atomic_read(&f->a->wire_count), 0);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(f->a), 1U);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_wired(f->a), 0);
 }
 
 struct prepare_case {
@@ -283,25 +277,24 @@ static const struct prepare_case prepare_cases[] = {
 
 KUNIT_ARRAY_PARAM_DESC(prepare, prepare_cases, name);
 
-static void prepare_range_rules(struct kunit *test)
+/* A range inside the descriptor is prepared as asked (0 = to the end), any other refused. */
+static void prepare_range_matches_table(struct kunit *test)
 {
 	const struct prepare_case *c = test->param_value;
 	struct cmd_fixture *f = test->priv;
 	u64 off = 0xdead, len = 0xbeef;
 
-	KUNIT_EXPECT_EQ(test, iodma_cmd_prepare(f->cmd, c->offset, c->length, true, true),
-			-ENODATA);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(f->cmd, f->a, false), 0);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_prepare(f->cmd, c->offset, c->length, true, true), c->err);
 	if (c->err) {
 		KUNIT_EXPECT_FALSE(test, prepared(f->cmd));
-		KUNIT_EXPECT_EQ(test, atomic_read(&f->a->wire_count), 0);
+		KUNIT_EXPECT_EQ(test, iodma_test_md_wired(f->a), 0);
 		return;
 	}
 	KUNIT_ASSERT_EQ(test, iodma_cmd_get_prepared_offset_and_length(f->cmd, &off, &len), 0);
 	KUNIT_EXPECT_EQ(test, off, c->want_off);
 	KUNIT_EXPECT_EQ(test, len, c->want_len);
-	KUNIT_EXPECT_EQ(test, atomic_read(&f->a->wire_count), 1);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_wired(f->a), 1);
 }
 
 static void prepare_nests_and_other_range_is_ebusy(struct kunit *test)
@@ -311,18 +304,18 @@ static void prepare_nests_and_other_range_is_ebusy(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(f->cmd, f->a, false), 0);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(f->cmd, 0, SZ_4K, true, true), 0);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_prepare(f->cmd, 0, SZ_4K, false, false), 0);
-	KUNIT_EXPECT_EQ(test, f->cmd->prepared, 2U);
+	KUNIT_EXPECT_EQ(test, iodma_test_nesting(f->cmd), 2U);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_prepare(f->cmd, 0, SZ_8K, true, true), -EBUSY);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_prepare(f->cmd, 1, SZ_4K, true, true), -EBUSY);
 	/* IOKit bumps the counter here; iodma does not */
-	KUNIT_EXPECT_EQ(test, f->cmd->prepared, 2U);
+	KUNIT_EXPECT_EQ(test, iodma_test_nesting(f->cmd), 2U);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_complete(f->cmd, true, true), 0);
 	KUNIT_EXPECT_TRUE(test, prepared(f->cmd));
 	KUNIT_EXPECT_EQ(test, iodma_cmd_complete(f->cmd, true, true), 0);
 	KUNIT_EXPECT_FALSE(test, prepared(f->cmd));
 	KUNIT_EXPECT_EQ(test, iodma_cmd_complete(f->cmd, true, true), -ENODATA);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_complete(NULL, true, true), -EINVAL);
-	KUNIT_EXPECT_EQ(test, atomic_read(&f->a->wire_count), 0);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_wired(f->a), 0);
 }
 
 static void prepare_length_alignment_is_einval(struct kunit *test)
@@ -337,11 +330,20 @@ static void prepare_length_alignment_is_einval(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_cmd_prepare(cmd, 0, 1024, true, true), 0);
 }
 
-static void synchronize_rules(struct kunit *test)
+static void synchronize_unprepared_returns_enodata(struct kunit *test)
 {
 	struct cmd_fixture *f = test->priv;
 
 	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(f->cmd, IODMA_SYNC_FOR_DEVICE), -ENODATA);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(f->cmd, f->a, false), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(f->cmd, IODMA_SYNC_FOR_CPU), -ENODATA);
+}
+
+/* Exactly one direction, no unknown option, a command: else -EINVAL. */
+static void synchronize_invalid_arguments_return_einval(struct kunit *test)
+{
+	struct cmd_fixture *f = test->priv;
+
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(f->cmd, f->a, true), 0);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(f->cmd, IODMA_SYNC_FOR_DEVICE |
 						    IODMA_SYNC_FOR_CPU), -EINVAL);
@@ -349,6 +351,13 @@ static void synchronize_rules(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(f->cmd, BIT(9) | IODMA_SYNC_FOR_CPU),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(NULL, IODMA_SYNC_FOR_CPU), -EINVAL);
+}
+
+static void synchronize_prepared_either_direction_succeeds(struct kunit *test)
+{
+	struct cmd_fixture *f = test->priv;
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(f->cmd, f->a, true), 0);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(f->cmd, IODMA_SYNC_FOR_DEVICE), 0);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(f->cmd, IODMA_SYNC_FOR_CPU), 0);
 }
@@ -411,8 +420,6 @@ static const struct data_case data_cases[] = {
 
 KUNIT_ARRAY_PARAM_DESC(data, data_cases, name);
 
-KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
-
 /* Memory of the case's kind; @cpu is its CPU address for checking. */
 static struct iodma_md *data_md(struct kunit *test, const struct data_case *c, u8 **cpu,
 				enum dma_data_direction dir)
@@ -424,14 +431,9 @@ static struct iodma_md *data_md(struct kunit *test, const struct data_case *c, u
 	unsigned int i, n;
 	u8 *mem;
 
-	if (c->kind == 1) {
-		mem = vzalloc(total);
-		KUNIT_ASSERT_NOT_NULL(test, mem);
-		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vfree_action, mem), 0);
-	} else {
-		mem = kunit_kzalloc(test, total, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, mem);
-	}
+	mem = c->kind == 1 ? iodma_test_vzalloc(test, total) :
+			     kunit_kzalloc(test, total, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mem);
 	*cpu = mem + c->offset;
 	switch (c->kind) {
 	case 2:
@@ -443,10 +445,7 @@ static struct iodma_md *data_md(struct kunit *test, const struct data_case *c, u
 		md = iodma_md_from_pages(pages, n, c->offset, c->len, dir);
 		break;
 	case 3:
-		sgt = kunit_kzalloc(test, sizeof(*sgt), GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, sgt);
-		KUNIT_ASSERT_EQ(test, sg_alloc_table(sgt, 3, GFP_KERNEL), 0);
-		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, sg_free_action, sgt), 0);
+		sgt = iodma_test_sgtable(test, 3);
 		sg_set_buf(sgt->sgl, *cpu, SZ_4K);
 		sg_set_buf(sg_next(sgt->sgl), *cpu + SZ_4K, SZ_4K);
 		sg_set_buf(sg_next(sg_next(sgt->sgl)), *cpu + SZ_8K, c->len - SZ_8K);
@@ -553,13 +552,13 @@ static void data_user_memory_pinned_while_prepared(struct kunit *test)
 	md = iodma_test_md(test, iodma_md_from_user(uaddr + 8, len - 16, DMA_FROM_DEVICE));
 	iodma_test_fill(pattern, len, 99);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
-	KUNIT_ASSERT_NOT_NULL(test, md->user.pages);
-	KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(page_folio(md->user.pages[0])));
+	KUNIT_ASSERT_NOT_NULL(test, iodma_test_md_pinned(md));
+	KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(page_folio(iodma_test_md_pinned(md)[0])));
 	n = iodma_test_segments(test, cmd, 8, &segs);
 	KUNIT_ASSERT_GT(test, n, 0);
 	iodma_test_device_dma(test, dev, segs, n, pattern, true);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
-	KUNIT_EXPECT_NULL(test, md->user.pages);
+	KUNIT_EXPECT_NULL(test, iodma_test_md_pinned(md));
 	KUNIT_ASSERT_EQ(test, copy_from_user(back, (void __user *)uaddr + 8, len - 16), 0UL);
 	KUNIT_EXPECT_EQ(test, memcmp(back, pattern, len - 16), 0);
 }
@@ -596,7 +595,7 @@ static void phys_md_mapped_with_dma_map_resource(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, pfn_valid(PHYS_PFN(r[0].addr)));
 	md = iodma_test_md(test, iodma_md_from_phys(r, 2, DMA_BIDIRECTIONAL));
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(f->cmd, md, true), 0);
-	KUNIT_EXPECT_TRUE(test, f->cmd->view.ranges_mapped);
+	KUNIT_EXPECT_TRUE(test, iodma_test_ranges_mapped(f->cmd));
 	n = iodma_test_segments(test, f->cmd, 4, &segs);
 	/* dma-direct: the bus address is the physical one, and the two coalesce */
 	KUNIT_ASSERT_EQ(test, n, 1);
@@ -606,7 +605,7 @@ static void phys_md_mapped_with_dma_map_resource(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_cmd_read_bytes(f->cmd, 0, &byte, 1), 0ULL);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(f->cmd, IODMA_SYNC_FOR_DEVICE), 0);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(f->cmd, true), 0);
-	KUNIT_EXPECT_FALSE(test, f->cmd->view.ranges_mapped && f->cmd->prepared);
+	KUNIT_EXPECT_FALSE(test, iodma_test_ranges_mapped(f->cmd) && iodma_test_nesting(f->cmd));
 }
 
 static struct kunit_case cmd_test_cases[] = {
@@ -621,10 +620,12 @@ static struct kunit_case cmd_test_cases[] = {
 	KUNIT_CASE(mapped_md_emits_existing_addresses),
 	KUNIT_CASE(mapped_md_beyond_spec_is_erange),
 	KUNIT_CASE(clear_while_prepared),
-	KUNIT_CASE_PARAM(prepare_range_rules, prepare_gen_params),
+	KUNIT_CASE_PARAM(prepare_range_matches_table, prepare_gen_params),
 	KUNIT_CASE(prepare_nests_and_other_range_is_ebusy),
 	KUNIT_CASE(prepare_length_alignment_is_einval),
-	KUNIT_CASE(synchronize_rules),
+	KUNIT_CASE(synchronize_unprepared_returns_enodata),
+	KUNIT_CASE(synchronize_invalid_arguments_return_einval),
+	KUNIT_CASE(synchronize_prepared_either_direction_succeeds),
 	KUNIT_CASE(prepared_offset_and_length_pointers_optional),
 	KUNIT_CASE(cmd_bytes_relative_to_prepared_range),
 	KUNIT_CASE_PARAM(data_device_write_reaches_cpu, data_gen_params),

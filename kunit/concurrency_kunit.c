@@ -77,8 +77,6 @@ static int hammer_fn(void *arg)
 	return 0;
 }
 
-KUNIT_DEFINE_ACTION_WRAPPER(pool_destroy_action, iodma_pool_destroy, struct iodma_pool *);
-
 static void concurrent_pools_and_shared_descriptors(struct kunit *test)
 {
 	struct iodma_spec plain = { .max_transfer_size = SZ_64K, .output = IODMA_OUT_HOST64 };
@@ -95,14 +93,8 @@ static void concurrent_pools_and_shared_descriptors(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, h);
 	KUNIT_ASSERT_NOT_NULL(test, mem);
 	KUNIT_ASSERT_NE_MSG(test, uaddr, 0, "could not create a user mm");
-	h->pools[0] = iodma_pool_create(dev, &plain, 2, "kunit-hammer-plain");
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, h->pools[0]);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pool_destroy_action,
-							h->pools[0]), 0);
-	h->pools[1] = iodma_pool_create(dev, &bounced, 2, "kunit-hammer-bounced");
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, h->pools[1]);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pool_destroy_action,
-							h->pools[1]), 0);
+	h->pools[0] = iodma_test_pool(test, dev, &plain, 2);
+	h->pools[1] = iodma_test_pool(test, dev, &bounced, 2);
 	h->mds[0] = iodma_test_md(test, iodma_md_from_kva(mem, SZ_32K, DMA_TO_DEVICE));
 	h->mds[1] = iodma_test_md(test, iodma_md_from_kva(mem + 8, SZ_16K, DMA_TO_DEVICE));
 	/* user memory of this task, pinned from the hammer threads (remote) */
@@ -128,10 +120,10 @@ static void concurrent_pools_and_shared_descriptors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&h->ok), HAMMER_THREADS * HAMMER_OPS);
 	/* every reference, pin and command is back */
 	for (i = 0; i < 3; i++) {
-		KUNIT_EXPECT_EQ(test, kref_read(&h->mds[i]->ref), 1U);
-		KUNIT_EXPECT_EQ(test, atomic_read(&h->mds[i]->wire_count), 0);
+		KUNIT_EXPECT_EQ(test, iodma_test_md_refs(h->mds[i]), 1U);
+		KUNIT_EXPECT_EQ(test, iodma_test_md_wired(h->mds[i]), 0);
 	}
-	KUNIT_EXPECT_NULL(test, h->mds[2]->user.pages);
+	KUNIT_EXPECT_NULL(test, iodma_test_md_pinned(h->mds[2]));
 	iodma_pool_stats(h->pools[0], &st[0]);
 	iodma_pool_stats(h->pools[1], &st[1]);
 	KUNIT_EXPECT_EQ(test, st[0].in_use + st[1].in_use, 0U);
@@ -188,7 +180,7 @@ static void concurrent_get_put_of_one_descriptor(struct kunit *test)
 	}
 	for (i = 0; i < HAMMER_THREADS; i++)
 		wait_for_completion(&g[i].done);
-	KUNIT_EXPECT_EQ(test, kref_read(&md->ref), 1U);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(md), 1U);
 }
 
 static struct kunit_case concurrency_test_cases[] = {

@@ -12,7 +12,6 @@
 #include <linux/iommu.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
-#include <linux/vmalloc.h>
 #include "iodma_kunit.h"
 
 static const struct iodma_spec spec64 = { .output = IODMA_OUT_HOST64 };
@@ -37,38 +36,18 @@ static struct iodma_domain *test_domain(struct kunit *test, struct device *dev)
 	return d;
 }
 
-static void cmd_destroy_action(void *arg)
-{
-	iodma_cmd_clear_memory_descriptor(arg, true);
-	iodma_cmd_destroy(arg);
-}
-
+/* A command in @d, destroyed when the test ends. */
 static struct iodma_cmd *test_cmd(struct kunit *test, struct iodma_domain *d,
 				  const struct iodma_spec *spec)
 {
-	struct iodma_cmd *cmd = iodma_cmd_create_in_domain(d, spec);
-
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, cmd);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, cmd_destroy_action, cmd), 0);
-	return cmd;
-}
-
-KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
-
-static void *test_vmalloc(struct kunit *test, size_t len)
-{
-	void *buf = vzalloc(len);
-
-	KUNIT_ASSERT_NOT_NULL(test, buf);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vfree_action, buf), 0);
-	return buf;
+	return iodma_test_own_cmd(test, iodma_cmd_create_in_domain(d, spec));
 }
 
 /* Prepare @len bytes at @off of a vmalloc buffer (scattered pages) and return its segments. */
 static int prepare_vmalloc(struct kunit *test, struct iodma_cmd *cmd, size_t off, size_t len,
 			   enum dma_data_direction dir, struct iodma_seg64 **segs)
 {
-	u8 *buf = test_vmalloc(test, off + len);
+	u8 *buf = iodma_test_vzalloc(test, off + len);
 	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(buf + off, len, dir));
 
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
@@ -180,7 +159,7 @@ static void scattered_mib_is_one_segment(struct kunit *test)
 	md = iodma_test_md(test, iodma_md_from_pages(pages, n, 0, SZ_1M, DMA_BIDIRECTIONAL));
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
 	/* the CPU view really is scattered */
-	KUNIT_EXPECT_GT(test, cmd->view.sgt.orig_nents, n / 2);
+	KUNIT_EXPECT_GT(test, iodma_test_view(cmd)->orig_nents, n / 2);
 	nsegs = iodma_test_segments(test, cmd, 4, &segs);
 	KUNIT_ASSERT_EQ(test, nsegs, 1);
 	KUNIT_EXPECT_EQ(test, segs[0].len, (u64)SZ_1M);
@@ -346,7 +325,7 @@ static void data_through_fake_device(struct kunit *test)
 	struct device *dev = iommu_edu_dev(test);
 	struct iodma_domain *d = test_domain(test, dev);
 	struct iodma_cmd *cmd = test_cmd(test, d, &spec64);
-	u8 *buf = test_vmalloc(test, off + len);
+	u8 *buf = iodma_test_vzalloc(test, off + len);
 	u8 *ref = kunit_kzalloc(test, len, GFP_KERNEL);
 	u8 *dev_buf = kunit_kzalloc(test, len, GFP_KERNEL);
 	struct iodma_seg64 *segs;
@@ -381,15 +360,15 @@ static void reserved_command_keeps_its_iova(struct kunit *test)
 	struct device *dev = iommu_edu_dev(test);
 	struct iodma_domain *d = test_domain(test, dev);
 	struct iodma_cmd *cmd = test_cmd(test, d, &spec);
-	u8 *buf = test_vmalloc(test, SZ_256K);
+	u8 *buf = iodma_test_vzalloc(test, SZ_256K);
 	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(buf, SZ_256K,
 								    DMA_BIDIRECTIONAL));
 	struct iodma_seg64 *segs;
 	u64 first = 0;
 	int round;
 
-	KUNIT_ASSERT_NOT_NULL(test, cmd->ops->reserve);
-	KUNIT_ASSERT_EQ(test, cmd->ops->reserve(cmd, SZ_256K), 0);
+	KUNIT_ASSERT_NOT_NULL(test, iodma_test_backend(cmd)->reserve);
+	KUNIT_ASSERT_EQ(test, iodma_test_backend(cmd)->reserve(cmd, SZ_256K), 0);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, false), 0);
 	for (round = 0; round < 3; round++) {
 		KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(cmd, round * PAGE_SIZE, SZ_64K, true,
@@ -437,13 +416,11 @@ static void clone_stays_in_domain(struct kunit *test)
 	struct device *dev = iommu_edu_dev(test);
 	struct iodma_domain *d = test_domain(test, dev);
 	struct iodma_cmd *cmd = test_cmd(test, d, &spec64);
-	struct iodma_cmd *clone = iodma_cmd_clone(cmd, NULL);
+	struct iodma_cmd *clone = iodma_test_own_cmd(test, iodma_cmd_clone(cmd, NULL));
 	struct iodma_seg64 *segs;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, clone);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, cmd_destroy_action, clone), 0);
-	KUNIT_EXPECT_PTR_EQ(test, clone->domain, d);
-	KUNIT_EXPECT_PTR_EQ(test, clone->ops, cmd->ops);
+	KUNIT_EXPECT_PTR_EQ(test, iodma_test_cmd_domain(clone), d);
+	KUNIT_EXPECT_PTR_EQ(test, iodma_test_backend(clone), iodma_test_backend(cmd));
 	KUNIT_ASSERT_EQ(test, prepare_vmalloc(test, clone, 0, PAGE_SIZE, DMA_TO_DEVICE, &segs), 1);
 	KUNIT_EXPECT_NE(test, iommu_iova_to_phys(d->domain, segs[0].addr), 0);
 }
@@ -528,7 +505,7 @@ static void completed_iova_no_longer_reaches_memory(struct kunit *test)
 	struct device *dev = iommu_edu_dev(test);
 	struct iodma_domain *d = test_domain(test, dev);
 	struct iodma_cmd *out = test_cmd(test, d, &spec), *in = test_cmd(test, d, &spec);
-	u8 *src = test_vmalloc(test, SZ_2K), *dst = test_vmalloc(test, SZ_2K);
+	u8 *src = iodma_test_vzalloc(test, SZ_2K), *dst = iodma_test_vzalloc(test, SZ_2K);
 	void __iomem *bar = edu_engine(test, to_pci_dev(dev));
 	struct iodma_seg64 *so, *si;
 	struct iodma_md *md;
@@ -572,7 +549,7 @@ static void edu_dma_round_trip(struct kunit *test)
 	struct pci_dev *pdev = to_pci_dev(dev);
 	struct iodma_domain *d = test_domain(test, dev);
 	struct iodma_cmd *out = test_cmd(test, d, &spec), *in = test_cmd(test, d, &spec);
-	u8 *src = test_vmalloc(test, SZ_4K), *dst = test_vmalloc(test, SZ_4K);
+	u8 *src = iodma_test_vzalloc(test, SZ_4K), *dst = iodma_test_vzalloc(test, SZ_4K);
 	struct iodma_seg64 *so, *si;
 	void __iomem *bar = edu_engine(test, pdev);
 	struct iodma_md *md;
@@ -611,8 +588,9 @@ static void misaligned_in_page_bounces_in_domain(struct kunit *test)
 	struct device *dev = iommu_edu_dev(test);
 	struct iodma_domain *d = test_domain(test, dev);
 	struct iodma_cmd *out = test_cmd(test, d, &spec), *in = test_cmd(test, d, &spec);
-	u8 *src = test_vmalloc(test, SZ_8K), *dst = test_vmalloc(test, SZ_8K);
+	u8 *src = iodma_test_vzalloc(test, SZ_8K), *dst = iodma_test_vzalloc(test, SZ_8K);
 	void __iomem *bar = edu_engine(test, to_pci_dev(dev));
+	const struct iodma_cbuf_chunk *chunk;
 	struct iodma_seg64 *so, *si;
 	struct iodma_md *md;
 	int n, i;
@@ -625,9 +603,8 @@ static void misaligned_in_page_bounces_in_domain(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(out), IODMA_BOUNCE_ALIGNMENT);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(in), IODMA_BOUNCE_ALIGNMENT);
 	/* F14: the chunks are physical addresses for iommu_map(), not bus ones */
-	for (i = 0; i < out->cbuf_md->cbuf.n; i++)
-		KUNIT_EXPECT_EQ(test, (u64)out->cbuf_md->cbuf.chunks[i].dma,
-				(u64)page_to_phys(out->cbuf_md->cbuf.chunks[i].page));
+	for (i = 0; (chunk = iodma_test_cbuf_chunk(out, i)); i++)
+		KUNIT_EXPECT_EQ(test, (u64)chunk->dma, (u64)page_to_phys(chunk->page));
 
 	/* one page-aligned copy buffer in IOVA space: one segment each */
 	n = iodma_test_segments(test, out, 4, &so);
@@ -656,11 +633,6 @@ static void misaligned_in_page_bounces_in_domain(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(out, true), 0);
 }
 
-static void fail_off_action(void *unused)
-{
-	iodma_fail_attr.probability = 0;
-}
-
 /*
  * The copy buffer of a domain command under allocation failure: each of
  * the sequence's failure points (copy buffer, its ranges, the IOVA range)
@@ -672,30 +644,25 @@ static void domain_bounce_allocation_failures(struct kunit *test)
 	const struct iodma_spec spec = { .alignment = 64, .output = IODMA_OUT_HOST64 };
 	struct device *dev = iommu_edu_dev(test);
 	struct iodma_domain *d = test_domain(test, dev);
-	u8 *buf = test_vmalloc(test, SZ_8K);
+	u8 *buf = iodma_test_vzalloc(test, SZ_8K);
 	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(buf + 8, SZ_4K,
 								    DMA_TO_DEVICE));
 	unsigned int nth, points = 0;
 	bool done = false;
 
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fail_off_action, NULL), 0);
 	for (nth = 1; nth <= 50 && !done; nth++) {
 		struct iodma_cmd *cmd = test_cmd(test, d, &spec);
+		unsigned int left;
 		int ret;
 
-		iodma_fail_attr.verbose = 0;
-		iodma_fail_attr.task_filter = false;
-		iodma_fail_attr.interval = nth;
-		atomic_set(&iodma_fail_attr.space, 0);
-		atomic_set(&iodma_fail_attr.times, 1);
-		iodma_fail_attr.probability = 100;
+		iodma_test_fail_nth(test, nth);
 		ret = iodma_cmd_set_memory_descriptor(cmd, md, true);
-		iodma_fail_attr.probability = 0;
+		left = iodma_test_fail_disarm();
 
 		if (ret) {
 			points++;
 			KUNIT_EXPECT_EQ_MSG(test, ret, -ENOMEM, "failure point %u", nth);
-			KUNIT_EXPECT_EQ(test, atomic_read(&iodma_fail_attr.times), 0);
+			KUNIT_EXPECT_EQ(test, left, 0U);
 			KUNIT_EXPECT_PTR_EQ(test, iodma_cmd_get_memory_descriptor(cmd), NULL);
 			ret = iodma_cmd_get_prepared_offset_and_length(cmd, NULL, NULL);
 			KUNIT_EXPECT_EQ(test, ret, -ENODATA);
@@ -703,7 +670,7 @@ static void domain_bounce_allocation_failures(struct kunit *test)
 		}
 		KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_ALIGNMENT);
 		KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
-		done = atomic_read(&iodma_fail_attr.times) == 1;
+		done = left == 1;
 	}
 	KUNIT_EXPECT_TRUE(test, done);
 	kunit_info(test, "%u allocation failure points, each refused cleanly\n", points);

@@ -5,7 +5,7 @@
  * fault_attr behind debugfs iodma/fail: every allocation iodma makes or asks
  * a kernel helper for has one) until the sequence runs without reaching the
  * armed point.  At each failure the errno must be a documented one and the
- * objects exactly as before (DESIGN.md invariant 1); kmemleak, run by the
+ * objects exactly as before (design.rst invariant 1); kmemleak, run by the
  * harness after the suite, checks that nothing leaked.  (The task's fail-nth
  * would also hit the allocations of DMA-API debug itself, which then turns
  * itself off.)
@@ -168,8 +168,8 @@ static int run_md_constructors(struct sweep *s)
 static void check_parts_untouched(struct sweep *s)
 {
 	/* a failed sub-range or multi holds no reference on its parts */
-	KUNIT_EXPECT_EQ(s->test, kref_read(&s->parts[0]->ref), 1U);
-	KUNIT_EXPECT_EQ(s->test, kref_read(&s->parts[1]->ref), 1U);
+	KUNIT_EXPECT_EQ(s->test, iodma_test_md_refs(s->parts[0]), 1U);
+	KUNIT_EXPECT_EQ(s->test, iodma_test_md_refs(s->parts[1]), 1U);
 }
 
 static void teardown_parts(struct sweep *s)
@@ -202,14 +202,14 @@ static void check_prepare(struct sweep *s)
 	KUNIT_EXPECT_NULL(test, iodma_cmd_get_memory_descriptor(s->cmd));
 	KUNIT_EXPECT_EQ(test, iodma_cmd_get_prepared_offset_and_length(s->cmd, NULL, NULL),
 			-ENODATA);
-	KUNIT_EXPECT_EQ(test, kref_read(&s->md->ref), 1U);
-	KUNIT_EXPECT_EQ(test, atomic_read(&s->md->wire_count), 0);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(s->md), 1U);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_wired(s->md), 0);
 	if (s->kind == K_USER)
-		KUNIT_EXPECT_NULL(test, s->md->user.pages);
+		KUNIT_EXPECT_NULL(test, iodma_test_md_pinned(s->md));
 	if (s->parts[0])
-		KUNIT_EXPECT_EQ(test, atomic_read(&s->parts[0]->wire_count), 0);
-	KUNIT_EXPECT_EQ(test, s->cmd->view.src, IODMA_SRC_NONE);
-	KUNIT_EXPECT_EQ(test, s->cmd->bounce, IODMA_BOUNCE_NONE);
+		KUNIT_EXPECT_EQ(test, iodma_test_md_wired(s->parts[0]), 0);
+	KUNIT_EXPECT_EQ(test, iodma_test_src(s->cmd), IODMA_SRC_NONE);
+	KUNIT_EXPECT_EQ(test, iodma_test_bounce(s->cmd), IODMA_BOUNCE_NONE);
 }
 
 static void teardown_prepare(struct sweep *s)
@@ -239,7 +239,7 @@ static void check_force(struct sweep *s)
 	KUNIT_EXPECT_EQ(s->test, iodma_cmd_get_prepared_offset_and_length(s->cmd, &off, &len), 0);
 	KUNIT_EXPECT_EQ(s->test, len, iodma_md_length(s->md));
 	KUNIT_EXPECT_EQ(s->test, iodma_cmd_bounce_reason(s->cmd), IODMA_BOUNCE_NONE);
-	KUNIT_EXPECT_NE(s->test, s->cmd->view.src, IODMA_SRC_NONE);
+	KUNIT_EXPECT_NE(s->test, iodma_test_src(s->cmd), IODMA_SRC_NONE);
 }
 
 /* --- create a copy buffer, a pool --- */
@@ -329,30 +329,6 @@ static void sweep_desc(const typeof(sweep_cases[0]) *c, char *desc)
 
 KUNIT_ARRAY_PARAM(sweep, sweep_cases, sweep_desc);
 
-/* Fail the @nth failure point of iodma from now on, once. */
-static void arm_nth(unsigned int nth)
-{
-	iodma_fail_attr.verbose = 0;
-	iodma_fail_attr.task_filter = false;
-	iodma_fail_attr.count = 0;
-	iodma_fail_attr.interval = nth;
-	atomic_set(&iodma_fail_attr.space, 0);
-	atomic_set(&iodma_fail_attr.times, 1);
-	iodma_fail_attr.probability = 100;
-}
-
-/* Disarm; returns 1 if the armed point was never reached. */
-static unsigned int disarm(void)
-{
-	iodma_fail_attr.probability = 0;
-	return atomic_read(&iodma_fail_attr.times);
-}
-
-static void disarm_action(void *unused)
-{
-	disarm();
-}
-
 /* Run the sequence with its 1st, 2nd, ... allocation failing, until none is reached. */
 static void sweep_allocation_failures(struct kunit *test)
 {
@@ -366,16 +342,15 @@ static void sweep_allocation_failures(struct kunit *test)
 	s.uaddr = kunit_vm_mmap(test, NULL, 0, 3 * PAGE_SIZE, PROT_READ | PROT_WRITE,
 				MAP_ANONYMOUS | MAP_PRIVATE, 0);
 	KUNIT_ASSERT_NE_MSG(test, s.uaddr, 0, "could not create a user mm");
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, disarm_action, NULL), 0);
 
 	for (nth = 1; nth <= 500 && !done; nth++) {
 		unsigned int left;
 		int ret;
 
 		c->setup(&s);
-		arm_nth(nth);
+		iodma_test_fail_nth(test, nth);
 		ret = c->run(&s);
-		left = disarm();
+		left = iodma_test_fail_disarm();
 
 		if (ret) {
 			points++;
@@ -474,19 +449,18 @@ static void view_growth_failure_leaves_command_usable(struct kunit *test)
 								 (u64)nbig * PAGE_SIZE,
 								 DMA_TO_DEVICE));
 		view_check(test, cmd, small_md, big, 1);
-		KUNIT_EXPECT_EQ(test, cmd->view.sgt_cap, 32U);
+		KUNIT_EXPECT_EQ(test, iodma_test_view_cap(cmd), 32U);
 
-		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, disarm_action, NULL), 0);
-		arm_nth(1);
+		iodma_test_fail_nth(test, 1);
 		KUNIT_EXPECT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, big_md, true),
 				-ENOMEM);
-		KUNIT_EXPECT_EQ(test, disarm(), 0U);
+		KUNIT_EXPECT_EQ(test, iodma_test_fail_disarm(), 0U);
 		KUNIT_EXPECT_PTR_EQ(test, iodma_cmd_get_memory_descriptor(cmd), NULL);
-		KUNIT_EXPECT_EQ(test, cmd->view.sgt_cap, 32U);
+		KUNIT_EXPECT_EQ(test, iodma_test_view_cap(cmd), 32U);
 
 		view_check(test, cmd, small_md, big, 1);
 		view_check(test, cmd, big_md, big, nbig);
-		KUNIT_EXPECT_EQ(test, cmd->view.sgt_cap, 96U);
+		KUNIT_EXPECT_EQ(test, iodma_test_view_cap(cmd), 96U);
 		view_check(test, cmd, small_md, big, 1);
 	}
 	if (!pool[2 * nbig - 1])

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Shared KUnit helpers for iodma: devices, managed objects, a fake device
- * that does DMA through the addresses a command emits, and the checker of
- * DESIGN.md's invariant 2.  Declared in iodma_kunit.h.
+ * that does DMA through the addresses a command emits, the checker of
+ * design.rst invariant 2, iodma's failure points, and the accessors of its
+ * internal state.  Declared in iodma_kunit.h.
  */
 #include <kunit/device.h>
 #include <linux/dma-direct.h>
@@ -10,18 +11,24 @@
 #include <linux/iommu.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/scatterlist.h>
+#include <linux/vmalloc.h>
 #include "iodma_kunit.h"
+
+const char *iodma_test_name(struct kunit *test, const char *prefix)
+{
+	static atomic_t serial = ATOMIC_INIT(0);
+	char *name = kunit_kzalloc(test, 32, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, name);
+	snprintf(name, 32, "%s%d", prefix, atomic_inc_return(&serial));
+	return name;
+}
 
 struct device *iodma_test_dev(struct kunit *test, unsigned int bits)
 {
-	static atomic_t serial = ATOMIC_INIT(0);
-	char *name = kunit_kzalloc(test, 24, GFP_KERNEL);
-	struct device *dev;
-
 	/* each device brings a driver of its name: names must differ */
-	KUNIT_ASSERT_NOT_NULL(test, name);
-	snprintf(name, 24, "iodma%d", atomic_inc_return(&serial));
-	dev = kunit_device_register(test, name);
+	struct device *dev = kunit_device_register(test, iodma_test_name(test, "iodma"));
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
 	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, DMA_BIT_MASK(bits)), 0);
@@ -64,14 +71,17 @@ static void cmd_destroy_action(void *arg)
 
 KUNIT_DEFINE_ACTION_WRAPPER(md_put_action, iodma_md_put, struct iodma_md *);
 
-struct iodma_cmd *iodma_test_cmd(struct kunit *test, struct device *dev,
-				 const struct iodma_spec *spec)
+struct iodma_cmd *iodma_test_own_cmd(struct kunit *test, struct iodma_cmd *cmd)
 {
-	struct iodma_cmd *cmd = iodma_cmd_create(dev, spec);
-
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, cmd);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, cmd_destroy_action, cmd), 0);
 	return cmd;
+}
+
+struct iodma_cmd *iodma_test_cmd(struct kunit *test, struct device *dev,
+				 const struct iodma_spec *spec)
+{
+	return iodma_test_own_cmd(test, iodma_cmd_create(dev, spec));
 }
 
 struct iodma_md *iodma_test_md(struct kunit *test, struct iodma_md *md)
@@ -79,6 +89,75 @@ struct iodma_md *iodma_test_md(struct kunit *test, struct iodma_md *md)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, md);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, md_put_action, md), 0);
 	return md;
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(pool_destroy_action, iodma_pool_destroy, struct iodma_pool *);
+
+struct iodma_pool *iodma_test_pool(struct kunit *test, struct device *dev,
+				   const struct iodma_spec *spec, unsigned int count)
+{
+	/* the name is the pool's statistics directory: names must differ */
+	struct iodma_pool *pool = iodma_pool_create(dev, spec, count,
+						    iodma_test_name(test, "kunit-pool"));
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pool_destroy_action, pool), 0);
+	return pool;
+}
+
+struct test_pages {
+	struct page *page;
+	unsigned int order;
+};
+
+static void free_pages_action(void *arg)
+{
+	struct test_pages *p = arg;
+
+	__free_pages(p->page, p->order);
+}
+
+struct page *iodma_test_own_pages(struct kunit *test, struct page *page, unsigned int order)
+{
+	struct test_pages *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+	if (!p)
+		__free_pages(page, order);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	p->page = page;
+	p->order = order;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_pages_action, p), 0);
+	return page;
+}
+
+struct page *iodma_test_pages(struct kunit *test, unsigned int order)
+{
+	return iodma_test_own_pages(test, alloc_pages(GFP_KERNEL | __GFP_ZERO, order), order);
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
+
+void *iodma_test_vzalloc(struct kunit *test, size_t len)
+{
+	void *buf = vzalloc(len);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vfree_action, buf), 0);
+	return buf;
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(sg_free_table_action, sg_free_table, struct sg_table *);
+
+struct sg_table *iodma_test_sgtable(struct kunit *test, unsigned int nents)
+{
+	struct sg_table *sgt = kunit_kzalloc(test, sizeof(*sgt), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, sgt);
+	KUNIT_ASSERT_EQ(test, sg_alloc_table(sgt, nents, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, sg_free_table_action, sgt), 0);
+	return sgt;
 }
 
 void iodma_test_fill(void *buf, size_t len, u32 seed)
@@ -212,4 +291,128 @@ void iodma_test_device_dma(struct kunit *test, struct device *dev,
 			done += chunk;
 		}
 	}
+}
+
+unsigned int iodma_test_fail_disarm(void)
+{
+	iodma_fail_attr.probability = 0;
+	return atomic_read(&iodma_fail_attr.times);
+}
+
+static void fail_disarm_action(void *unused)
+{
+	iodma_test_fail_disarm();
+}
+
+void iodma_test_fail_nth(struct kunit *test, unsigned int nth)
+{
+	/* one disarm when the test ends, however often it arms */
+	kunit_remove_action(test, fail_disarm_action, NULL);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fail_disarm_action, NULL), 0);
+	iodma_fail_attr.verbose = 0;
+	iodma_fail_attr.task_filter = false;
+	iodma_fail_attr.count = 0;
+	iodma_fail_attr.interval = nth;
+	atomic_set(&iodma_fail_attr.space, 0);
+	atomic_set(&iodma_fail_attr.times, 1);
+	iodma_fail_attr.probability = 100;
+}
+
+/*
+ * Accessors of internal state: the only reads of struct iodma_md,
+ * iodma_cmd and iodma_pool members in the suites.
+ */
+unsigned int iodma_test_md_refs(struct iodma_md *md)
+{
+	return kref_read(&md->ref);
+}
+
+int iodma_test_md_wired(struct iodma_md *md)
+{
+	return atomic_read(&md->wire_count);
+}
+
+/* User memory's pinned pages, NULL while it is not wired. */
+struct page **iodma_test_md_pinned(struct iodma_md *md)
+{
+	return md->user.pages;
+}
+
+unsigned long iodma_test_md_user_npages(struct iodma_md *md)
+{
+	return md->user.npages;
+}
+
+/* How many prepares are outstanding. */
+unsigned int iodma_test_nesting(const struct iodma_cmd *cmd)
+{
+	return cmd->prepared;
+}
+
+/* The recorded bounce reason, also when not prepared (iodma_cmd_bounce_reason() says NONE). */
+enum iodma_bounce_reason iodma_test_bounce(const struct iodma_cmd *cmd)
+{
+	return cmd->bounce;
+}
+
+/* Where the segment cursor reads bus addresses from. */
+enum iodma_src_kind iodma_test_src(const struct iodma_cmd *cmd)
+{
+	return cmd->view.src;
+}
+
+/* The bus ranges of a bus descriptor came from dma_map_resource(). */
+bool iodma_test_ranges_mapped(const struct iodma_cmd *cmd)
+{
+	return cmd->view.ranges_mapped;
+}
+
+/* Bus range @i is RAM, mapped as pages. */
+bool iodma_test_range_ram(const struct iodma_cmd *cmd, unsigned int i)
+{
+	return i < cmd->view.nranges && cmd->view.ranges[i].ram;
+}
+
+/* The command's own copy buffer, or NULL. */
+struct iodma_md *iodma_test_cbuf_md(const struct iodma_cmd *cmd)
+{
+	return cmd->cbuf_md;
+}
+
+/* Chunk @i of the command's copy buffer, NULL past the last or without one. */
+const struct iodma_cbuf_chunk *iodma_test_cbuf_chunk(const struct iodma_cmd *cmd,
+						     unsigned int i)
+{
+	if (!cmd->cbuf_md || i >= cmd->cbuf_md->cbuf.n)
+		return NULL;
+	return &cmd->cbuf_md->cbuf.chunks[i];
+}
+
+/* The CPU view (scatterlist) of the prepared range. */
+struct sg_table *iodma_test_view(struct iodma_cmd *cmd)
+{
+	return &cmd->view.sgt;
+}
+
+/* Entries allocated for the view. */
+unsigned int iodma_test_view_cap(const struct iodma_cmd *cmd)
+{
+	return cmd->view.sgt_cap;
+}
+
+/* Entries the segment cursor has moved over since the command was made. */
+u64 iodma_test_cursor_steps(const struct iodma_cmd *cmd)
+{
+	return cmd->cur.steps;
+}
+
+const struct iodma_map_ops *iodma_test_backend(const struct iodma_cmd *cmd)
+{
+	return cmd->ops;
+}
+
+/* The owned IOMMU domain of the command, or NULL (DMA API). */
+struct iodma_domain *iodma_test_cmd_domain(const struct iodma_cmd *cmd)
+{
+	return cmd->domain;
 }

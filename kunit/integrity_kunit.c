@@ -14,15 +14,9 @@
 #include <linux/slab.h>
 #include <linux/swiotlb.h>
 #include <linux/uaccess.h>
-#include <linux/vmalloc.h>
 #include "iodma_kunit.h"
 
 static const struct iodma_spec spec64 = { .output = IODMA_OUT_HOST64 };
-
-static void free_page_action(void *arg)
-{
-	__free_page(arg);
-}
 
 /* A page whose physical address is above @limit, or the test is skipped. */
 static struct page *page_above(struct kunit *test, u64 limit)
@@ -46,8 +40,7 @@ static struct page *page_above(struct kunit *test, u64 limit)
 	}
 	if (!found)
 		kunit_skip(test, "no free page above %#llx in this guest", limit);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_page_action, found), 0);
-	return found;
+	return iodma_test_own_pages(test, found, 0);
 }
 
 /* A private anonymous user page holding @fill (so not the shared zero page). */
@@ -144,7 +137,7 @@ static void user_descriptor_beyond_page_limit_is_einval(struct kunit *test)
 	/* the largest one is described (and only fails when pinned) */
 	md = iodma_md_from_user(uaddr, (u64)IODMA_USER_MAX_PAGES << PAGE_SHIFT, DMA_TO_DEVICE);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, md);
-	KUNIT_EXPECT_EQ(test, md->user.npages, IODMA_USER_MAX_PAGES);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_user_npages(md), IODMA_USER_MAX_PAGES);
 	iodma_md_put(md);
 }
 
@@ -165,6 +158,7 @@ static void bypassed_segments_within_device_mask(struct kunit *test)
 	struct iodma_md *md;
 	u64 off = 0;
 	u32 n = 1;
+	const struct iodma_cbuf_chunk *chunk;
 	unsigned int i;
 	int cnt;
 
@@ -175,8 +169,8 @@ static void bypassed_segments_within_device_mask(struct kunit *test)
 	KUNIT_ASSERT_GT(test, cnt, 0);
 	for (i = 0; i < cnt; i++)
 		KUNIT_EXPECT_LE(test, segs[i].addr + segs[i].len - 1, (u64)DMA_BIT_MASK(28));
-	for (i = 0; i < cmd->cbuf_md->cbuf.n; i++)
-		KUNIT_EXPECT_LE(test, (u64)cmd->cbuf_md->cbuf.chunks[i].dma, (u64)DMA_BIT_MASK(28));
+	for (i = 0; (chunk = iodma_test_cbuf_chunk(cmd, i)); i++)
+		KUNIT_EXPECT_LE(test, (u64)chunk->dma, (u64)DMA_BIT_MASK(28));
 	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
 
 	md = iodma_test_md(test, iodma_md_from_phys(&far, 1, DMA_TO_DEVICE));
@@ -205,12 +199,12 @@ static void set_spec_drops_stale_copy_buffer(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_synchronize(cmd, IODMA_SYNC_FOR_DEVICE |
 						    IODMA_FORCE_DOUBLE_BUFFER), 0);
-	KUNIT_ASSERT_NOT_NULL(test, cmd->cbuf_md);
+	KUNIT_ASSERT_NOT_NULL(test, iodma_test_cbuf_md(cmd));
 	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
 
 	spec.alignment = SZ_64K;
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_spec(cmd, &spec), 0);
-	KUNIT_EXPECT_NULL(test, cmd->cbuf_md);
+	KUNIT_EXPECT_NULL(test, iodma_test_cbuf_md(cmd));
 	md = iodma_test_md(test, iodma_md_from_kva(buf + 8, PAGE_SIZE, DMA_TO_DEVICE));
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_ALIGNMENT);
@@ -220,9 +214,9 @@ static void set_spec_drops_stale_copy_buffer(struct kunit *test)
 	iodma_test_check_invariants(test, cmd, segs, n);
 	/* the same specification again keeps the copy buffer */
 	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
-	kept = cmd->cbuf_md;
+	kept = iodma_test_cbuf_md(cmd);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_spec(cmd, &spec), 0);
-	KUNIT_EXPECT_PTR_EQ(test, cmd->cbuf_md, kept);
+	KUNIT_EXPECT_PTR_EQ(test, iodma_test_cbuf_md(cmd), kept);
 }
 
 /*
@@ -269,7 +263,7 @@ static void copy_buffer_for_32_bits_from_dma32(struct kunit *test)
 				   .output = IODMA_OUT_LITTLE32 };
 	struct iodma_cmd *cmd = iodma_test_cmd(test, iodma_test_dev(test, 64), &spec);
 	u8 *buf = kunit_kzalloc(test, SZ_64K + 8, GFP_KERNEL);
-	const struct iodma_cbuf *cb;
+	const struct iodma_cbuf_chunk *chunk;
 	struct iodma_md *md;
 	unsigned int i;
 
@@ -278,11 +272,10 @@ static void copy_buffer_for_32_bits_from_dma32(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
 	/* misaligned, and maybe above 4 GiB as well */
 	KUNIT_ASSERT_NE(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_NONE);
-	cb = &cmd->cbuf_md->cbuf;
-	KUNIT_ASSERT_GT(test, cb->n, 0U);
-	for (i = 0; i < cb->n; i++)
-		KUNIT_EXPECT_EQ_MSG(test, page_zonenum(cb->chunks[i].page), ZONE_DMA32,
-				    "chunk %u at %#llx", i, (u64)cb->chunks[i].dma);
+	KUNIT_ASSERT_NOT_NULL(test, iodma_test_cbuf_chunk(cmd, 0));
+	for (i = 0; (chunk = iodma_test_cbuf_chunk(cmd, i)); i++)
+		KUNIT_EXPECT_EQ_MSG(test, page_zonenum(chunk->page), ZONE_DMA32,
+				    "chunk %u at %#llx", i, (u64)chunk->dma);
 }
 #else
 static void copy_buffer_for_32_bits_from_dma32(struct kunit *test)
@@ -375,7 +368,7 @@ static void mapped_phys_ranges_reach_and_ram(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, mem);
 	md = iodma_test_md(test, iodma_md_from_phys(&r, 1, DMA_FROM_DEVICE));
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
-	KUNIT_EXPECT_FALSE(test, cmd->view.ranges_mapped);
+	KUNIT_EXPECT_FALSE(test, iodma_test_ranges_mapped(cmd));
 	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cmd, &off, &seg, &n), -ERANGE);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(cmd, IODMA_SYNC_FOR_CPU), 0);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
@@ -383,8 +376,8 @@ static void mapped_phys_ranges_reach_and_ram(struct kunit *test)
 	r.addr = virt_to_phys(mem);
 	md = iodma_test_md(test, iodma_md_from_phys(&r, 1, DMA_FROM_DEVICE));
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd64, md, true), 0);
-	KUNIT_EXPECT_TRUE(test, cmd64->view.ranges_mapped);
-	KUNIT_EXPECT_TRUE(test, cmd64->view.ranges[0].ram);
+	KUNIT_EXPECT_TRUE(test, iodma_test_ranges_mapped(cmd64));
+	KUNIT_EXPECT_TRUE(test, iodma_test_range_ram(cmd64, 0));
 	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cmd64, &off, &seg, &n), 0);
 	KUNIT_EXPECT_EQ(test, seg.len, (u64)PAGE_SIZE);
 	if (!is_swiotlb_force_bounce(dev64))
@@ -406,9 +399,9 @@ static void reused_view_has_no_stale_dma_flags(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
 	/* as dma-iommu leaves it after a swiotlb mapping */
-	sg_dma_mark_swiotlb(cmd->view.sgt.sgl);
+	sg_dma_mark_swiotlb(iodma_test_view(cmd)->sgl);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(cmd, 0, 0, true, true), 0);
-	KUNIT_EXPECT_FALSE(test, sg_dma_is_swiotlb(cmd->view.sgt.sgl));
+	KUNIT_EXPECT_FALSE(test, sg_dma_is_swiotlb(iodma_test_view(cmd)->sgl));
 	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
 #else
 	kunit_skip(test, "no scatterlist DMA flags in this kernel");
@@ -419,10 +412,9 @@ static void reused_view_has_no_stale_dma_flags(struct kunit *test)
 static void kva_outside_dma_memory_is_einval(struct kunit *test)
 {
 	u8 stack_buf[64];
-	u8 *va = vmalloc(PAGE_SIZE);
+	u8 *va = iodma_test_vzalloc(test, PAGE_SIZE);
 	struct iodma_md *md;
 
-	KUNIT_ASSERT_NOT_NULL(test, va);
 	memset(stack_buf, 0, sizeof(stack_buf));
 	KUNIT_EXPECT_PTR_EQ(test, iodma_md_from_kva(stack_buf, sizeof(stack_buf),
 						    DMA_TO_DEVICE), ERR_PTR(-EINVAL));
@@ -433,7 +425,6 @@ static void kva_outside_dma_memory_is_einval(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, IS_ERR(md));
 	if (!IS_ERR(md))
 		iodma_md_put(md);
-	vfree(va);
 }
 
 /*
@@ -453,8 +444,8 @@ static void nowait_unwire_of_last_pin_defers(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_md_unwire(md, GFP_ATOMIC), 0);
 	preempt_enable();
 	flush_workqueue(iodma_wq);
-	KUNIT_EXPECT_EQ(test, atomic_read(&md->wire_count), 0);
-	KUNIT_EXPECT_NULL(test, md->user.pages);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_wired(md), 0);
+	KUNIT_EXPECT_NULL(test, iodma_test_md_pinned(md));
 	KUNIT_EXPECT_EQ(test, iodma_md_complete(md), -ENODATA);
 }
 
@@ -471,7 +462,8 @@ static void noncoherent_bypassed_is_eopnotsupp(struct kunit *test)
 	cmd = iodma_test_cmd(test, dev, &spec);
 	spec.map = IODMA_BYPASSED;
 	KUNIT_EXPECT_EQ(test, iodma_cmd_set_spec(cmd, &spec), -EOPNOTSUPP);
-	KUNIT_EXPECT_EQ(test, cmd->spec.map, IODMA_MAPPED);
+	iodma_cmd_get_spec(cmd, &spec);
+	KUNIT_EXPECT_EQ(test, spec.map, IODMA_MAPPED);
 	/* a non-snooping MAPPED command never falls back to zone pages */
 	KUNIT_EXPECT_FALSE(test, iodma_cmd_coherent(cmd));
 }
@@ -557,7 +549,7 @@ static void extreme_arguments_get_documented_errnos(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_cmd_synchronize(cmd, (u32)v), -EINVAL);
 	KUNIT_EXPECT_PTR_EQ(test, iodma_cmd_create_copy_buffer(cmd, DMA_TO_DEVICE, v),
 			    ERR_PTR(-ENOMEM));
-	KUNIT_EXPECT_EQ(test, cmd->prepared, 0U);
+	KUNIT_EXPECT_EQ(test, iodma_test_nesting(cmd), 0U);
 
 	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(cmd, 0, 0, true, true), 0);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_gen_segments(cmd, &off, &seg, &n), -EOVERFLOW);
@@ -570,7 +562,7 @@ static void extreme_arguments_get_documented_errnos(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, iodma_cmd_get_prepared_offset_and_length(cmd, &off, &len), 0);
 	KUNIT_EXPECT_EQ(test, off, 0ULL);
 	KUNIT_EXPECT_EQ(test, len, (u64)SZ_64K);
-	KUNIT_EXPECT_EQ(test, cmd->prepared, 1U);
+	KUNIT_EXPECT_EQ(test, iodma_test_nesting(cmd), 1U);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
 }
 

@@ -9,7 +9,6 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/vmalloc.h>
 #include "iodma_kunit.h"
 
 /* Three pages of the linear map (module data is neither linear nor vmalloc). */
@@ -293,18 +292,18 @@ static void md_refcount_get_put(struct kunit *test)
 	struct iodma_md *sub;
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, md);
-	KUNIT_EXPECT_EQ(test, kref_read(&md->ref), 1U);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(md), 1U);
 	KUNIT_EXPECT_PTR_EQ(test, iodma_md_get(md), md);
-	KUNIT_EXPECT_EQ(test, kref_read(&md->ref), 2U);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(md), 2U);
 	iodma_md_put(md);
-	KUNIT_EXPECT_EQ(test, kref_read(&md->ref), 1U);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(md), 1U);
 
 	/* a sub-range holds its parent */
 	sub = iodma_md_subrange(md, 8, 8);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sub);
-	KUNIT_EXPECT_EQ(test, kref_read(&md->ref), 2U);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(md), 2U);
 	iodma_md_put(sub);
-	KUNIT_EXPECT_EQ(test, kref_read(&md->ref), 1U);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(md), 1U);
 	iodma_md_put(md);
 	iodma_md_put(NULL);
 }
@@ -348,15 +347,13 @@ static void md_bytes_kva_and_vmalloc(struct kunit *test)
 {
 	size_t len = 3 * PAGE_SIZE + 123;
 	u8 *k = kunit_kmalloc(test, len, GFP_KERNEL);
-	u8 *v = vmalloc(len);
+	u8 *v = iodma_test_vzalloc(test, len);
 	struct iodma_md *mk, *mv;
 	u8 probe;
 
 	KUNIT_ASSERT_NOT_NULL(test, k);
-	KUNIT_ASSERT_NOT_NULL(test, v);
 	mk = iodma_test_md(test, iodma_md_from_kva(k, len, DMA_BIDIRECTIONAL));
-	mv = iodma_md_from_kva(v, len, DMA_BIDIRECTIONAL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mv);
+	mv = iodma_test_md(test, iodma_md_from_kva(v, len, DMA_BIDIRECTIONAL));
 	roundtrip(test, mk, 100, len - 100);
 	roundtrip(test, mv, PAGE_SIZE - 7, 2 * PAGE_SIZE);
 	/* the bytes land in the buffer itself */
@@ -367,23 +364,18 @@ static void md_bytes_kva_and_vmalloc(struct kunit *test)
 	/* clamped at the end, 0 past it */
 	KUNIT_EXPECT_EQ(test, iodma_md_read_bytes(mk, len - 3, k, 100), 3ULL);
 	KUNIT_EXPECT_EQ(test, iodma_md_read_bytes(mk, len, k, 100), 0ULL);
-	iodma_md_put(mv);
-	vfree(v);
 }
-
-KUNIT_DEFINE_ACTION_WRAPPER(sg_free_table_action, sg_free_table, struct sg_table *);
 
 static void md_bytes_pages_sgtable_sub_multi(struct kunit *test)
 {
 	size_t len = 3 * PAGE_SIZE - 50;
 	u8 *expect = kunit_kmalloc(test, len, GFP_KERNEL);
-	struct sg_table *sgt = kunit_kzalloc(test, sizeof(*sgt), GFP_KERNEL);
+	struct sg_table *sgt = iodma_test_sgtable(test, 2);
 	struct iodma_md *mp, *ms, *sub, *multi, *parts[2];
 	struct page *pages[3];
 	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, expect);
-	KUNIT_ASSERT_NOT_NULL(test, sgt);
 	for (i = 0; i < 3; i++)
 		pages[i] = virt_to_page(md_test_buf + i * PAGE_SIZE);
 	/* pages in reverse order: the walk must follow the array, not memory */
@@ -396,8 +388,6 @@ static void md_bytes_pages_sgtable_sub_multi(struct kunit *test)
 			0);
 	KUNIT_EXPECT_EQ(test, memcmp(md_test_buf, expect + 2 * PAGE_SIZE - 50, PAGE_SIZE), 0);
 
-	KUNIT_ASSERT_EQ(test, sg_alloc_table(sgt, 2, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, sg_free_table_action, sgt), 0);
 	sg_set_buf(sgt->sgl, md_test_buf + 10, 100);
 	sg_set_buf(sg_next(sgt->sgl), md_test_buf + PAGE_SIZE, PAGE_SIZE);
 	ms = iodma_test_md(test, iodma_md_from_sgtable(sgt, DMA_BIDIRECTIONAL));
@@ -431,13 +421,13 @@ static void md_prepare_nests(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, iodma_md_prepare(sub), 0);
 	KUNIT_EXPECT_EQ(test, iodma_md_prepare(sub), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&sub->wire_count), 2);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_wired(sub), 2);
 	/* wiring a sub-range wires its parent */
-	KUNIT_EXPECT_EQ(test, atomic_read(&md->wire_count), 2);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_wired(md), 2);
 	KUNIT_EXPECT_EQ(test, iodma_md_complete(sub), 0);
 	KUNIT_EXPECT_EQ(test, iodma_md_complete(sub), 0);
 	KUNIT_EXPECT_EQ(test, iodma_md_complete(sub), -ENODATA);
-	KUNIT_EXPECT_EQ(test, atomic_read(&md->wire_count), 0);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_wired(md), 0);
 }
 
 /* User memory: pinned only while prepared; the pin count returns to its start. */
@@ -460,17 +450,17 @@ static void md_user_pinned_only_while_prepared(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)uaddr, pattern, len), 0UL);
 
 	md = iodma_test_md(test, iodma_md_from_user(uaddr + 100, len - 100, DMA_FROM_DEVICE));
-	KUNIT_EXPECT_NULL(test, md->user.pages);
+	KUNIT_EXPECT_NULL(test, iodma_test_md_pinned(md));
 	KUNIT_ASSERT_EQ(test, iodma_md_prepare(md), 0);
-	KUNIT_ASSERT_NOT_NULL(test, md->user.pages);
-	page = md->user.pages[0];
+	KUNIT_ASSERT_NOT_NULL(test, iodma_test_md_pinned(md));
+	page = iodma_test_md_pinned(md)[0];
 	get_page(page);
 	KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(page_folio(page)));
 	before = page_ref_count(page);
 	KUNIT_EXPECT_EQ(test, iodma_md_read_bytes(md, 0, back, len - 100), (u64)len - 100);
 	KUNIT_EXPECT_EQ(test, memcmp(back, pattern + 100, len - 100), 0);
 	KUNIT_EXPECT_EQ(test, iodma_md_complete(md), 0);
-	KUNIT_EXPECT_NULL(test, md->user.pages);
+	KUNIT_EXPECT_NULL(test, iodma_test_md_pinned(md));
 	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(page)));
 	KUNIT_EXPECT_EQ(test, before - page_ref_count(page), GUP_PIN_COUNTING_BIAS);
 	put_page(page);
@@ -487,7 +477,7 @@ static void md_user_unmapped_or_read_only_is_efault(struct kunit *test)
 	/* the device would write into memory the process may only read */
 	md = iodma_test_md(test, iodma_md_from_user(ro, PAGE_SIZE, DMA_FROM_DEVICE));
 	KUNIT_EXPECT_EQ(test, iodma_md_prepare(md), -EFAULT);
-	KUNIT_EXPECT_EQ(test, atomic_read(&md->wire_count), 0);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_wired(md), 0);
 	/* reading it is fine */
 	md = iodma_test_md(test, iodma_md_from_user(ro, PAGE_SIZE, DMA_TO_DEVICE));
 	KUNIT_EXPECT_EQ(test, iodma_md_prepare(md), 0);
@@ -495,7 +485,7 @@ static void md_user_unmapped_or_read_only_is_efault(struct kunit *test)
 	/* nothing is ever mapped below mmap_min_addr */
 	md = iodma_test_md(test, iodma_md_from_user(PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE));
 	KUNIT_EXPECT_EQ(test, iodma_md_prepare(md), -EFAULT);
-	KUNIT_EXPECT_NULL(test, md->user.pages);
+	KUNIT_EXPECT_NULL(test, iodma_test_md_pinned(md));
 }
 
 static struct kunit_case md_test_cases[] = {

@@ -271,16 +271,7 @@ static void rand_spec(struct model_case *c, enum iodma_map_type map, u64 mdlen)
 		if (chance(c, 25))
 			s->seg_boundary_mask = (1ull << (12 + rnd(c, 5))) - 1;
 	} while (iodma_spec_validate(s) || s->length_alignment > mdlen);
-	ms = (struct iodma_model_spec){
-		.addr_bits = s->addr_bits,
-		.out32 = s->output <= IODMA_OUT_LITTLE32,
-		.max_segment_size = s->max_segment_size,
-		.max_transfer_size = s->max_transfer_size,
-		.alignment = s->alignment,
-		.length_alignment = s->length_alignment,
-		.internal_alignment = s->internal_alignment,
-		.seg_boundary_mask = s->seg_boundary_mask,
-	};
+	iodma_model_spec_of(s, 0, &ms);
 	iodma_model_limits(&ms, &c->m);
 }
 
@@ -442,25 +433,25 @@ static void run_cases(struct kunit *test, enum iodma_map_type map)
 		   c->seed, c->index, c->matched, c->refused, c->bounced);
 }
 
-static void model_iterate_only_matches(struct kunit *test)
+static void iterate_only_matches_model(struct kunit *test)
 {
 	run_cases(test, IODMA_ITERATE_ONLY);
 }
 
-static void model_bypassed_matches_or_bounces(struct kunit *test)
+static void bypassed_matches_model_or_bounces(struct kunit *test)
 {
 	run_cases(test, IODMA_BYPASSED);
 }
 
-static void model_mapped_matches_or_bounces(struct kunit *test)
+static void mapped_matches_model_or_bounces(struct kunit *test)
 {
 	run_cases(test, IODMA_MAPPED);
 }
 
 static struct kunit_case model_cases[] = {
-	KUNIT_CASE_SLOW(model_iterate_only_matches),
-	KUNIT_CASE_SLOW(model_bypassed_matches_or_bounces),
-	KUNIT_CASE_SLOW(model_mapped_matches_or_bounces),
+	KUNIT_CASE_SLOW(iterate_only_matches_model),
+	KUNIT_CASE_SLOW(bypassed_matches_model_or_bounces),
+	KUNIT_CASE_SLOW(mapped_matches_model_or_bounces),
 	{}
 };
 

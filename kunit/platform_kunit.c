@@ -12,7 +12,7 @@
 #include <linux/slab.h>
 #include "iodma_kunit.h"
 
-static void platform_dma_map_sgtable_on_kunit_device(struct kunit *test)
+static void dma_map_sgtable_works_on_kunit_device(struct kunit *test)
 {
 	struct device *dev = iodma_test_dev(test, 32);
 	void *buf = kunit_kmalloc(test, 2 * PAGE_SIZE, GFP_KERNEL);
@@ -36,7 +36,7 @@ static void platform_dma_map_sgtable_on_kunit_device(struct kunit *test)
 	sg_free_table(&sgt);
 }
 
-static void platform_edu_device_is_behind_iommu(struct kunit *test)
+static void edu_device_is_behind_iommu(struct kunit *test)
 {
 	struct device *dev = iodma_test_edu_dev(test);
 	struct iommu_domain *domain;
@@ -48,15 +48,15 @@ static void platform_edu_device_is_behind_iommu(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, domain->type & __IOMMU_DOMAIN_PAGING);
 }
 
-static void platform_reports_iodma_version(struct kunit *test)
+static void version_is_iodma_version(struct kunit *test)
 {
 	KUNIT_EXPECT_STREQ(test, iodma_version(), IODMA_VERSION);
 }
 
 static struct kunit_case platform_test_cases[] = {
-	KUNIT_CASE(platform_dma_map_sgtable_on_kunit_device),
-	KUNIT_CASE(platform_edu_device_is_behind_iommu),
-	KUNIT_CASE(platform_reports_iodma_version),
+	KUNIT_CASE(dma_map_sgtable_works_on_kunit_device),
+	KUNIT_CASE(edu_device_is_behind_iommu),
+	KUNIT_CASE(version_is_iodma_version),
 	{}
 };
 

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit: pools and the non-blocking prepare.  Get/put rules, waiting for a
+ * KUnit: pools and the non-blocking prepare.  Get and put, waiting for a
  * free command, statistics, prepare_nowait under a spinlock (lockdep and
  * DEBUG_ATOMIC_SLEEP watch), and the zero-allocation proof: 10,000 pooled
  * I/Os while failslab and fail_page_alloc fail every allocation of the task.
  */
 #include <kunit/test.h>
+#include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/fault-inject.h>
 #include <linux/kthread.h>
@@ -18,79 +19,128 @@ static const struct iodma_spec pool_spec = {
 	.max_transfer_size = SZ_64K, .output = IODMA_OUT_HOST64,
 };
 
-KUNIT_DEFINE_ACTION_WRAPPER(pool_destroy_action, iodma_pool_destroy, struct iodma_pool *);
-
-static struct iodma_pool *test_pool(struct kunit *test, struct device *dev,
-				    const struct iodma_spec *spec, unsigned int count)
-{
-	char *name = kunit_kzalloc(test, 32, GFP_KERNEL);
-	static atomic_t serial = ATOMIC_INIT(0);
-	struct iodma_pool *pool;
-
-	KUNIT_ASSERT_NOT_NULL(test, name);
-	snprintf(name, 32, "kunit%d", atomic_inc_return(&serial));
-	pool = iodma_pool_create(dev, spec, count, name);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pool_destroy_action, pool), 0);
-	return pool;
-}
+/* Misaligned memory bounces through the commands' preallocated copy buffers. */
+static const struct iodma_spec bounce_spec = {
+	.alignment = 512, .max_transfer_size = SZ_64K, .output = IODMA_OUT_HOST64,
+};
 
 static void pool_create_bad_input(struct kunit *test)
 {
 	struct device *dev = iodma_test_dev(test, 64);
 	struct iodma_spec bad = { .alignment = 3 };
-	struct iodma_pool *pool = test_pool(test, dev, &pool_spec, 1);
 
 	KUNIT_EXPECT_EQ(test, PTR_ERR(iodma_pool_create(NULL, &pool_spec, 1, "x")), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(iodma_pool_create(dev, &pool_spec, 0, "x")), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(iodma_pool_create(dev, &pool_spec, 1, NULL)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(iodma_pool_create(dev, &bad, 1, "x")), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(iodma_pool_create(dev, NULL, 1, "x")), -EINVAL);
-	/* one statistics directory per name */
-	KUNIT_EXPECT_EQ(test, PTR_ERR(iodma_pool_create(dev, &pool_spec, 1, pool->name)), -EEXIST);
 }
 
-static void pool_get_put_rules(struct kunit *test)
+/* The name is the pool's statistics directory, debugfs iodma/<name>: one pool a name. */
+static void pool_name_is_a_unique_stats_directory(struct kunit *test)
 {
 	struct device *dev = iodma_test_dev(test, 64);
-	struct iodma_pool *pool = test_pool(test, dev, &pool_spec, 2);
-	struct iodma_pool *other = test_pool(test, dev, &pool_spec, 1);
+	const char *name = iodma_test_name(test, "kunit-named");
+	struct iodma_pool *pool = iodma_pool_create(dev, &pool_spec, 1, name);
+	struct dentry *root, *dir = NULL;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	root = debugfs_lookup("iodma", NULL);
+	if (root)
+		dir = debugfs_lookup(name, root);
+	KUNIT_EXPECT_NOT_NULL(test, dir);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(iodma_pool_create(dev, &pool_spec, 1, name)), -EEXIST);
+	dput(dir);
+	dput(root);
+	iodma_pool_destroy(pool);
+}
+
+/* Gets hand out distinct commands; an empty pool answers a non-blocking get at once. */
+static void pool_get_nonblocking_on_empty_pool_returns_null(struct kunit *test)
+{
+	struct iodma_pool *pool = iodma_test_pool(test, iodma_test_dev(test, 64), &pool_spec, 2);
+	struct iodma_cmd *a = iodma_pool_get(pool, GFP_KERNEL);
+	struct iodma_cmd *b = iodma_pool_get(pool, GFP_ATOMIC);
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_EXPECT_PTR_NE(test, a, b);
+	KUNIT_EXPECT_NULL(test, iodma_pool_get(pool, GFP_NOWAIT));
+	KUNIT_EXPECT_NULL(test, iodma_pool_get(pool, GFP_ATOMIC));
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, a), 0);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, b), 0);
+}
+
+static void pool_put_with_descriptor_set_returns_ebusy(struct kunit *test)
+{
+	struct iodma_pool *pool = iodma_test_pool(test, iodma_test_dev(test, 64), &pool_spec, 1);
 	u8 *buf = kunit_kzalloc(test, 64, GFP_KERNEL);
+	struct iodma_cmd *cmd;
+	struct iodma_md *md;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	md = iodma_test_md(test, iodma_md_from_kva(buf, 64, DMA_TO_DEVICE));
+	cmd = iodma_pool_get(pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, cmd);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, cmd), -EBUSY);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, cmd), 0);
+}
+
+static void pool_put_to_other_pool_or_null_returns_einval(struct kunit *test)
+{
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_pool *pool = iodma_test_pool(test, dev, &pool_spec, 1);
+	struct iodma_pool *other = iodma_test_pool(test, dev, &pool_spec, 1);
+	struct iodma_cmd *cmd = iodma_pool_get(pool, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, cmd);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(other, cmd), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(NULL, cmd), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, cmd), 0);
+}
+
+static void pool_put_twice_returns_einval(struct kunit *test)
+{
+	struct iodma_pool *pool = iodma_test_pool(test, iodma_test_dev(test, 64), &pool_spec, 1);
+	struct iodma_cmd *cmd = iodma_pool_get(pool, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, cmd);
+	KUNIT_ASSERT_EQ(test, iodma_pool_put(pool, cmd), 0);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, cmd), -EINVAL);
+}
+
+/* Gets, puts, commands in use and their high water, and the commands' own counters. */
+static void pool_stats_count_gets_puts_and_prepares(struct kunit *test)
+{
+	struct iodma_pool *pool = iodma_test_pool(test, iodma_test_dev(test, 64), &pool_spec, 2);
+	u8 *buf = kunit_kzalloc(test, 64, GFP_KERNEL);
+	struct iodma_pool_stats st;
 	struct iodma_cmd *a, *b;
 	struct iodma_md *md;
-	struct iodma_pool_stats st;
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	md = iodma_test_md(test, iodma_md_from_kva(buf, 64, DMA_TO_DEVICE));
 	a = iodma_pool_get(pool, GFP_KERNEL);
-	b = iodma_pool_get(pool, GFP_ATOMIC);
+	b = iodma_pool_get(pool, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	KUNIT_ASSERT_NOT_NULL(test, b);
-	KUNIT_EXPECT_PTR_NE(test, a, b);
-	/* empty: a non-blocking get returns NULL at once */
-	KUNIT_EXPECT_NULL(test, iodma_pool_get(pool, GFP_NOWAIT));
-	KUNIT_EXPECT_NULL(test, iodma_pool_get(pool, GFP_ATOMIC));
-
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(a, md, true), 0);
-	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, a), -EBUSY);
-	KUNIT_EXPECT_EQ(test, iodma_pool_put(other, b), -EINVAL);
-	KUNIT_EXPECT_EQ(test, iodma_pool_put(NULL, b), -EINVAL);
-	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, NULL), -EINVAL);
 	iodma_pool_stats(pool, &st);
 	KUNIT_EXPECT_EQ(test, st.in_use, 2U);
 	KUNIT_EXPECT_EQ(test, st.high_water, 2U);
 	KUNIT_EXPECT_EQ(test, st.cmd.prepares, 1ULL);
 
 	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(a, true), 0);
-	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, a), 0);
-	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, a), -EINVAL);
-	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, b), 0);
+	KUNIT_ASSERT_EQ(test, iodma_pool_put(pool, a), 0);
+	KUNIT_ASSERT_EQ(test, iodma_pool_put(pool, b), 0);
 	iodma_pool_stats(pool, &st);
 	KUNIT_EXPECT_EQ(test, st.in_use, 0U);
 	KUNIT_EXPECT_EQ(test, st.high_water, 2U);
 	KUNIT_EXPECT_EQ(test, st.gets, 2ULL);
 	KUNIT_EXPECT_EQ(test, st.puts, 2ULL);
-	KUNIT_EXPECT_NOT_NULL(test, pool->dir);
 }
 
 struct putter {
@@ -111,7 +161,7 @@ static int put_later(void *arg)
 /* A blocking get waits until another thread puts a command back. */
 static void pool_get_waits_for_put(struct kunit *test)
 {
-	struct iodma_pool *pool = test_pool(test, iodma_test_dev(test, 64), &pool_spec, 1);
+	struct iodma_pool *pool = iodma_test_pool(test, iodma_test_dev(test, 64), &pool_spec, 1);
 	struct putter p = { .pool = pool, .ret = -1 };
 	struct task_struct *t;
 	struct iodma_cmd *again;
@@ -130,7 +180,7 @@ static void pool_get_waits_for_put(struct kunit *test)
 static void pool_io_data(struct kunit *test)
 {
 	struct device *dev = iodma_test_data_dev(test);
-	struct iodma_pool *pool = test_pool(test, dev, &pool_spec, 2);
+	struct iodma_pool *pool = iodma_test_pool(test, dev, &pool_spec, 2);
 	u8 *mem = kunit_kzalloc(test, SZ_16K, GFP_KERNEL);
 	u8 *pattern = kunit_kmalloc(test, SZ_16K, GFP_KERNEL);
 	struct iodma_seg64 *segs;
@@ -158,11 +208,9 @@ static DEFINE_SPINLOCK(nowait_lock);
 /* prepare_nowait under a spinlock: no sleep (DEBUG_ATOMIC_SLEEP would report one). */
 static void nowait_prepare_under_spinlock(struct kunit *test)
 {
-	struct iodma_spec bspec = { .alignment = 512, .max_transfer_size = SZ_64K,
-				    .output = IODMA_OUT_HOST64 };
 	struct device *dev = iodma_test_dev(test, 64);
-	struct iodma_pool *pool = test_pool(test, dev, &pool_spec, 1);
-	struct iodma_pool *bpool = test_pool(test, dev, &bspec, 1);
+	struct iodma_pool *pool = iodma_test_pool(test, dev, &pool_spec, 1);
+	struct iodma_pool *bpool = iodma_test_pool(test, dev, &bounce_spec, 1);
 	u8 *mem = kunit_kzalloc(test, SZ_64K, GFP_KERNEL);
 	struct iodma_cmd *cmd, *bcmd;
 	struct iodma_md *md, *odd;
@@ -219,7 +267,7 @@ static void nowait_prepare_would_sleep_is_eagain(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_cmd_prepare_nowait(fresh, 0, 0, true, true), -EAGAIN);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_get_prepared_offset_and_length(fresh, NULL, NULL),
 			-ENODATA);
-	KUNIT_EXPECT_EQ(test, atomic_read(&md->wire_count), 0);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_wired(md), 0);
 	/* after a blocking prepare it has one, and nowait works */
 	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(fresh, 0, 0, true, true), 0);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(fresh, true, true), 0);
@@ -228,7 +276,7 @@ static void nowait_prepare_would_sleep_is_eagain(struct kunit *test)
 	/* user memory not pinned yet: pinning sleeps */
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(fresh, user, false), 0);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_prepare_nowait(fresh, 0, 0, true, true), -EAGAIN);
-	KUNIT_EXPECT_NULL(test, user->user.pages);
+	KUNIT_EXPECT_NULL(test, iodma_test_md_pinned(user));
 	/* pinned by someone else: nowait only counts */
 	KUNIT_ASSERT_EQ(test, iodma_md_prepare(user), 0);
 	KUNIT_EXPECT_EQ(test, iodma_cmd_prepare_nowait(fresh, 0, 0, true, true), 0);
@@ -273,11 +321,9 @@ static int pooled_io(struct iodma_pool *pool, struct iodma_md *md)
 /* 10,000 pooled I/Os while every allocation of the task fails: none allocates. */
 static void pool_io_allocates_nothing(struct kunit *test)
 {
-	struct iodma_spec bspec = { .alignment = 512, .max_transfer_size = SZ_64K,
-				    .output = IODMA_OUT_HOST64 };
 	struct device *dev = iodma_test_dev(test, 64);
-	struct iodma_pool *pool = test_pool(test, dev, &pool_spec, 2);
-	struct iodma_pool *bpool = test_pool(test, dev, &bspec, 2);
+	struct iodma_pool *pool = iodma_test_pool(test, dev, &pool_spec, 2);
+	struct iodma_pool *bpool = iodma_test_pool(test, dev, &bounce_spec, 2);
 	u8 *mem = kunit_kzalloc(test, SZ_64K, GFP_KERNEL);
 	struct iodma_md *mds[2];
 	unsigned int i, ok = 0, failed_probe = 0;
@@ -323,7 +369,12 @@ static void pool_io_allocates_nothing(struct kunit *test)
 
 static struct kunit_case pool_test_cases[] = {
 	KUNIT_CASE(pool_create_bad_input),
-	KUNIT_CASE(pool_get_put_rules),
+	KUNIT_CASE(pool_name_is_a_unique_stats_directory),
+	KUNIT_CASE(pool_get_nonblocking_on_empty_pool_returns_null),
+	KUNIT_CASE(pool_put_with_descriptor_set_returns_ebusy),
+	KUNIT_CASE(pool_put_to_other_pool_or_null_returns_einval),
+	KUNIT_CASE(pool_put_twice_returns_einval),
+	KUNIT_CASE(pool_stats_count_gets_puts_and_prepares),
 	KUNIT_CASE(pool_get_waits_for_put),
 	KUNIT_CASE(pool_io_data),
 	KUNIT_CASE(nowait_prepare_under_spinlock),

@@ -13,31 +13,6 @@
 #include <linux/vmalloc.h>
 #include "iodma_kunit.h"
 
-struct block {
-	struct page *page;
-	unsigned int order;
-};
-
-static void block_free(void *arg)
-{
-	struct block *b = arg;
-
-	__free_pages(b->page, b->order);
-}
-
-/* 2^order physically contiguous pages, naturally aligned, freed at test end. */
-static struct page *alloc_block(struct kunit *test, unsigned int order)
-{
-	struct block *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
-
-	KUNIT_ASSERT_NOT_NULL(test, b);
-	b->page = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
-	KUNIT_ASSERT_NOT_NULL(test, b->page);
-	b->order = order;
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, block_free, b), 0);
-	return b->page;
-}
-
 static struct iodma_cmd *iter_cmd(struct kunit *test, struct iodma_spec spec)
 {
 	spec.map = IODMA_ITERATE_ONLY;
@@ -66,9 +41,9 @@ static void expect_seg(struct kunit *test, const struct iodma_seg64 *s, u64 addr
 KUNIT_DEFINE_ACTION_WRAPPER(vunmap_action, vunmap, const void *);
 
 /* A 3-page vmalloc (vmap) buffer at offset 100, pages scattered, max 4096. */
-static void seg_vmalloc_three_pages_offset_100(struct kunit *test)
+static void vmalloc_three_pages_at_offset_100_are_three_segments(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, 3), *pages[3];
+	struct page *blk = iodma_test_pages(test, 3), *pages[3];
 	struct iodma_spec spec;
 	struct iodma_seg64 *segs;
 	struct iodma_cmd *cmd;
@@ -95,27 +70,35 @@ static void seg_vmalloc_three_pages_offset_100(struct kunit *test)
 	expect_seg(test, &segs[2], page_to_phys(pages[2]), PAGE_SIZE);
 }
 
-/* 1 MiB physically contiguous, max_segment_size 64 KiB: 16 segments. */
-static void seg_contiguous_1mib_max_64k(struct kunit *test)
+/* @len bytes of contiguous memory on an iterate-only @spec: segments of @piece each. */
+static void expect_cut_into_pieces(struct kunit *test, struct iodma_spec spec, u64 len,
+				   u64 piece)
 {
-	struct page *blk = alloc_block(test, get_order(SZ_1M));
-	struct iodma_spec spec = { .max_segment_size = SZ_64K, .output = IODMA_OUT_HOST64 };
+	struct page *blk = iodma_test_pages(test, get_order(len));
 	struct iodma_cmd *cmd = iter_cmd(test, spec);
-	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(page_address(blk), SZ_1M,
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(page_address(blk), len,
 								      DMA_FROM_DEVICE));
 	struct iodma_seg64 *segs;
 	int n, i;
 
 	n = prepare_and_gen(test, cmd, md, 64, &segs);
-	KUNIT_ASSERT_EQ(test, n, 16);
-	for (i = 0; i < 16; i++)
-		expect_seg(test, &segs[i], page_to_phys(blk) + i * SZ_64K, SZ_64K);
+	KUNIT_ASSERT_EQ(test, n, (int)(len / piece));
+	for (i = 0; i < n; i++)
+		expect_seg(test, &segs[i], page_to_phys(blk) + i * piece, piece);
+}
+
+/* 1 MiB physically contiguous, max_segment_size 64 KiB: 16 segments. */
+static void contiguous_1mib_with_max_64k_is_16_segments(struct kunit *test)
+{
+	struct iodma_spec spec = { .max_segment_size = SZ_64K, .output = IODMA_OUT_HOST64 };
+
+	expect_cut_into_pieces(test, spec, SZ_1M, SZ_64K);
 }
 
 /* The same through the DMA API: 16 segments unless swiotlb scatters the bounce slots. */
-static void seg_contiguous_1mib_mapped(struct kunit *test)
+static void contiguous_1mib_mapped_is_16_segments(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, get_order(SZ_1M));
+	struct page *blk = iodma_test_pages(test, get_order(SZ_1M));
 	struct iodma_spec spec = { .max_segment_size = SZ_64K, .output = IODMA_OUT_HOST64 };
 	struct device *dev = iodma_test_data_dev(test);
 	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
@@ -135,9 +118,9 @@ static void seg_contiguous_1mib_mapped(struct kunit *test)
 }
 
 /* A boundary mask splits a contiguous 8 KiB run that crosses a 64 KiB line. */
-static void seg_boundary_splits_in_two(struct kunit *test)
+static void boundary_splits_a_crossing_run_in_two(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, get_order(SZ_128K));
+	struct page *blk = iodma_test_pages(test, get_order(SZ_128K));
 	struct iodma_spec spec = { .seg_boundary_mask = SZ_64K - 1, .output = IODMA_OUT_HOST64 };
 	struct iodma_cmd *cmd = iter_cmd(test, spec);
 	phys_addr_t base = page_to_phys(blk);
@@ -154,9 +137,9 @@ static void seg_boundary_splits_in_two(struct kunit *test)
 }
 
 /* Capacity 1 and capacity 64 walk to identical lists. */
-static void seg_capacity_does_not_change_the_list(struct kunit *test)
+static void capacity_does_not_change_the_segments(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, 4), *pages[8];
+	struct page *blk = iodma_test_pages(test, 4), *pages[8];
 	static const int pick[8] = { 0, 1, 2, 5, 9, 10, 14, 3 };
 	struct iodma_spec spec = { .max_segment_size = 6000, .internal_alignment = 512,
 				   .output = IODMA_OUT_HOST64 };
@@ -184,9 +167,9 @@ static void seg_capacity_does_not_change_the_list(struct kunit *test)
 }
 
 /* Pieces of a multi that are contiguous coalesce; a sub-range of it too. */
-static void seg_multi_and_subrange_coalesce(struct kunit *test)
+static void multi_and_subrange_pieces_coalesce(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, 2);
+	struct page *blk = iodma_test_pages(test, 2);
 	void *va = page_address(blk);
 	phys_addr_t base = page_to_phys(blk);
 	struct iodma_spec spec = { .output = IODMA_OUT_HOST64 };
@@ -218,9 +201,9 @@ static void seg_multi_and_subrange_coalesce(struct kunit *test)
 }
 
 /* A prepared piece of a descriptor: segments cover the piece, offsets relative to it. */
-static void seg_partial_prepare(struct kunit *test)
+static void partial_prepare_segments_cover_the_piece(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, 2);
+	struct page *blk = iodma_test_pages(test, 2);
 	struct iodma_spec spec = { .output = IODMA_OUT_HOST64 };
 	struct iodma_cmd *cmd = iter_cmd(test, spec);
 	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(page_address(blk), SZ_16K,
@@ -236,21 +219,12 @@ static void seg_partial_prepare(struct kunit *test)
 }
 
 /* max_segment_size 6000 with internal_alignment 4096: cut back to the 4 KiB line. */
-static void seg_internal_alignment_cuts_long_run(struct kunit *test)
+static void internal_alignment_cuts_a_long_run(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, 2);
 	struct iodma_spec spec = { .max_segment_size = 6000, .internal_alignment = 4096,
 				   .output = IODMA_OUT_HOST64 };
-	struct iodma_cmd *cmd = iter_cmd(test, spec);
-	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(page_address(blk), SZ_16K,
-								      DMA_TO_DEVICE));
-	struct iodma_seg64 *segs;
-	int n, i;
 
-	n = prepare_and_gen(test, cmd, md, 8, &segs);
-	KUNIT_ASSERT_EQ(test, n, 4);
-	for (i = 0; i < 4; i++)
-		expect_seg(test, &segs[i], page_to_phys(blk) + i * SZ_4K, SZ_4K);
+	expect_cut_into_pieces(test, spec, SZ_16K, SZ_4K);
 }
 
 /*
@@ -259,9 +233,9 @@ static void seg_internal_alignment_cuts_long_run(struct kunit *test)
  * both a multiple of 512 and ends on 4096: a length violation, so gen
  * fails where the command cannot bounce, and the range bounces where it can.
  */
-static void seg_internal_cut_off_length_unit_is_length(struct kunit *test)
+static void internal_cut_off_the_length_unit_is_a_length_violation(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, 3);
+	struct page *blk = iodma_test_pages(test, 3);
 	struct iodma_spec spec = { .alignment = 4, .length_alignment = 512,
 				   .internal_alignment = 4096, .max_segment_size = 8192,
 				   .output = IODMA_OUT_HOST64 };
@@ -294,9 +268,9 @@ static void seg_internal_cut_off_length_unit_is_length(struct kunit *test)
  * most 64 KiB (its max_seg_size), so 128 KiB at +0x100 ends its first entry
  * on the 64 KiB cap.
  */
-static void seg_run_ending_on_the_cap_is_cut_to_internal_alignment(struct kunit *test)
+static void run_ending_on_the_cap_is_cut_to_internal_alignment(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, get_order(SZ_256K));
+	struct page *blk = iodma_test_pages(test, get_order(SZ_256K));
 	struct iodma_spec spec = { .internal_alignment = 4096, .max_segment_size = SZ_64K,
 				   .output = IODMA_OUT_HOST64 };
 	struct device *dev = iodma_test_dev(test, 64);
@@ -322,9 +296,9 @@ static void seg_run_ending_on_the_cap_is_cut_to_internal_alignment(struct kunit 
  * P + 0x1000 to P + 0x4000 under the limit P + 0x2fff must be cut at the
  * limit, and the rest bounces for its address.
  */
-static void seg_cut_at_a_limit_that_is_not_pow2(struct kunit *test)
+static void run_is_cut_at_a_limit_that_is_not_pow2(struct kunit *test)
 {
-	struct page *blk = alloc_block(test, 2);
+	struct page *blk = iodma_test_pages(test, 2);
 	struct iodma_spec spec = { .map = IODMA_BYPASSED, .output = IODMA_OUT_HOST64 };
 	struct device *dev = iodma_test_dev(test, 64);
 	struct iodma_cmd *cmd;
@@ -369,7 +343,7 @@ static const struct format_case format_cases[] = {
 
 KUNIT_ARRAY_PARAM_DESC(format, format_cases, name);
 
-static void seg_output_format_byte_order(struct kunit *test)
+static void output_format_byte_order(struct kunit *test)
 {
 	const struct format_case *c = test->param_value;
 	static const struct iodma_phys_range r = { .addr = 0x12345000, .len = 0x1800 };
@@ -389,7 +363,7 @@ static void seg_output_format_byte_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, raw[c->size], 0xa5);
 }
 
-static void seg_gen32_gen64_type_checked(struct kunit *test)
+static void gen32_and_gen64_check_the_output_width(struct kunit *test)
 {
 	static const struct iodma_phys_range r = { .addr = 0x100000, .len = 0x1000 };
 	struct iodma_cmd *c32 = iter_cmd(test, (struct iodma_spec){ .output = IODMA_OUT_BIG32 });
@@ -413,7 +387,7 @@ static void seg_gen32_gen64_type_checked(struct kunit *test)
 }
 
 /* A 32-bit output given memory above 4 GiB: -ERANGE, nothing moves. */
-static void seg_out32_above_4g_is_erange(struct kunit *test)
+static void out32_above_4g_is_erange(struct kunit *test)
 {
 	static const struct iodma_phys_range r = { .addr = SZ_4G + SZ_64K, .len = SZ_4K };
 	struct iodma_cmd *cmd = iter_cmd(test, (struct iodma_spec){ .output = IODMA_OUT_HOST32 });
@@ -429,7 +403,7 @@ static void seg_out32_above_4g_is_erange(struct kunit *test)
 }
 
 /* The same with a real page of RAM above 4 GiB (guests with more than 4 GiB). */
-static void seg_out32_ram_above_4g_is_erange(struct kunit *test)
+static void out32_ram_above_4g_is_erange(struct kunit *test)
 {
 	struct iodma_cmd *cmd = iter_cmd(test, (struct iodma_spec){ .output = IODMA_OUT_HOST32 });
 	struct page *page = alloc_page(GFP_KERNEL);
@@ -454,7 +428,7 @@ static void seg_out32_ram_above_4g_is_erange(struct kunit *test)
 }
 
 /* A run crossing 2^addr_bits: cut at the limit, then -ERANGE for the rest. */
-static void seg_addr_limit_cuts_then_erange(struct kunit *test)
+static void addr_limit_cuts_then_erange(struct kunit *test)
 {
 	static const struct iodma_phys_range r = { .addr = SZ_4G - SZ_4K, .len = SZ_8K };
 	struct iodma_cmd *cmd = iter_cmd(test, (struct iodma_spec){ .addr_bits = 32,
@@ -479,7 +453,7 @@ static void seg_addr_limit_cuts_then_erange(struct kunit *test)
 }
 
 /* Iterate-only cannot bounce: misalignment is reported, not fixed. */
-static void seg_misaligned_is_einval(struct kunit *test)
+static void misaligned_without_bounce_is_einval(struct kunit *test)
 {
 	static const struct iodma_phys_range first = { .addr = 0x100010, .len = 1024 };
 	static const struct iodma_phys_range two[2] = {
@@ -506,7 +480,7 @@ static void seg_misaligned_is_einval(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, off, 512ULL);
 }
 
-static void seg_argument_errors(struct kunit *test)
+static void gen_bad_arguments_and_offsets_return_errnos(struct kunit *test)
 {
 	static const struct iodma_phys_range r = { .addr = 0x100000, .len = 0x1000 };
 	struct iodma_cmd *cmd = iter_cmd(test, (struct iodma_spec){ .output = IODMA_OUT_HOST64 });
@@ -539,7 +513,7 @@ static void seg_argument_errors(struct kunit *test)
 }
 
 /* 4096 segments one at a time: the cursor moves at most twice per segment. */
-static void seg_sequential_generation_is_o1(struct kunit *test)
+static void sequential_generation_is_o1(struct kunit *test)
 {
 	const unsigned int count = 4096;
 	struct iodma_phys_range *r = kunit_kcalloc(test, count, sizeof(*r), GFP_KERNEL);
@@ -556,7 +530,7 @@ static void seg_sequential_generation_is_o1(struct kunit *test)
 	}
 	md = iodma_test_md(test, iodma_md_from_phys(r, count, DMA_TO_DEVICE));
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
-	steps = cmd->cur.steps;
+	steps = iodma_test_cursor_steps(cmd);
 	for (i = 0; i < count; i++) {
 		u32 n = 1;
 
@@ -564,15 +538,15 @@ static void seg_sequential_generation_is_o1(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, s.addr, r[i].addr);
 	}
 	KUNIT_EXPECT_EQ(test, off, count * 512ULL);
-	KUNIT_EXPECT_LE(test, cmd->cur.steps - steps, 2ULL * count);
+	KUNIT_EXPECT_LE(test, iodma_test_cursor_steps(cmd) - steps, 2ULL * count);
 }
 
 /* The same over a scatterlist of 512 scattered pages, with reads in between. */
-static void seg_sequential_sg_is_o1_and_reads_keep_cursor(struct kunit *test)
+static void sequential_sg_generation_is_o1_and_reads_keep_the_cursor(struct kunit *test)
 {
 	const unsigned int count = 512;
 	struct page **pages = kunit_kcalloc(test, count, sizeof(*pages), GFP_KERNEL);
-	struct page *blk = alloc_block(test, 10);
+	struct page *blk = iodma_test_pages(test, 10);
 	struct iodma_cmd *cmd = iter_cmd(test, (struct iodma_spec){ .output = IODMA_OUT_HOST64 });
 	struct iodma_md *md;
 	struct iodma_seg64 s;
@@ -586,7 +560,7 @@ static void seg_sequential_sg_is_o1_and_reads_keep_cursor(struct kunit *test)
 	md = iodma_test_md(test, iodma_md_from_pages(pages, count, 0, count * PAGE_SIZE,
 						     DMA_TO_DEVICE));
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
-	steps = cmd->cur.steps;
+	steps = iodma_test_cursor_steps(cmd);
 	for (i = 0; i < count; i++) {
 		u32 n = 1;
 
@@ -594,30 +568,30 @@ static void seg_sequential_sg_is_o1_and_reads_keep_cursor(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, s.addr, (u64)page_to_phys(pages[i]));
 		KUNIT_ASSERT_EQ(test, iodma_cmd_read_bytes(cmd, 0, &byte, 1), 1ULL);
 	}
-	KUNIT_EXPECT_LE(test, cmd->cur.steps - steps, 2ULL * count);
+	KUNIT_EXPECT_LE(test, iodma_test_cursor_steps(cmd) - steps, 2ULL * count);
 }
 
 static struct kunit_case segments_test_cases[] = {
-	KUNIT_CASE(seg_vmalloc_three_pages_offset_100),
-	KUNIT_CASE(seg_contiguous_1mib_max_64k),
-	KUNIT_CASE(seg_contiguous_1mib_mapped),
-	KUNIT_CASE(seg_boundary_splits_in_two),
-	KUNIT_CASE(seg_capacity_does_not_change_the_list),
-	KUNIT_CASE(seg_multi_and_subrange_coalesce),
-	KUNIT_CASE(seg_partial_prepare),
-	KUNIT_CASE(seg_internal_alignment_cuts_long_run),
-	KUNIT_CASE(seg_internal_cut_off_length_unit_is_length),
-	KUNIT_CASE(seg_run_ending_on_the_cap_is_cut_to_internal_alignment),
-	KUNIT_CASE(seg_cut_at_a_limit_that_is_not_pow2),
-	KUNIT_CASE_PARAM(seg_output_format_byte_order, format_gen_params),
-	KUNIT_CASE(seg_gen32_gen64_type_checked),
-	KUNIT_CASE(seg_out32_above_4g_is_erange),
-	KUNIT_CASE(seg_out32_ram_above_4g_is_erange),
-	KUNIT_CASE(seg_addr_limit_cuts_then_erange),
-	KUNIT_CASE(seg_misaligned_is_einval),
-	KUNIT_CASE(seg_argument_errors),
-	KUNIT_CASE(seg_sequential_generation_is_o1),
-	KUNIT_CASE(seg_sequential_sg_is_o1_and_reads_keep_cursor),
+	KUNIT_CASE(vmalloc_three_pages_at_offset_100_are_three_segments),
+	KUNIT_CASE(contiguous_1mib_with_max_64k_is_16_segments),
+	KUNIT_CASE(contiguous_1mib_mapped_is_16_segments),
+	KUNIT_CASE(boundary_splits_a_crossing_run_in_two),
+	KUNIT_CASE(capacity_does_not_change_the_segments),
+	KUNIT_CASE(multi_and_subrange_pieces_coalesce),
+	KUNIT_CASE(partial_prepare_segments_cover_the_piece),
+	KUNIT_CASE(internal_alignment_cuts_a_long_run),
+	KUNIT_CASE(internal_cut_off_the_length_unit_is_a_length_violation),
+	KUNIT_CASE(run_ending_on_the_cap_is_cut_to_internal_alignment),
+	KUNIT_CASE(run_is_cut_at_a_limit_that_is_not_pow2),
+	KUNIT_CASE_PARAM(output_format_byte_order, format_gen_params),
+	KUNIT_CASE(gen32_and_gen64_check_the_output_width),
+	KUNIT_CASE(out32_above_4g_is_erange),
+	KUNIT_CASE(out32_ram_above_4g_is_erange),
+	KUNIT_CASE(addr_limit_cuts_then_erange),
+	KUNIT_CASE(misaligned_without_bounce_is_einval),
+	KUNIT_CASE(gen_bad_arguments_and_offsets_return_errnos),
+	KUNIT_CASE(sequential_generation_is_o1),
+	KUNIT_CASE(sequential_sg_generation_is_o1_and_reads_keep_the_cursor),
 	{}
 };
 

@@ -6,10 +6,11 @@
  * src/segments.c: the KUnit suite iodma_model compares iodma with it on real
  * memory, the userspace fuzzer (kunit/segfuzz/) on random layouts.  Each
  * segment is found from scratch: the range under the offset, the maximal run
- * of contiguous ranges from there, then the cuts of DESIGN.md in their order.
- * Nothing here is shared with segments.c; only u8/u32/u64 and bool are used,
- * so the file builds in userspace too.
+ * of contiguous ranges from there, then the cuts of design.rst in their order.
+ * Nothing here is shared with segments.c; only u8/u32/u64, bool and the
+ * public struct iodma_spec are used, so the file builds in userspace too.
  */
+#include <linux/iodma.h>
 #include <linux/stddef.h>
 #include "segments_model.h"
 
@@ -23,6 +24,27 @@ static u64 model_min(u64 a, u64 b)
 static u64 model_max(u64 a, u64 b)
 {
 	return a > b ? a : b;
+}
+
+/**
+ * iodma_model_spec_of() - the model's rules for a specification
+ * @spec: the specification as the caller wrote it
+ * @reach: last address the device reaches, 0 for none but addr_bits
+ * @ms: the rules the model reads, defaults not yet applied
+ */
+void iodma_model_spec_of(const struct iodma_spec *spec, u64 reach, struct iodma_model_spec *ms)
+{
+	*ms = (struct iodma_model_spec){
+		.addr_bits = spec->addr_bits,
+		.out32 = spec->output <= IODMA_OUT_LITTLE32,
+		.max_segment_size = spec->max_segment_size,
+		.max_transfer_size = spec->max_transfer_size,
+		.alignment = spec->alignment,
+		.length_alignment = spec->length_alignment,
+		.internal_alignment = spec->internal_alignment,
+		.seg_boundary_mask = spec->seg_boundary_mask,
+		.reach = reach,
+	};
 }
 
 /**
@@ -191,7 +213,7 @@ enum iodma_model_rule iodma_model_walk(const struct iodma_model_limits *m,
  * @total: the length of the range
  * @bad: out: index of the first segment that breaks a rule (@nsegs for coverage)
  *
- * DESIGN.md's invariant 2, rule by rule.  The segments need not be maximal:
+ * design.rst invariant 2, rule by rule.  The segments need not be maximal:
  * this is the check for segments made some other way (a copy buffer's).
  *
  * Return: NULL, or the rule broken.

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A reference model of segment generation, written from the contract
- * (DESIGN.md, Documentation/design.rst "Where splitting happens") and not
+ * (Documentation/design.rst, "Where splitting happens") and not
  * from src/segments.c: a slow loop that applies the rules of a specification
  * one at a time to the bus ranges of a prepared range.  The same file builds
  * in the KUnit module and in the userspace fuzzer (kunit/segfuzz/), whose
- * linux/types.h is a few typedefs: it uses nothing but u8/u32/u64 and bool.
+ * linux/types.h is a few typedefs: it uses nothing but u8/u32/u64, bool and
+ * the public struct iodma_spec.
  */
 #ifndef _IODMA_SEGMENTS_MODEL_H
 #define _IODMA_SEGMENTS_MODEL_H
@@ -54,6 +55,9 @@ enum iodma_model_rule {
 	IODMA_MODEL_INTERNAL,
 };
 
+struct iodma_spec;
+
+void iodma_model_spec_of(const struct iodma_spec *spec, u64 reach, struct iodma_model_spec *ms);
 void iodma_model_limits(const struct iodma_model_spec *spec, struct iodma_model_limits *m);
 
 enum iodma_model_rule iodma_model_segment(const struct iodma_model_limits *m,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit: specifications.  Each rule of DESIGN.md's validation is a row of
+ * KUnit: specifications.  Each rule of design.rst's validation is a row of
  * the table, run through iodma_spec_validate() and iodma_cmd_create(), and
  * the normalised limits are checked for the defaults.
  */
@@ -75,7 +75,7 @@ static void spec_validate_matches_table(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_spec_validate(&c->spec), c->err);
 }
 
-static void spec_create_matches_table(struct kunit *test)
+static void cmd_create_matches_table(struct kunit *test)
 {
 	const struct spec_case *c = test->param_value;
 	struct iodma_cmd *cmd = iodma_cmd_create(iodma_test_dev(test, 64), &c->spec);
@@ -88,13 +88,13 @@ static void spec_create_matches_table(struct kunit *test)
 	iodma_cmd_destroy(cmd);
 }
 
-static void spec_null_is_einval(struct kunit *test)
+static void null_spec_is_einval(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, iodma_spec_validate(NULL), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(iodma_cmd_create(iodma_test_dev(test, 32), NULL)), -EINVAL);
 }
 
-static void spec_create_without_device_is_einval(struct kunit *test)
+static void cmd_create_without_device_is_einval(struct kunit *test)
 {
 	struct iodma_spec spec = { OUT64 };
 
@@ -122,7 +122,7 @@ static void spec_defaults_are_normalised(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, lim.out32);
 }
 
-static void spec_max_segment_rounds_to_length_unit(struct kunit *test)
+static void max_segment_rounds_down_to_length_unit(struct kunit *test)
 {
 	struct iodma_spec s = { .max_segment_size = 1000, .length_alignment = 256, OUT64 };
 	struct iodma_limits lim;
@@ -131,7 +131,7 @@ static void spec_max_segment_rounds_to_length_unit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, lim.max_seg, 768ULL);
 }
 
-static void spec_set_spec_while_set_is_ebusy(struct kunit *test)
+static void set_spec_while_md_set_is_ebusy(struct kunit *test)
 {
 	struct iodma_spec a = { OUT64 }, b = { .addr_bits = 40, OUT64 }, got;
 	struct iodma_cmd *cmd = iodma_test_cmd(test, iodma_test_dev(test, 64), &a);
@@ -148,7 +148,7 @@ static void spec_set_spec_while_set_is_ebusy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, got.addr_bits, 40);
 }
 
-static void spec_set_spec_invalid_keeps_old(struct kunit *test)
+static void set_spec_invalid_keeps_old(struct kunit *test)
 {
 	struct iodma_spec a = { .addr_bits = 36, OUT64 }, bad = { .alignment = 5, OUT64 }, got;
 	struct iodma_cmd *cmd = iodma_test_cmd(test, iodma_test_dev(test, 64), &a);
@@ -160,7 +160,7 @@ static void spec_set_spec_invalid_keeps_old(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, got.alignment, 0U);
 }
 
-static void spec_clone_copies_exactly(struct kunit *test)
+static void clone_copies_spec_exactly(struct kunit *test)
 {
 	struct iodma_spec a = { .addr_bits = 40, .length_alignment = 8, .internal_alignment = 64,
 				.alignment = 16, .max_segment_size = 8192, OUT64 }, got;
@@ -180,7 +180,7 @@ static void spec_clone_copies_exactly(struct kunit *test)
 }
 
 /* BYPASSED on a device behind a translating IOMMU: only the edu device has one. */
-static void spec_bypassed_behind_iommu_is_eopnotsupp(struct kunit *test)
+static void bypassed_behind_iommu_is_eopnotsupp(struct kunit *test)
 {
 	struct iodma_spec s = { OUT64, .map = IODMA_BYPASSED };
 	struct device *dev = iodma_test_edu_dev(test);
@@ -195,15 +195,15 @@ static void spec_bypassed_behind_iommu_is_eopnotsupp(struct kunit *test)
 
 static struct kunit_case spec_test_cases[] = {
 	KUNIT_CASE_PARAM(spec_validate_matches_table, spec_cases_gen_params),
-	KUNIT_CASE_PARAM(spec_create_matches_table, spec_cases_gen_params),
-	KUNIT_CASE(spec_null_is_einval),
-	KUNIT_CASE(spec_create_without_device_is_einval),
+	KUNIT_CASE_PARAM(cmd_create_matches_table, spec_cases_gen_params),
+	KUNIT_CASE(null_spec_is_einval),
+	KUNIT_CASE(cmd_create_without_device_is_einval),
 	KUNIT_CASE(spec_defaults_are_normalised),
-	KUNIT_CASE(spec_max_segment_rounds_to_length_unit),
-	KUNIT_CASE(spec_set_spec_while_set_is_ebusy),
-	KUNIT_CASE(spec_set_spec_invalid_keeps_old),
-	KUNIT_CASE(spec_clone_copies_exactly),
-	KUNIT_CASE(spec_bypassed_behind_iommu_is_eopnotsupp),
+	KUNIT_CASE(max_segment_rounds_down_to_length_unit),
+	KUNIT_CASE(set_spec_while_md_set_is_ebusy),
+	KUNIT_CASE(set_spec_invalid_keeps_old),
+	KUNIT_CASE(clone_copies_spec_exactly),
+	KUNIT_CASE(bypassed_behind_iommu_is_eopnotsupp),
 	{}
 };
 

@@ -136,21 +136,6 @@ static void print_case(void)
 		printf("#     ...\n");
 }
 
-static void model_spec_of(const struct iodma_spec *s, u64 reach, struct iodma_model_spec *ms)
-{
-	*ms = (struct iodma_model_spec){
-		.addr_bits = s->addr_bits,
-		.out32 = s->output <= IODMA_OUT_LITTLE32,
-		.max_segment_size = s->max_segment_size,
-		.max_transfer_size = s->max_transfer_size,
-		.alignment = s->alignment,
-		.length_alignment = s->length_alignment,
-		.internal_alignment = s->internal_alignment,
-		.seg_boundary_mask = s->seg_boundary_mask,
-		.reach = reach,
-	};
-}
-
 /* A power of two or 0 for an alignment field; mostly small. */
 static u32 rand_align(void)
 {
@@ -579,7 +564,7 @@ static bool segments_case(void)
 			fc.reach = ((1ULL << 32) - 1) - below(1ULL << 30);
 		lim.addr_limit = min(lim.addr_limit, fc.reach);
 	}
-	model_spec_of(&fc.spec, fc.reach, &ms);
+	iodma_model_spec_of(&fc.spec, fc.reach, &ms);
 	iodma_model_limits(&ms, &m);
 	if (m.last != lim.addr_limit || m.max_seg != lim.max_seg || m.align != lim.align ||
 	    m.len_align != lim.len_align || m.int_align != lim.int_align ||
@@ -673,7 +658,7 @@ static bool spec_case(void)
 	rand_basic_spec(s);
 	fc.reach = 0;
 	fc.view_n = 0;
-	model_spec_of(s, 0, &ms);
+	iodma_model_spec_of(s, 0, &ms);
 	iodma_model_limits(&ms, &m);
 	why = iodma_model_spec_infeasible(&ms);
 	ret = iodma_spec_validate(s);
