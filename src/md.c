@@ -338,6 +338,19 @@ struct iodma_md *iodma_md_from_mapped_sgtable(struct device *dev, struct sg_tabl
 }
 EXPORT_SYMBOL_GPL(iodma_md_from_mapped_sgtable);
 
+/* The total length of @n ranges, each non-empty and not wrapping; false on overflow. */
+static bool phys_total(const struct iodma_phys_range *ranges, unsigned int n, u64 *total)
+{
+	unsigned int i;
+
+	*total = 0;
+	for (i = 0; i < n; i++)
+		if (!range_ok(ranges[i].addr, ranges[i].len) ||
+		    check_add_overflow(*total, ranges[i].len, total))
+			return false;
+	return true;
+}
+
 /**
  * iodma_md_from_phys() - describe bus/physical ranges that need not be RAM
  * @ranges: the ranges (copied)
@@ -360,17 +373,11 @@ struct iodma_md *iodma_md_from_phys(const struct iodma_phys_range *ranges, unsig
 {
 	void *array = NULL;
 	struct iodma_md *md;
-	unsigned int i;
-	u64 total = 0;
+	u64 total;
 
 	might_sleep();
-	if (!ranges || !n || !iodma_dir_valid(dir))
+	if (!ranges || !n || !iodma_dir_valid(dir) || !phys_total(ranges, n, &total))
 		return ERR_PTR(-EINVAL);
-	for (i = 0; i < n; i++) {
-		if (!range_ok(ranges[i].addr, ranges[i].len) ||
-		    check_add_overflow(total, ranges[i].len, &total))
-			return ERR_PTR(-EINVAL);
-	}
 	md = md_alloc_owning(IODMA_MD_PHYS, dir, total, ranges, n, sizeof(*ranges), &array);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
@@ -418,6 +425,25 @@ static bool dir_compatible(enum dma_data_direction child, enum dma_data_directio
 	return child == dir || child == DMA_BIDIRECTIONAL;
 }
 
+/*
+ * The total length of @n parts that may be joined for an I/O of direction
+ * @dir: all CPU or all bus memory, mapped for one device if at all; false
+ * otherwise or on overflow.
+ */
+static bool parts_total(struct iodma_md **mds, unsigned int n, enum dma_data_direction dir,
+			u64 *total)
+{
+	unsigned int i;
+
+	*total = 0;
+	for (i = 0; i < n; i++)
+		if (!mds[i] || !dir_compatible(mds[i]->dir, dir) ||
+		    mds[i]->bus != mds[0]->bus || mds[i]->mapped_dev != mds[0]->mapped_dev ||
+		    check_add_overflow(*total, mds[i]->length, total))
+			return false;
+	return true;
+}
+
 /**
  * iodma_md_multi() - concatenate descriptors
  * @mds: the descriptors, in order (a reference is taken on each)
@@ -439,17 +465,11 @@ struct iodma_md *iodma_md_multi(struct iodma_md **mds, unsigned int n,
 	void *array = NULL;
 	struct iodma_md *md;
 	unsigned int i;
-	u64 total = 0;
+	u64 total;
 
 	might_sleep();
-	if (!mds || !n || !iodma_dir_valid(dir))
+	if (!mds || !n || !iodma_dir_valid(dir) || !parts_total(mds, n, dir, &total))
 		return ERR_PTR(-EINVAL);
-	for (i = 0; i < n; i++) {
-		if (!mds[i] || !dir_compatible(mds[i]->dir, dir) ||
-		    mds[i]->bus != mds[0]->bus || mds[i]->mapped_dev != mds[0]->mapped_dev ||
-		    check_add_overflow(total, mds[i]->length, &total))
-			return ERR_PTR(-EINVAL);
-	}
 	md = md_alloc_owning(IODMA_MD_MULTI, dir, total, mds, n, sizeof(*mds), &array);
 	if (!md)
 		return ERR_PTR(-ENOMEM);

@@ -71,29 +71,38 @@ TRACE_EVENT(iodma_bounce,
 		      __entry->bytes, __entry->to_device ? "in" : "out")
 );
 
-TRACE_EVENT(iodma_gen,
-	    TP_PROTO(const struct iodma_cmd *cmd, u64 offset, u32 nsegs, int ret),
-	    TP_ARGS(cmd, offset, nsegs, ret),
+/*
+ * A step of a prepared command that names a position and a count: gen
+ * (offset, segments emitted) and complete (length, bounce reason).
+ */
+DECLARE_EVENT_CLASS(iodma_cmd_step,
+	    TP_PROTO(const struct iodma_cmd *cmd, u64 pos, int count, int ret),
+	    TP_ARGS(cmd, pos, count, ret),
 	    TP_STRUCT__entry(__field(u32, cmd)
-			     __field(u64, offset)
-			     __field(u32, nsegs)
+			     __field(u64, pos)
+			     __field(int, count)
 			     __field(int, ret)),
 	    TP_fast_assign(__entry->cmd = iodma_cmd_trace_id(cmd);
-			   __entry->offset = offset;
-			   __entry->nsegs = nsegs;
+			   __entry->pos = pos;
+			   __entry->count = count;
 			   __entry->ret = ret;),
-	    TP_printk("cmd=%u offset=%llu nsegs=%u ret=%d", __entry->cmd, __entry->offset,
-		      __entry->nsegs, __entry->ret)
+	    TP_printk("cmd=%u pos=%llu count=%d ret=%d", __entry->cmd, __entry->pos,
+		      __entry->count, __entry->ret)
 );
 
-TRACE_EVENT(iodma_complete,
-	    TP_PROTO(const struct iodma_cmd *cmd, u64 length, int reason, int ret),
-	    TP_ARGS(cmd, length, reason, ret),
-	    TP_STRUCT__entry(__field(u32, cmd)
-			     __field(u64, length)
-			     __field(int, reason)
-			     __field(int, ret)),
-	    TP_fast_assign(__entry->cmd = iodma_cmd_trace_id(cmd);
+DEFINE_EVENT_PRINT(iodma_cmd_step, iodma_gen,
+	    TP_PROTO(const struct iodma_cmd *cmd, u64 pos, int count, int ret),
+	    TP_ARGS(cmd, pos, count, ret),
+	    TP_printk("cmd=%u offset=%llu nsegs=%d ret=%d", __entry->cmd, __entry->pos,
+		      __entry->count, __entry->ret)
+);
+
+DEFINE_EVENT_PRINT(iodma_cmd_step, iodma_complete,
+	    TP_PROTO(const struct iodma_cmd *cmd, u64 pos, int count, int ret),
+	    TP_ARGS(cmd, pos, count, ret),
+	    TP_printk("cmd=%u length=%llu bounce=%d ret=%d", __entry->cmd, __entry->pos,
+		      __entry->count, __entry->ret)
+);
 			   __entry->length = length;
 			   __entry->reason = reason;
 			   __entry->ret = ret;),

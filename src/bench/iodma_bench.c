@@ -249,6 +249,52 @@ static int buf_sgt(struct bench_buf *buf, size_t off, size_t len, size_t cap,
 	return 0;
 }
 
+/*
+ * The memory of a measured point: a buffer of @n chunks, an sg_table over
+ * [0, @len) of it and a descriptor of that table, and optionally (@part_len)
+ * a second table over [@part_off, @part_off + @part_len).
+ */
+struct bench_mem {
+	struct bench_buf buf;
+	struct sg_table sgt;
+	struct sg_table part;
+	struct iodma_md *md;
+};
+
+static void bench_mem_free(struct bench_mem *m)
+{
+	if (!IS_ERR_OR_NULL(m->md))
+		iodma_md_put(m->md);
+	if (m->part.sgl)
+		sg_free_table(&m->part);
+	if (m->sgt.sgl)
+		sg_free_table(&m->sgt);
+	buf_free(&m->buf);
+}
+
+static int bench_mem_alloc(struct bench *b, struct bench_mem *m, unsigned int n, size_t chunk,
+			   size_t len, size_t part_off, size_t part_len,
+			   enum dma_data_direction dir)
+{
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	ret = buf_alloc(&m->buf, n, chunk);
+	if (ret)
+		return ret;
+	ret = buf_sgt(&m->buf, 0, len, b->seg_cap, &m->sgt);
+	if (!ret && part_len)
+		ret = buf_sgt(&m->buf, part_off, part_len, b->seg_cap, &m->part);
+	if (!ret) {
+		m->md = iodma_md_from_sgtable(&m->sgt, dir);
+		if (IS_ERR(m->md))
+			ret = PTR_ERR(m->md);
+	}
+	if (ret)
+		bench_mem_free(m);
+	return ret;
+}
+
 /* One result line: @head names the test and the point. */
 static void report(struct bench *b, const char *head, const char *impl, const char *phase,
 		   u64 *v, unsigned int n)
@@ -451,45 +497,38 @@ static int bench_io_point(struct bench *b, struct iodma_pool **pools, size_t siz
 {
 	struct iodma_pool *pool = pools[POOL_MAPPED];
 	u64 sample[2][NR_PH], deadline;
-	struct bench_buf buf;
-	struct sg_table sgt;
+	struct bench_mem mem;
+	struct sg_table *sgt = &mem.sgt;
 	struct iodma_md *md;
 	u32 segs_iodma = 0, segs_raw = 0;
 	unsigned int i, k, p;
 	char head[96];
 	int ret;
 
-	ret = buf_alloc(&buf, nchunks, size / nchunks);
+	ret = bench_mem_alloc(b, &mem, nchunks, size / nchunks, size, 0, 0, DMA_BIDIRECTIONAL);
 	if (ret)
 		return ret;
-	ret = buf_sgt(&buf, 0, size, b->seg_cap, &sgt);
-	if (ret)
-		goto out_buf;
-	md = iodma_md_from_sgtable(&sgt, DMA_BIDIRECTIONAL);
-	if (IS_ERR(md)) {
-		ret = PTR_ERR(md);
-		goto out_sgt;
-	}
+	md = mem.md;
 	snprintf(head, sizeof(head), "test=io size=%zu nents=%u sg=%u", size, nchunks,
-		 sgt.orig_nents);
+		 sgt->orig_nents);
 
 	/* warm up both paths (the pool's command, caches, IOVA rcaches) */
 	ret = io_iodma(b, pool, md, size, NULL, &segs_iodma);
 	if (!ret)
-		ret = io_raw(b, &sgt, NULL, &segs_raw);
+		ret = io_raw(b, sgt, NULL, &segs_raw);
 	if (ret)
-		goto out_md;
+		goto out;
 
 	deadline = point_deadline(b, 1);
 	for (i = 0; !point_done(b, i, deadline); i++) {
 		/* alternate which goes first, so neither always runs on a cold cache */
 		for (k = 0; k < 2; k++) {
 			if ((i + k) & 1)
-				ret = io_raw(b, &sgt, sample[1], &segs_raw);
+				ret = io_raw(b, sgt, sample[1], &segs_raw);
 			else
 				ret = io_iodma(b, pool, md, size, sample[0], &segs_iodma);
 			if (ret)
-				goto out_md;
+				goto out;
 		}
 		for (k = 0; k < 2; k++)
 			for (p = 0; p < NR_PH; p++)
@@ -497,7 +536,7 @@ static int bench_io_point(struct bench *b, struct iodma_pool **pools, size_t siz
 		cond_resched();
 	}
 	line(b, "test=io-info size=%zu nents=%u sg=%u segs_iodma=%u segs_raw=%u adjacent=%u",
-	     size, nchunks, sgt.orig_nents, segs_iodma, segs_raw, buf.adjacent);
+	     size, nchunks, sgt->orig_nents, segs_iodma, segs_raw, mem.buf.adjacent);
 	for (p = 0; p < NR_PH; p++) {
 		report(b, head, "iodma", ph_names[p], b->t[0][p], i);
 		report(b, head, "raw", ph_names[p], b->t[1][p], i);
@@ -505,14 +544,9 @@ static int bench_io_point(struct bench *b, struct iodma_pool **pools, size_t siz
 	bench_walk(b, md, size, head);
 	ret = bench_io_unmapped(b, pools, md, size, head);
 	if (!ret)
-		ret = bench_io_deep(b, &sgt, head);
-
-out_md:
-	iodma_md_put(md);
-out_sgt:
-	sg_free_table(&sgt);
-out_buf:
-	buf_free(&buf);
+		ret = bench_io_deep(b, sgt, head);
+out:
+	bench_mem_free(&mem);
 	return ret;
 }
 
@@ -596,48 +630,39 @@ static int bench_bounce_point(struct bench *b, struct iodma_pool *pool, size_t s
 	bool swiotlb = is_swiotlb_force_bounce(b->dev);
 	unsigned int nchunks = DIV_ROUND_UP(size + BENCH_BOUNCE_OFF, BENCH_BOUNCE_CHUNK);
 	u64 *tb = b->t[0][0], *tm = b->t[0][1], *ts = b->t[0][2], t0, deadline;
-	struct bench_buf buf;
-	struct sg_table whole, part;
+	struct bench_mem mem;
 	struct iodma_md *md;
 	unsigned int i;
 	char head[64];
 	int ret;
 
-	ret = buf_alloc(&buf, nchunks, BENCH_BOUNCE_CHUNK);
+	/* part: the same bytes as the bounced range, for swiotlb */
+	ret = bench_mem_alloc(b, &mem, nchunks, BENCH_BOUNCE_CHUNK,
+			      (size_t)nchunks * BENCH_BOUNCE_CHUNK, BENCH_BOUNCE_OFF, size,
+			      DMA_TO_DEVICE);
 	if (ret)
 		return ret;
-	ret = buf_sgt(&buf, 0, (size_t)nchunks * BENCH_BOUNCE_CHUNK, b->seg_cap, &whole);
-	if (ret)
-		goto out_buf;
-	/* the same bytes as the bounced range, for swiotlb */
-	ret = buf_sgt(&buf, BENCH_BOUNCE_OFF, size, b->seg_cap, &part);
-	if (ret)
-		goto out_whole;
-	md = iodma_md_from_sgtable(&whole, DMA_TO_DEVICE);
-	if (IS_ERR(md)) {
-		ret = PTR_ERR(md);
-		goto out_part;
-	}
+	md = mem.md;
 	snprintf(head, sizeof(head), "test=bounce size=%zu", size);
 
 	ret = bounce_iodma(pool, md, size, &t0);
 	if (ret)
-		goto out_md;
+		goto out;
 	deadline = point_deadline(b, 1);
 	for (i = 0; !point_done(b, i, deadline); i++) {
 		ret = bounce_iodma(pool, md, size, &tb[i]);
 		if (ret)
-			goto out_md;
+			goto out;
 		t0 = now();
-		copy_plain(&buf, dst, size);
+		copy_plain(&mem.buf, dst, size);
 		tm[i] = now() - t0;
 		if (swiotlb) {
 			t0 = now();
-			ret = dma_map_sgtable(b->dev, &part, DMA_TO_DEVICE, 0);
+			ret = dma_map_sgtable(b->dev, &mem.part, DMA_TO_DEVICE, 0);
 			ts[i] = now() - t0;
 			if (ret)
-				goto out_md;
-			dma_unmap_sgtable(b->dev, &part, DMA_TO_DEVICE, 0);
+				goto out;
+			dma_unmap_sgtable(b->dev, &mem.part, DMA_TO_DEVICE, 0);
 		}
 		cond_resched();
 	}
@@ -645,15 +670,8 @@ static int bench_bounce_point(struct bench *b, struct iodma_pool *pool, size_t s
 	report(b, head, "memcpy", "bounce", tm, i);
 	if (swiotlb)
 		report(b, head, "swiotlb", "bounce", ts, i);
-
-out_md:
-	iodma_md_put(md);
-out_part:
-	sg_free_table(&part);
-out_whole:
-	sg_free_table(&whole);
-out_buf:
-	buf_free(&buf);
+out:
+	bench_mem_free(&mem);
 	return ret;
 }
 
