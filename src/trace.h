@@ -103,12 +103,6 @@ DEFINE_EVENT_PRINT(iodma_cmd_step, iodma_complete,
 	    TP_printk("cmd=%u length=%llu bounce=%d ret=%d", __entry->cmd, __entry->pos,
 		      __entry->count, __entry->ret)
 );
-			   __entry->length = length;
-			   __entry->reason = reason;
-			   __entry->ret = ret;),
-	    TP_printk("cmd=%u length=%llu bounce=%d ret=%d", __entry->cmd, __entry->length,
-		      __entry->reason, __entry->ret)
-);
 
 #endif /* _IODMA_TRACE_H */
 
