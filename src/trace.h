@@ -73,7 +73,8 @@ TRACE_EVENT(iodma_bounce,
 
 /*
  * A step of a prepared command that names a position and a count: gen
- * (offset, segments emitted) and complete (length, bounce reason).
+ * (offset, segments emitted; the class's own format) and complete (length,
+ * bounce reason).
  */
 DECLARE_EVENT_CLASS(iodma_cmd_step,
 	    TP_PROTO(const struct iodma_cmd *cmd, u64 pos, int count, int ret),
@@ -86,15 +87,13 @@ DECLARE_EVENT_CLASS(iodma_cmd_step,
 			   __entry->pos = pos;
 			   __entry->count = count;
 			   __entry->ret = ret;),
-	    TP_printk("cmd=%u pos=%llu count=%d ret=%d", __entry->cmd, __entry->pos,
+	    TP_printk("cmd=%u offset=%llu nsegs=%d ret=%d", __entry->cmd, __entry->pos,
 		      __entry->count, __entry->ret)
 );
 
-DEFINE_EVENT_PRINT(iodma_cmd_step, iodma_gen,
+DEFINE_EVENT(iodma_cmd_step, iodma_gen,
 	    TP_PROTO(const struct iodma_cmd *cmd, u64 pos, int count, int ret),
-	    TP_ARGS(cmd, pos, count, ret),
-	    TP_printk("cmd=%u offset=%llu nsegs=%d ret=%d", __entry->cmd, __entry->pos,
-		      __entry->count, __entry->ret)
+	    TP_ARGS(cmd, pos, count, ret)
 );
 
 DEFINE_EVENT_PRINT(iodma_cmd_step, iodma_complete,
