@@ -59,7 +59,7 @@ static void probe_bounce(void *data, const struct iodma_cmd *cmd, int reason, u6
 	}
 }
 
-static void probe_gen(void *data, const struct iodma_cmd *cmd, u64 offset, int nsegs, int ret)
+static void probe_gen(void *data, const struct iodma_cmd *cmd, u64 offset, u32 nsegs, int ret)
 {
 	struct trace_log *l = data;
 

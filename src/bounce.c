@@ -227,9 +227,10 @@ int iodma_bounce_reserve(struct iodma_cmd *cmd, u64 len, gfp_t gfp)
 }
 
 /*
- * A copy-buffer descriptor the command uses as it is: made for this device
- * (the DMA API's memory of a MAPPED command), or zone memory of a BYPASSED
- * command, whose addresses are physical.
+ * A copy-buffer descriptor the command uses as it is: the DMA API's memory
+ * of this device for a MAPPED command; for a BYPASSED command, any copy
+ * buffer not from the DMA API (its chunk addresses are the bus addresses of
+ * zone pages; gen reports any beyond reach).
  */
 bool iodma_bounce_in_place(const struct iodma_cmd *cmd, const struct iodma_md *md)
 {

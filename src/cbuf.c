@@ -88,8 +88,9 @@ static int chunk_alloc_dma(struct iodma_cbuf *cb, const struct iodma_cbuf_rules 
 
 /*
  * Zone pages, zeroed so that no earlier owner's bytes can reach the device
- * or the CPU: the zones wide enough for the limit, widest first.  Physical
- * chunks (no @bus_dev: a backend maps them) take the first zone's pages.
+ * or the CPU: the zones wide enough for the limit, widest first.  For
+ * physical chunks (no @bus_dev: a backend maps them) the first page found
+ * decides: if it is misaligned, so would the next zone's be.
  */
 static int chunk_alloc_zone(const struct iodma_cbuf_rules *r, struct iodma_cbuf_chunk *c,
 			    u64 size, gfp_t gfp)

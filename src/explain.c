@@ -17,20 +17,23 @@
  * its addresses are known before mapping, else estimated from the cuts
  * (its chunks may join into one contiguous run).
  */
-static void explain_bounce(const struct iodma_cmd *cmd, struct iodma_view *v,
-			   const struct iodma_limits *lim, u64 length, struct iodma_explain *ex)
+static int explain_bounce(const struct iodma_cmd *cmd, struct iodma_view *v,
+			  const struct iodma_limits *lim, u64 length, struct iodma_explain *ex)
 {
 	u64 unit = min(lim->max_seg, lim->boundary_mask ? lim->boundary_mask + 1 : U64_MAX);
+	int ret;
 
 	ex->nsegs = DIV_ROUND_UP(length, unit);
 	ex->nsegs_estimated = true;
 	/* a backend that maps copy buffers gives their addresses only when mapped */
 	if (!cmd->cbuf_md || cmd->cbuf_md->length < length || cmd->ops->map_bounce)
-		return;
-	if (iodma_view_from_cbuf(v, &cmd->cbuf_md->cbuf, length, GFP_KERNEL))
-		return;
+		return 0;
+	ret = iodma_view_from_cbuf(v, &cmd->cbuf_md->cbuf, length, GFP_KERNEL);
+	if (ret)
+		return ret;
 	iodma_segments_count(v, lim, length, &ex->nsegs, NULL);
 	ex->nsegs_estimated = false;
+	return 0;
 }
 
 /**
@@ -89,7 +92,7 @@ int iodma_cmd_explain(struct iodma_cmd *cmd, struct iodma_md *md, u64 offset, u6
 	ex->reason = iodma_segments_count(&v, &lim, length, &ex->nsegs, &ex->bad_offset);
 	if (ex->reason && iodma_bounce_possible(cmd, md, in_place)) {
 		lim.addr_limit = cmd->ops->reach(cmd);
-		explain_bounce(cmd, &v, &lim, length, ex);
+		ret = explain_bounce(cmd, &v, &lim, length, ex);
 	}
 out:
 	iodma_view_free(&v);

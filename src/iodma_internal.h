@@ -16,7 +16,8 @@
  * map_dma.c    backend: the DMA API
  * domain.c     owned IOMMU domains and their IOVA space
  * bounce.c     the bounce decision and double buffering through a copy buffer
- * cmd.c        the command state machine (set, prepare, complete, sync)
+ * cmd.c        the command state machine (set, prepare, complete)
+ * sync.c       synchronize, and read/write bytes as the device sees them
  * map_domain.c backend: an owned IOMMU domain, and the constructor of its commands
  * explain.c    the forecast of a prepare, on a scratch view
  * debugfs.c    the iodma/ directory

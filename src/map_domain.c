@@ -322,7 +322,7 @@ static const struct iodma_map_ops domain_phys_ops = {
 	.unmap = iodma_phys_unmap,
 	.sync = iodma_phys_sync,
 	.reserve = domain_reserve,
-	.cbuf = IODMA_CBUF_ZONE,
+	.cbuf = IODMA_CBUF_PHYS,
 };
 
 static const struct iodma_map_ops *domain_select(const struct iodma_spec *spec)

@@ -764,9 +764,9 @@ static void user_unwire_work(struct work_struct *work)
 /*
  * iodma_md_unwire() - iodma_md_complete(), and the form that never sleeps
  * (a @gfp that may not block: the rollback of a failed non-blocking
- * prepare): should that
- * drop the last wiring of user memory (another command completed the same
- * descriptor meanwhile), the unpin, which sleeps, goes to a worker.
+ * prepare).  Should that drop the last wiring of user memory (another
+ * command completed the same descriptor meanwhile), the unpin, which
+ * sleeps, goes to a worker.
  */
 int iodma_md_unwire(struct iodma_md *md, gfp_t gfp)
 {

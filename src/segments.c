@@ -182,6 +182,9 @@ next_segment(const struct seg_walk *w, u64 *seg_addr, u64 *seg_len, bool *cut,
 	if (past_run && len == run) {
 		*next = probe;
 		next->pos = w->cur->pos + len;
+	} else {
+		/* the look ahead counts as steps of the cursor */
+		w->cur->steps = probe.steps;
 	}
 	return IODMA_BOUNCE_NONE;
 }

@@ -71,36 +71,37 @@ TRACE_EVENT(iodma_bounce,
 		      __entry->bytes, __entry->to_device ? "in" : "out")
 );
 
-/*
- * A step of a prepared command that names a position and a count: gen
- * (offset, segments emitted; the class's own format) and complete (length,
- * bounce reason).
- */
-DECLARE_EVENT_CLASS(iodma_cmd_step,
-	    TP_PROTO(const struct iodma_cmd *cmd, u64 pos, int count, int ret),
-	    TP_ARGS(cmd, pos, count, ret),
+TRACE_EVENT(iodma_gen,
+	    TP_PROTO(const struct iodma_cmd *cmd, u64 offset, u32 nsegs, int ret),
+	    TP_ARGS(cmd, offset, nsegs, ret),
 	    TP_STRUCT__entry(__field(u32, cmd)
-			     __field(u64, pos)
-			     __field(int, count)
+			     __field(u64, offset)
+			     __field(u32, nsegs)
 			     __field(int, ret)),
 	    TP_fast_assign(__entry->cmd = iodma_cmd_trace_id(cmd);
-			   __entry->pos = pos;
-			   __entry->count = count;
+			   __entry->offset = offset;
+			   __entry->nsegs = nsegs;
 			   __entry->ret = ret;),
-	    TP_printk("cmd=%u offset=%llu nsegs=%d ret=%d", __entry->cmd, __entry->pos,
-		      __entry->count, __entry->ret)
+	    TP_printk("cmd=%u offset=%llu nsegs=%u ret=%d", __entry->cmd, __entry->offset,
+		      __entry->nsegs, __entry->ret)
 );
 
-DEFINE_EVENT(iodma_cmd_step, iodma_gen,
-	    TP_PROTO(const struct iodma_cmd *cmd, u64 pos, int count, int ret),
-	    TP_ARGS(cmd, pos, count, ret)
-);
-
-DEFINE_EVENT_PRINT(iodma_cmd_step, iodma_complete,
-	    TP_PROTO(const struct iodma_cmd *cmd, u64 pos, int count, int ret),
-	    TP_ARGS(cmd, pos, count, ret),
-	    TP_printk("cmd=%u length=%llu bounce=%d ret=%d", __entry->cmd, __entry->pos,
-		      __entry->count, __entry->ret)
+/* The last complete of a nest (nest=1) unmaps, copies out and unwires. */
+TRACE_EVENT(iodma_complete,
+	    TP_PROTO(const struct iodma_cmd *cmd, u64 length, int reason, int ret),
+	    TP_ARGS(cmd, length, reason, ret),
+	    TP_STRUCT__entry(__field(u32, cmd)
+			     __field(u32, nest)
+			     __field(u64, length)
+			     __field(int, reason)
+			     __field(int, ret)),
+	    TP_fast_assign(__entry->cmd = iodma_cmd_trace_id(cmd);
+			   __entry->nest = cmd->prepared;
+			   __entry->length = length;
+			   __entry->reason = reason;
+			   __entry->ret = ret;),
+	    TP_printk("cmd=%u nest=%u length=%llu bounce=%d ret=%d", __entry->cmd,
+		      __entry->nest, __entry->length, __entry->reason, __entry->ret)
 );
 
 #endif /* _IODMA_TRACE_H */

@@ -306,6 +306,25 @@ static void report(struct bench *b, const char *head, const char *impl, const ch
 	     p99);
 }
 
+/* Keep the phases of sample @i in b->t[0] (and let others run). */
+static void keep_phases(struct bench *b, const u64 *sample, unsigned int i)
+{
+	unsigned int p;
+
+	for (p = 0; p < NR_PH; p++)
+		b->t[0][p][i] = sample[p];
+	cond_resched();
+}
+
+/* One result line per phase of the @n samples in b->t[0]. */
+static void report_phases(struct bench *b, const char *head, const char *impl, unsigned int n)
+{
+	unsigned int p;
+
+	for (p = 0; p < NR_PH; p++)
+		report(b, head, impl, ph_names[p], b->t[0][p], n);
+}
+
 /* The end of a point's guest-time budget, or of 1/@div of it. */
 static u64 point_deadline(struct bench *b, unsigned int div)
 {
@@ -445,7 +464,7 @@ static void bench_walk(struct bench *b, struct iodma_md *md, size_t size, const 
 static int bench_io_unmapped(struct bench *b, struct iodma_pool **pools, struct iodma_md *md,
 			     size_t size, const char *head)
 {
-	unsigned int k, i, p;
+	unsigned int k, i;
 	u64 sample[NR_PH], deadline;
 	u32 segs;
 	int ret;
@@ -461,12 +480,9 @@ static int bench_io_unmapped(struct bench *b, struct iodma_pool **pools, struct 
 			ret = io_iodma(b, pools[k], md, size, sample, &segs);
 			if (ret)
 				return ret;
-			for (p = 0; p < NR_PH; p++)
-				b->t[0][p][i] = sample[p];
-			cond_resched();
+			keep_phases(b, sample, i);
 		}
-		for (p = 0; p < NR_PH; p++)
-			report(b, head, pool_impl[k], ph_names[p], b->t[0][p], i);
+		report_phases(b, head, pool_impl[k], i);
 	}
 	return 0;
 }
@@ -475,7 +491,7 @@ static int bench_io_unmapped(struct bench *b, struct iodma_pool **pools, struct 
 static int bench_io_deep(struct bench *b, struct sg_table *sgt, const char *head)
 {
 	u64 sample[NR_PH], deadline = point_deadline(b, 4);
-	unsigned int i, p;
+	unsigned int i;
 	u32 segs;
 	int ret;
 
@@ -483,12 +499,9 @@ static int bench_io_deep(struct bench *b, struct sg_table *sgt, const char *head
 		ret = io_raw_deep(b, sgt, sample, &segs, BENCH_DEPTH);
 		if (ret)
 			return ret;
-		for (p = 0; p < NR_PH; p++)
-			b->t[0][p][i] = sample[p];
-		cond_resched();
+		keep_phases(b, sample, i);
 	}
-	for (p = 0; p < NR_PH; p++)
-		report(b, head, "raw-deep", ph_names[p], b->t[0][p], i);
+	report_phases(b, head, "raw-deep", i);
 	return 0;
 }
 
@@ -675,11 +688,12 @@ out:
 	return ret;
 }
 
+/* Bounced I/Os: the memory starts BENCH_BOUNCE_OFF into a chunk, off the alignment. */
 static void bench_bounce(struct bench *b)
 {
-	struct iodma_spec spec = {
-		.max_transfer_size = BENCH_MAX_SIZE,
+	const struct iodma_spec spec = {
 		.alignment = 2 * BENCH_BOUNCE_OFF,
+		.max_transfer_size = BENCH_MAX_SIZE,
 		.output = IODMA_OUT_HOST64,
 		.map = IODMA_MAPPED,
 	};
