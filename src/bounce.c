@@ -12,9 +12,11 @@
  * a BYPASSED or MAPPED command), its own copy buffer (cbuf.c memory, kept
  * between I/Os and grown when needed) stands in for it: the data is copied
  * in for the device and out for the CPU around the I/O, and the segments are
- * the copy buffer's.  A copy buffer is also a memory descriptor:
- * iodma_cmd_create_copy_buffer() hands one to a driver, and a command of
- * the same device uses it in place, with neither mapping nor copy.
+ * the copy buffer's.  Either way the CPU reads after complete what the
+ * device wrote (Documentation/design.rst, invariant 3).  A copy buffer is
+ * also a memory descriptor: iodma_cmd_create_copy_buffer() hands one to a
+ * driver, and a command of the same device uses it in place, with neither
+ * mapping nor copy.
  */
 #include <linux/highmem.h>
 #include <linux/module.h>

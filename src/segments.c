@@ -9,7 +9,8 @@
  * each segment starts where the cursor is, takes in every following entry
  * that is contiguous on the bus (maximal coalescing), and is then cut at
  * the address limit, max_segment_size, the boundary, the length alignment
- * and the internal alignment, in that order.
+ * and the internal alignment, in that order, so that every segment keeps
+ * every rule (Documentation/design.rst, invariant 2).
  *
  * The cursor is kept between calls, so a driver that asks for its segments
  * in order pays O(1) per segment; only a jump to another offset rewalks.
