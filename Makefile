@@ -3,7 +3,7 @@
 #
 #   make [all]       modules and the demo's user tool
 #   make modules     build iodma.ko, iodma_kunit.ko and iodma_edu.ko against KDIR
-#   make tool        the demo's user tool, src/demo/iodma_edu_tool (static)
+#   make tool        the demo's user tool, src/edu/iodma_edu_tool (static)
 #   make check       all tests: KUnit in QEMU on the debug test kernel, in
 #                    each of CONFIGS, and the iodma_edu end-to-end test in
 #                    EDU_CONFIGS; then a summary (its exit status)
@@ -52,7 +52,7 @@ EDU_CONFIGS ?= $(filter direct iommu,$(CONFIGS))
 DEMO_CONFIGS ?= direct iommu
 DEMO_STOCK ?= 1
 DEMO_JOBS ?= 2
-TOOL := src/demo/iodma_edu_tool
+TOOL := src/edu/iodma_edu_tool
 BENCH_TIMEOUT ?= 900
 # test: the debug test kernel; stock: Debian's 6.12 (production costs)
 BENCH_KERNEL ?= test
@@ -88,7 +88,7 @@ endif
 
 # Static, so that it runs in the guest's busybox initramfs.
 tool: $(TOOL)
-$(TOOL): src/demo/iodma_edu_tool.c include/uapi/linux/iodma_edu.h
+$(TOOL): src/edu/iodma_edu_tool.c include/uapi/linux/iodma_edu.h
 	$(CC) -static -O2 -Wall -Wextra -I$(CURDIR)/include/uapi -o $@ $<
 
 deps:

@@ -16,13 +16,13 @@ usage: ${0##*/} [-t SECONDS] [-j JOBS] [-b TOOL] OUTDIR CONFIG...
   scripts/install-deps.sh -s) in each CONFIG; results in OUTDIR/edu-CONFIG/.
   -t SEC     timeout per guest (default \$TIMEOUT or 300)
   -j JOBS    guests at once (default 2)
-  -b FILE    the static iodma_edu_tool (default src/demo/iodma_edu_tool)
+  -b FILE    the static iodma_edu_tool (default src/edu/iodma_edu_tool)
   -h         this help
 USAGE
 }
 
 timeout_s=${TIMEOUT:-300}
-tool=$top/src/demo/iodma_edu_tool
+tool=$top/src/edu/iodma_edu_tool
 jobs=2
 while getopts "t:j:b:h" opt; do
 	case $opt in

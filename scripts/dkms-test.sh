@@ -99,7 +99,7 @@ else
 	note "not ok" "add (see $outdir/add.log)"
 fi
 
-tool=$top/src/demo/iodma_edu_tool
+tool=$top/src/edu/iodma_edu_tool
 for s in "${series[@]}"; do
 	kver=$(release_of "$s")
 	log=$outdir/$kver

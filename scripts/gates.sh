@@ -85,21 +85,26 @@ build_copy() {
 
 # Each gate writes its findings, one per line, on stdout; a non-zero status
 # without findings (the tool itself failed) is a finding too.
-# src/iodma_compat.h is the one file whose job is testing the kernel version.
-COMPAT=src/iodma_compat.h
+# The compatibility headers, the library's and the edu client's, are the
+# files whose job is testing the kernel version.
+COMPAT=(src/iodma_compat.h src/edu/edu_compat.h)
 gate_checkpatch() {
 	local cp=("$srctree/scripts/checkpatch.pl" --strict --no-tree --file --terse --show-types
 		  --no-summary)
-	local others=()
+	local others=() compat=()
 
 	need_srctree || return 1
 	for f in "${sources[@]}"; do
-		[[ $f == "$COMPAT" ]] || others+=("$f")
+		if [[ " ${COMPAT[*]} " == *" $f "* ]]; then
+			compat+=("$f")
+		else
+			others+=("$f")
+		fi
 	done
 	(cd "$top" && "${cp[@]}" "${others[@]}") || true
-	if [[ -e $top/$COMPAT ]]; then
-		(cd "$top" && "${cp[@]}" --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON "$COMPAT") ||
-			true
+	if ((${#compat[@]})); then
+		(cd "$top" && "${cp[@]}" --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
+			"${compat[@]}") || true
 	fi
 }
 
