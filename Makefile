@@ -12,15 +12,17 @@
 #                    gates or DKMS; under a minute on a warm tree)
 #   make demo        the iodma_edu demo: copies through QEMU's edu device in
 #                    DEMO_CONFIGS, on the test kernel and (DEMO_STOCK=1, the
-#                    default; installs it) Debian's stock 6.12 kernel
+#                    default) Debian's stock 6.12 kernel, unpacked in the
+#                    cache, not installed
 #   make bench       the benchmark (iodma_bench.ko) in each of CONFIGS, one
 #                    guest at a time, with -icount shift=0; report in
 #                    RESULTS/bench/bench.{md,csv,png} (BENCH_TIMEOUT per guest);
 #                    BENCH_KERNEL=stock: on Debian's stock 6.12 kernel, in
 #                    RESULTS/bench-stock/
 #   make sparse      run sparse over the module (test kernel)
-#   make gates       checkpatch, kernel-doc, W=1, sparse and the Sphinx
-#                    documentation (scripts/gates.sh; part of make check)
+#   make gates       checkpatch, kernel-doc, W=1, sparse, the Sphinx
+#                    documentation, and nothing installed under /boot
+#                    (scripts/gates.sh; part of make check)
 #   make dkms-test   DKMS builds for Debian's stock 6.12 and 6.1 kernels and
 #                    the demo booted on each (part of make check with DKMS=1)
 #   make fuzz        the differential fuzzer of segment generation against
