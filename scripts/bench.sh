@@ -10,8 +10,8 @@
 # Exit status: 0 when every guest finished and reported, 1 otherwise.
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-top=$(dirname "$here")
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"	# here, top, log, die
 ICOUNT="shift=0"
 
 usage() {
@@ -26,7 +26,8 @@ usage: ${0##*/} [-o OUTDIR] [-t SECONDS] [-a APPEND] [-K test|stock] [-h] [CONFI
   -t SEC     timeout per guest (default \$TIMEOUT or 900)
   -a ARGS    extra kernel command line, e.g. "iodma_bench.iters=50"
   -K KERNEL  test (default): the debug test kernel, with the modules of the
-             tree; stock: Debian's linux-image-6.12-amd64 (no KASAN, lockdep
+             tree; stock: Debian's linux-image-6.12-amd64, unpacked in the
+             cache (scripts/lib.sh; no KASAN, lockdep
              or DMA-API debug: production costs), with iodma.ko and
              iodma_bench.ko built for it in OUTDIR/build (the walk probe and
              dma_map_benchmark need the test kernel and are left out)
@@ -52,8 +53,6 @@ shift $((OPTIND - 1))
 configs=("$@")
 ((${#configs[@]})) || configs=(direct swiotlb iommu)
 
-log() { echo "bench: $*" >&2; }
-
 mkdir -p "$outdir"
 outdir=$(cd "$outdir" && pwd)
 kdir=$("$here/build-test-kernel.sh" --print-dir)
@@ -64,27 +63,19 @@ test)
 	kernel_name="the debug test kernel (KASAN, lockdep, DMA-API debug), so absolute numbers are far above production"
 	;;
 stock)
-	"$here/install-deps.sh" -s
-	release=$(dpkg-query -W -f='${Depends}' linux-image-6.12-amd64 |
-		sed -n 's/.*linux-image-\(6\.12[^ ,]*-amd64\).*/\1/p')
-	stock_kdir=/usr/src/linux-headers-$release
-	[[ -n $release && -d $stock_kdir && -r /boot/vmlinuz-$release ]] ||
-		{ log "no stock kernel or headers for '$release'"; exit 1; }
+	stock_kernel 6.12 || die "no stock 6.12 kernel"
 	build=$outdir/build
-	rm -rf "$build"
-	mkdir -p "$build"
-	cp -r "$top/Kbuild" "$top/src" "$top/include" "$build/"
-	find "$build" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' \) -delete
-	log "building iodma.ko and iodma_bench.ko against $stock_kdir"
-	make -s -C "$stock_kdir" M="$build" IODMA_BENCH=1 modules
+	copy_sources "$top" "$build" Kbuild include src
+	log "building iodma.ko and iodma_bench.ko against $STOCK_KDIR"
+	make -s -C "$STOCK_KDIR" M="$build" IODMA_BENCH=1 modules
 	mods=("$build/iodma.ko" "$build/iodma_bench.ko")
-	guest_kernel=(-k "/boot/vmlinuz-$release")
-	kernel_name="Debian's stock $release (no KASAN, lockdep or DMA-API debug): production costs"
+	guest_kernel=(-k "$STOCK_VMLINUZ")
+	kernel_name="Debian's stock $STOCK_RELEASE (no KASAN, lockdep or DMA-API debug): production costs"
 	;;
 *) log "unknown kernel '$kernel' (test or stock)"; usage >&2; exit 2 ;;
 esac
 for ko in "${mods[@]}"; do
-	[[ -r $ko ]] || { log "no $ko (run make bench)"; exit 1; }
+	[[ -r $ko ]] || die "no $ko (run make bench)"
 done
 
 # The kernel's own user tool for dma_map_benchmark, from the test kernel's
@@ -102,7 +93,7 @@ initrd=$outdir/initramfs.cpio.gz
 # line by a shim first in PATH, so that the guests are exactly its guests.
 shim=$(mktemp -d)
 trap 'rm -rf "$shim"' EXIT
-qemu=$(command -v qemu-system-x86_64) || { log "no qemu-system-x86_64"; exit 1; }
+qemu=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64"
 printf '#!/bin/sh\nexec %q "$@" -icount %q\n' "$qemu" "$ICOUNT" >"$shim/qemu-system-x86_64"
 chmod +x "$shim/qemu-system-x86_64"
 

@@ -12,9 +12,15 @@ SRC_PKG="linux-source-6.12"
 TARBALL="/usr/src/${SRC_PKG}.tar.xz"
 STAMP=".iodma-build-complete"
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"	# here, top, log, die
 FRAGMENT="$here/test-kernel.config"
-CACHE="${IODMA_CACHE:-${HOME:-/root}/.cache/iodma}"
+CACHE=$IODMA_CACHE_DIR
+# Seconds between progress lines of a cold build.
+PROGRESS_INTERVAL=${PROGRESS_INTERVAL:-30}
+# Objects a build of the fragment made when this was written, the estimate
+# when no earlier build is in the cache to count.
+OBJECTS_ESTIMATE=1400
 
 usage() {
 	cat <<USAGE
@@ -45,9 +51,6 @@ while (($#)); do
 	esac
 	shift
 done
-
-log() { echo "build-test-kernel: $*" >&2; }
-die() { log "error: $*"; exit 1; }
 
 pkg_version=$(dpkg-query -W -f='${Version}' "$SRC_PKG" 2>/dev/null || true)
 [[ -n $pkg_version ]] || die "$SRC_PKG is not installed (run scripts/install-deps.sh)"
@@ -114,16 +117,60 @@ if ((${#missing[@]})); then
 	die "fix scripts/test-kernel.config"
 fi
 
-log "building in $build with -j$jobs (a cold build takes 6-30 min)"
+# The objects a build makes: the count an earlier complete build recorded
+# in its stamp, or its objects counted, the newest first; else the estimate.
+expected_objects() {
+	local stamp n
+
+	for stamp in $(ls -t "$CACHE"/kernel-*/"$STAMP" 2>/dev/null); do
+		n=$(sed -n 's/^objects=//p' "$stamp")
+		[[ -n $n ]] || n=$(find "$(dirname "$stamp")" -name '*.o' | wc -l)
+		((n > 0)) && { echo "$n"; return; }
+	done
+	echo "$OBJECTS_ESTIMATE"
+}
+
+mmss() { printf '%d min %02d s' $(($1 / 60)) $(($1 % 60)); }
+
+# progress DIR TOTAL START: every PROGRESS_INTERVAL seconds, the objects in
+# DIR against TOTAL, the time since START and an estimate of what is left,
+# until killed.
+progress() {
+	local dir=$1 total=$2 start=$3 n secs left pct
+
+	while sleep "$PROGRESS_INTERVAL"; do
+		n=$(find "$dir" -name '*.o' | wc -l)
+		secs=$(($(date +%s) - start))
+		if ((n == 0)); then
+			left="not known yet"
+		elif ((n >= total)); then
+			left="linking"
+		else
+			left="about $(mmss $((secs * (total - n) / n))) left"
+		fi
+		pct=$((n >= total ? 100 : 100 * n / total))
+		log "$n of about $total objects ($pct%), $(mmss "$secs") elapsed, $left"
+	done
+}
+
+total=$(expected_objects)
+log "building in $build with -j$jobs (a cold build takes 6-30 min; about $total objects)"
 kstart=$(date +%s)
-kmake -j"$jobs" all >"$build/build.log" 2>&1 || {
+progress "$build" "$total" "$kstart" &
+progress_pid=$!
+trap 'kill "$progress_pid" 2>/dev/null || true' EXIT
+rc=0
+kmake -j"$jobs" all >"$build/build.log" 2>&1 || rc=$?
+kill "$progress_pid" 2>/dev/null || true
+wait "$progress_pid" 2>/dev/null || true
+if ((rc)); then
 	tail -n 40 "$build/build.log" >&2
 	die "kernel build failed, log: $build/build.log"
-}
+fi
 [[ -s $build/arch/x86/boot/bzImage && -s $build/Module.symvers ]] ||
 	die "build finished without bzImage or Module.symvers"
-printf 'key=%s\nversion=%s\nrecipe=%s\nbuilt=%s\n' "$key" "$pkg_version" "$RECIPE" "$(date -u +%FT%TZ)" \
-	>"$build/$STAMP"
+printf 'key=%s\nversion=%s\nrecipe=%s\nbuilt=%s\nobjects=%s\n' "$key" "$pkg_version" "$RECIPE" \
+	"$(date -u +%FT%TZ)" "$(find "$build" -name '*.o' | wc -l)" >"$build/$STAMP"
 end=$(date +%s)
 log "kernel built in $((end - kstart)) s (total $((end - start)) s): $build"
 if ((print_dir)); then

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # DKMS test: dkms add, build and install iodma (iodma.ko and the demo driver
 # iodma_edu.ko, dkms.conf) for Debian's stock kernels, 6.12
-# (linux-headers-6.12-amd64) and 6.1 (linux-headers-amd64), in a private DKMS
-# tree under OUTDIR: the host's /var/lib/dkms, /usr/src and /lib/modules are
-# not touched. With -b, each stock kernel then boots in QEMU with the modules
-# DKMS built and runs the demo's data-verifying copy (scripts/demo-guest.sh),
-# once per configuration, one guest at a time.
+# (linux-image-6.12-amd64) and 6.1 (linux-image-amd64), in a private DKMS
+# tree under OUTDIR, against the kernels' headers unpacked in the cache
+# (scripts/lib.sh): the host's /boot, /var/lib/dkms, /usr/src and
+# /lib/modules are not touched. With -b, each stock kernel then boots in QEMU
+# with the modules DKMS built and runs the demo's data-verifying copy
+# (scripts/demo-guest.sh), once per configuration, one guest at a time.
 # Writes OUTDIR/ktap/iodma_dkms.ktap (one test per kernel and step), which
 # scripts/ktap-summary.py reads as the configuration "dkms".
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-top=$(dirname "$here")
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"	# here, top, log, die
 
 usage() {
 	cat <<USAGE
@@ -23,7 +24,7 @@ usage: ${0##*/} [-o OUTDIR] [-s SRCDIR] [-b] [-c CONFIG]... [-t SECONDS] [-h] [K
   -c CONFIG  demo configuration for -b (default: direct and iommu)
   -t SEC     timeout per guest (default \$TIMEOUT or 300)
   -h         this help
-Needs root for scripts/install-deps.sh -d (dkms, headers and images).
+Needs dkms (scripts/install-deps.sh -d, as root).
 USAGE
 }
 
@@ -50,18 +51,6 @@ series=("$@")
 
 "$here/install-deps.sh" -d
 
-# The kernel release of a stock series, from its meta-package's dependency.
-release_of() {
-	local meta
-	case $1 in
-	6.12) meta=linux-headers-6.12-amd64 ;;
-	6.1) meta=linux-headers-amd64 ;;
-	*) echo "dkms-test: unknown kernel series '$1' (6.12 or 6.1)" >&2; return 1 ;;
-	esac
-	dpkg-query -W -f='${Depends}' "$meta" | tr ',' '\n' |
-		sed -n 's/^ *linux-headers-\([0-9][^ ]*-amd64\).*/\1/p' | head -n 1
-}
-
 name=$(sed -n 's/^PACKAGE_NAME="\(.*\)"/\1/p' "$src/dkms.conf")
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$src/dkms.conf")
 modversion=$(sed -n 's/^#define IODMA_VERSION "\(.*\)"/\1/p' "$src/src/iodma_internal.h")
@@ -74,7 +63,7 @@ mkdir -p "$tree"/{dkms,src,install} "$outdir/ktap"
 ktap=$outdir/ktap/iodma_dkms.ktap
 
 tests=()	# "ok|not ok" and name, in order
-note() { tests+=("$1 $2"); echo "dkms-test: $1 $2" >&2; }
+note() { tests+=("$1 $2"); log "$1 $2"; }
 
 if [[ $version != "$modversion" ]]; then
 	note "not ok" "version: dkms.conf says $version, IODMA_VERSION is $modversion"
@@ -84,10 +73,7 @@ fi
 
 # The package's source, as 'make dist' would ship it: no build products.
 pkg=$tree/src/$name-$version
-mkdir -p "$pkg"
-(cd "$src" && cp -r dkms.conf Kbuild Makefile include src "$pkg/")
-find "$pkg" \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.[co]' \
-	-o -name '.*.cmd' -o -name iodma_edu_tool \) -delete
+copy_sources "$src" "$pkg" dkms.conf Kbuild Makefile include src
 
 dkms=(dkms --dkmstree "$tree/dkms" --sourcetree "$tree/src" --installtree "$tree/install")
 # DKMS signs what it builds, with a key it creates in /var/lib/dkms unless
@@ -99,15 +85,16 @@ else
 	note "not ok" "add (see $outdir/add.log)"
 fi
 
-tool=$top/src/demo/iodma_edu_tool
+tool=$top/src/edu/iodma_edu_tool
 for s in "${series[@]}"; do
-	kver=$(release_of "$s")
-	log=$outdir/$kver
-	if [[ -z $kver || ! -d /lib/modules/$kver/build ]]; then
-		note "not ok" "$s: no headers installed for '$kver'"
+	if ! stock_kernel "$s"; then
+		note "not ok" "$s: no stock kernel of that series in the cache"
 		continue
 	fi
-	if ! "${dkms[@]}" build -m "$name" -v "$version" -k "$kver" >"$log.build.log" 2>&1; then
+	kver=$STOCK_RELEASE
+	logs=$outdir/$kver
+	if ! "${dkms[@]}" build -m "$name" -v "$version" -k "$kver" \
+		--kernelsourcedir "$STOCK_KDIR" >"$logs.build.log" 2>&1; then
 		note "not ok" "$s: build for $kver"
 		sed 's/^/# /' "$tree/dkms/$name/$version/$kver/x86_64/log/make.log" 2>/dev/null |
 			grep -E 'error|ERROR|warning' | head -n 20 >&2 || true
@@ -116,8 +103,8 @@ for s in "${series[@]}"; do
 	note ok "$s: build for $kver"
 	mkdir -p "$tree/install/$kver"
 	if ! "${dkms[@]}" install --no-depmod -m "$name" -v "$version" -k "$kver" \
-		>"$log.install.log" 2>&1; then
-		note "not ok" "$s: install for $kver (see $log.install.log)"
+		--kernelsourcedir "$STOCK_KDIR" >"$logs.install.log" 2>&1; then
+		note "not ok" "$s: install for $kver (see $logs.install.log)"
 		continue
 	fi
 	mods=()
@@ -147,8 +134,8 @@ for s in "${series[@]}"; do
 	for c in "${configs[@]}"; do
 		dir=$outdir/boot-$kver/edu-$c
 		for attempt in 1 2; do
-			"$here/run-guest.sh" -e -t "$timeout_s" -k "/boot/vmlinuz-$kver" -i "$initrd" \
-				-a "lpj=4000000" "$c" "$outdir/boot-$kver" 2>>"$log.demo.log" || true
+			"$here/run-guest.sh" -e -t "$timeout_s" -k "$STOCK_VMLINUZ" -i "$initrd" \
+				-a "lpj=4000000" "$c" "$outdir/boot-$kver" 2>>"$logs.demo.log" || true
 			# A stock guest that died before iodma.ko was loaded (TCG once
 			# double-faulted in early boot) says nothing of iodma: boot it
 			# once more.  Anything after the load counts.
@@ -156,16 +143,16 @@ for s in "${series[@]}"; do
 				break
 			fi
 			echo "dkms-test: $kver, $c: the guest died before iodma was loaded; booting again" |
-				tee -a "$log.demo.log" >&2
+				tee -a "$logs.demo.log" >&2
 		done
-		echo "== iodma_edu demo on $kver, $c ==" >>"$log.demo.log"
+		echo "== iodma_edu demo on $kver, $c ==" >>"$logs.demo.log"
 		tr -d '\r' <"$dir/results.txt" 2>/dev/null | sed -n 's/^IODMA-EDU: //p' \
-			>>"$log.demo.log" || true
-		if "$here/ktap-summary.py" -q "$dir" >>"$log.demo.log" 2>&1; then
+			>>"$logs.demo.log" || true
+		if "$here/ktap-summary.py" -q "$dir" >>"$logs.demo.log" 2>&1; then
 			note ok "$s: demo on $kver, $c"
 		else
-			note "not ok" "$s: demo on $kver, $c (see $log.demo.log, $dir)"
-			tail -n 15 "$log.demo.log" >&2
+			note "not ok" "$s: demo on $kver, $c (see $logs.demo.log, $dir)"
+			tail -n 15 "$logs.demo.log" >&2
 		fi
 	done
 done

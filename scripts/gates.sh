@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317 # the gate_* functions are called by name
 # The kernel-quality gates: checkpatch.pl --strict, kernel-doc -Wall, gcc W=1,
-# sparse (C=2) and the Sphinx documentation build (-W). Each gate prints its
+# sparse (C=2) and the Sphinx documentation build (-W); and one of the host:
+# no package scripts/install-deps.sh installs puts a file under /boot
+# (no-boot). Each gate prints its
 # findings and is one KTAP test in OUTDIR/ktap/iodma_gates.ktap, which
 # scripts/ktap-summary.py reads as the configuration "gates". A gate with
 # any finding fails. The tools come from the test kernel's source tree
 # (scripts/build-test-kernel.sh), the builds use its build directory.
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-top=$(dirname "$here")
-ALL_GATES="checkpatch kernel-doc gcc-w1 sparse docs"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"	# here, top, log, die
+ALL_GATES="checkpatch kernel-doc gcc-w1 sparse docs no-boot"
 
 usage() {
 	cat <<USAGE
@@ -30,7 +32,7 @@ USAGE
 
 outdir=$top/results/gates
 kdir=""
-srctree="${IODMA_CACHE:-${HOME:-/root}/.cache/iodma}/linux-source-6.12"
+srctree=$IODMA_CACHE_DIR/linux-source-6.12
 jobs=$(nproc)
 while getopts "o:k:S:j:h" opt; do
 	case $opt in
@@ -46,7 +48,7 @@ shift $((OPTIND - 1))
 gates=("$@")
 ((${#gates[@]})) || read -ra gates <<<"$ALL_GATES"
 for g in "${gates[@]}"; do
-	[[ " $ALL_GATES " == *" $g "* ]] || { echo "gates: unknown gate '$g'" >&2; usage >&2; exit 2; }
+	[[ " $ALL_GATES " == *" $g "* ]] || { log "unknown gate '$g'"; usage >&2; exit 2; }
 done
 
 mkdir -p "$outdir/ktap"
@@ -71,35 +73,35 @@ need_srctree() {
 # with nor dirty the tree's own build; W=1 first, then sparse over the same
 # objects (C=2 checks every file even when nothing is recompiled).
 build_copy() {
-	local b=$outdir/build
 	if [[ -z $kdir ]]; then
 		kdir=$("$here/build-test-kernel.sh" --print-dir --no-build)
 	fi
 	[[ -r $kdir/Module.symvers ]] || { echo "no kernel build directory at '$kdir'"; return 1; }
-	rm -rf "$b"
-	mkdir -p "$b"
-	(cd "$top" && cp -r Kbuild include src kunit "$b/")
-	find "$b" \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.[co]' \
-		-o -name '.*.cmd' -o -name iodma_edu_tool \) -delete
+	copy_sources "$top" "$outdir/build" Kbuild include src kunit
 }
 
 # Each gate writes its findings, one per line, on stdout; a non-zero status
 # without findings (the tool itself failed) is a finding too.
-# src/iodma_compat.h is the one file whose job is testing the kernel version.
-COMPAT=src/iodma_compat.h
+# The compatibility headers, the library's and the edu client's, are the
+# files whose job is testing the kernel version.
+COMPAT=(src/iodma_compat.h src/edu/edu_compat.h)
 gate_checkpatch() {
 	local cp=("$srctree/scripts/checkpatch.pl" --strict --no-tree --file --terse --show-types
 		  --no-summary)
-	local others=()
+	local others=() compat=()
 
 	need_srctree || return 1
 	for f in "${sources[@]}"; do
-		[[ $f == "$COMPAT" ]] || others+=("$f")
+		if [[ " ${COMPAT[*]} " == *" $f "* ]]; then
+			compat+=("$f")
+		else
+			others+=("$f")
+		fi
 	done
 	(cd "$top" && "${cp[@]}" "${others[@]}") || true
-	if [[ -e $top/$COMPAT ]]; then
-		(cd "$top" && "${cp[@]}" --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON "$COMPAT") ||
-			true
+	if ((${#compat[@]})); then
+		(cd "$top" && "${cp[@]}" --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
+			"${compat[@]}") || true
 	fi
 }
 
@@ -134,6 +136,33 @@ gate_docs() {
 	[[ -s $outdir/html/index.html ]] || echo "sphinx-build produced no index.html"
 }
 
+# What installing scripts/install-deps.sh's packages installs (their
+# dependencies, recursively) puts nothing under /boot: the host keeps its boot
+# menu; the stock kernels the guests boot are unpacked in the cache
+# (scripts/lib.sh). The file lists are dpkg's, of the installed packages;
+# kernel images, initramfs generators and boot loaders (which write /boot
+# from their maintainer scripts too) are findings by name, installed or not.
+gate_no_boot() {
+	local closure
+
+	closure=$(apt-cache depends --recurse "${APT_DEPENDS_ONLY[@]}" \
+		$("$here/install-deps.sh" -l) | grep -v '^[ <]' | sort -u)
+	[[ -n $closure ]] || { echo "apt-cache depends listed no package"; return 1; }
+	grep -E '^(linux-image-|initramfs-tools|dracut|grub)' <<<"$closure" |
+		sed 's/$/: a kernel image, initramfs generator or boot loader/' || true
+	# dpkg -S: "pkg[:arch][, pkg...]: /boot/path" per file
+	dpkg -S '/boot/*' 2>/dev/null | awk -v list="$closure" '
+		BEGIN { n = split(list, p, "\n"); for (i = 1; i <= n; i++) want[p[i]] = 1 }
+		/: \/boot\// {
+			i = index($0, ": /boot/"); path = substr($0, i + 2)
+			n = split(substr($0, 1, i - 1), owners, ", ")
+			for (j = 1; j <= n; j++) {
+				sub(/:.*/, "", owners[j])
+				if (owners[j] in want) print owners[j] ": " path
+			}
+		}' || true
+}
+
 declare -A result
 failed=0
 n=0
@@ -149,7 +178,7 @@ for g in "${gates[@]}"; do
 	n=$((n + 1))
 	log=$outdir/$g.log
 	start=$(date +%s)
-	echo "gates: $g ..." >&2
+	log "$g ..."
 	rc=0
 	"gate_${g//-/_}" >"$log" 2>&1 || rc=$?
 	findings=$(grep -c . "$log" || true)

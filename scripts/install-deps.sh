@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Install every Debian 12 package that iodma's build and test scripts use.
-# This is the only script that talks to apt. It is idempotent and returns
-# at once when everything is already installed.
+# This is the only script that installs packages, and none of them puts a
+# file under /boot: Debian's stock kernels, which the demo, the benchmark and
+# the DKMS test boot in QEMU, are downloaded into the cache and unpacked
+# there, never installed (scripts/lib.sh). It is idempotent and returns at
+# once when everything is already installed.
 set -euo pipefail
 
 usage() {
 	cat <<USAGE
-usage: ${0##*/} [-u] [-n] [-s] [-d] [-h]
+usage: ${0##*/} [-u] [-n] [-d] [-l] [-h]
   Install the Debian packages needed to build iodma and run its tests in QEMU.
-  -s  also Debian's stock kernel and its headers, for the demo on it (make demo)
-  -d  also dkms and Debian's stock 6.12 and 6.1 kernels and headers
-      (scripts/dkms-test.sh)
+  -d  also dkms (scripts/dkms-test.sh)
+  -l  list every package this script may install (with -d's), one a line, and exit
   -u  run 'apt-get update' first (otherwise only when apt has no package lists
       or an install fails)
   -n  dry run: print the missing packages and exit (status 1 if any are missing)
@@ -21,29 +23,25 @@ USAGE
 # Kernel build (make, gcc, flex, bison, bc, libelf, libssl, pahole from dwarves,
 # perl via build-essential), Debian's kernel tarball, the guest (qemu, busybox,
 # cpio, gzip, kmod), checks (sparse), documentation (python3-sphinx),
-# summary (python3), plots (gnuplot-nox).
+# summary (python3), plots (gnuplot-nox); gcc-12, the compiler Debian's
+# stock kernel headers name; apt's download and dpkg-deb do the stock kernels.
 PACKAGES=(
 	build-essential bc bison flex libelf-dev libssl-dev dwarves kmod cpio
 	xz-utils rsync gzip coreutils python3 sparse python3-sphinx gnuplot-nox
-	busybox-static qemu-system-x86 linux-source-6.12
+	busybox-static qemu-system-x86 linux-source-6.12 gcc-12
 )
 
-# The demo on a distribution kernel (-s): the image the guest boots, the
-# headers iodma.ko and iodma_edu.ko are built against.
-STOCK_PACKAGES=(linux-image-6.12-amd64 linux-headers-6.12-amd64)
-
-# The DKMS test (-d): dkms, and Debian 12's two stock kernels, 6.12 and 6.1
-# (linux-*-amd64), with their headers.
-DKMS_PACKAGES=(dkms "${STOCK_PACKAGES[@]}" linux-image-amd64 linux-headers-amd64)
+# The DKMS test (-d). Not linux-headers-*: the 6.12 ones depend on the image.
+DKMS_PACKAGES=(dkms)
 
 update=0
 dry=0
-while getopts "unsdh" opt; do
+while getopts "undlh" opt; do
 	case $opt in
 	u) update=1 ;;
 	n) dry=1 ;;
-	s) PACKAGES+=("${STOCK_PACKAGES[@]}") ;;
 	d) PACKAGES+=("${DKMS_PACKAGES[@]}") ;;
+	l) printf '%s\n' "${PACKAGES[@]}" "${DKMS_PACKAGES[@]}"; exit 0 ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac

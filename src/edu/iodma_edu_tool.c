@@ -98,6 +98,19 @@ static void die(const char *what)
 	exit(2);
 }
 
+/* fork(), without the child inheriting buffered output to print it twice. */
+static pid_t fork_flushed(void)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	return pid;
+}
+
 /* ---- random numbers (splitmix64: reproducible from the seed) ------------ */
 
 static __u64 rnd(__u64 *state)
@@ -814,11 +827,7 @@ static enum result t_spurious_irq(void)
 			close(fd);
 		return SKIP;
 	}
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		die("fork");
+	pid = fork_flushed();
 	if (!pid) {
 		for (;;) {
 			if (write(fd, "1", 1) != 1)
@@ -895,11 +904,7 @@ static enum result t_detail_needs_cap(void)
 	int ret, status;
 	pid_t pid;
 
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		die("fork");
+	pid = fork_flushed();
 	if (!pid) {
 		struct iodma_edu_explain ex;
 		char why[128];
@@ -988,11 +993,7 @@ static pid_t start_long_copy(int expect_err)
 
 	if (pipe(ready))
 		die("pipe");
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		die("fork");
+	pid = fork_flushed();
 	if (!pid) {
 		const __u64 len = 4 * MIB;
 		__u8 *src = map_buf(len, PROT_READ | PROT_WRITE);
@@ -1087,12 +1088,8 @@ static enum result t_concurrent(void)
 	unsigned int i;
 	int status;
 
-	fflush(stdout);
-	fflush(stderr);
 	for (i = 0; i < nchild; i++) {
-		pids[i] = fork();
-		if (pids[i] < 0)
-			die("fork");
+		pids[i] = fork_flushed();
 		if (!pids[i]) {
 			struct totals t;
 			int fd = edu_open();
@@ -1123,19 +1120,26 @@ static enum result t_unload_while_open(void)
 	return (ret == EBUSY || ret == EWOULDBLOCK) && still_works(fd_main) ? PASS : FAIL;
 }
 
-static int sysfs_write(const char *file, const char *val)
+/* Write @val to the file @path; 0 or -errno. */
+static int write_str(const char *path, const char *val)
 {
-	char path[PATH_MAX];
 	int fd, ret = 0;
 
-	snprintf(path, sizeof(path), SYSFS_DRIVER "/%s", file);
-	fd = open(path, O_WRONLY);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, val, strlen(val)) < 0)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+static int sysfs_write(const char *file, const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), SYSFS_DRIVER "/%s", file);
+	return write_str(path, val);
 }
 
 /* Bind the device again and reopen it (its misc name may change). */
@@ -1202,16 +1206,9 @@ static enum result t_unbind_while_open(void)
 static int debugfs_write(const char *name, const char *val)
 {
 	char path[PATH_MAX];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), DEBUGFS_DIR "/%s/%s", pci, name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return write_str(path, val);
 }
 
 /*

@@ -42,7 +42,7 @@
 #include <linux/user_namespace.h>
 #include <linux/wait.h>
 #include <uapi/linux/iodma_edu.h>
-#include "iodma_compat.h"
+#include "edu_compat.h"
 
 #define EDU_REG_ID		0x00
 #define EDU_REG_LIVENESS	0x04
