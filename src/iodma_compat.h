@@ -41,11 +41,6 @@
 #endif
 #endif
 
-/* 6.8 renamed PCI_IRQ_LEGACY. */
-#ifndef PCI_IRQ_INTX
-#define PCI_IRQ_INTX	PCI_IRQ_LEGACY
-#endif
-
 /*
  * kmemdup_array() is 6.9's (its arguments swapped places in 6.12; both orders
  * give the same product).  A wrapper name, not a static function of the same
@@ -170,18 +165,6 @@ static inline struct iommu_domain *iommu_paging_domain_alloc(struct device *dev)
 	struct iommu_domain *domain = iommu_domain_alloc(dev->bus);
 
 	return domain ? domain : ERR_PTR(-ENOMEM);
-}
-#endif
-
-/* 6.11 maps one managed BAR; before, a mask of BARs and a table of them. */
-#if IODMA_KERNEL_BEFORE(6, 11)
-static inline void __iomem *pcim_iomap_region(struct pci_dev *pdev, int bar, const char *name)
-{
-	int ret = pcim_iomap_regions(pdev, BIT(bar), name);
-
-	if (ret)
-		return IOMEM_ERR_PTR(ret);
-	return pcim_iomap_table(pdev)[bar];
 }
 #endif
 
