@@ -113,49 +113,53 @@ static int xfer_chunk(void *arg, const struct iodma_chunk *c)
  * Copy [md_off, md_off + len) of @md into (@to_cbuf) or out of the copy
  * buffer, starting at its first byte.  Returns the bytes copied.
  */
-static u64 cbuf_copy(const struct iodma_cbuf *cb, struct iodma_md *md, u64 md_off, u64 len,
-		     bool to_cbuf)
+static u64 cbuf_copy(const struct iodma_cbuf *cb, u64 cb_off, struct iodma_md *md, u64 md_off,
+		     u64 len, bool to_cbuf)
 {
-	struct xfer_ctx x = { .cb = cb, .to_cbuf = to_cbuf };
+	struct xfer_ctx x = { .cb = cb, .coff = cb_off, .to_cbuf = to_cbuf };
 
+	/* the chunk holding byte @cb_off */
+	while (x.ci < cb->n && x.coff >= PAGE_SIZE << cb->chunks[x.ci].order)
+		x.coff -= PAGE_SIZE << cb->chunks[x.ci++].order;
 	iodma_md_walk(md, md_off, len, xfer_chunk, &x);
 	return x.done;
 }
 
 /*
- * iodma_bounce_in() - make the copy buffer hold what the memory holds.
- * Also for DMA_FROM_DEVICE, as swiotlb does since 6.0: the bytes a device
- * does not write (a partial transfer, an interrupted I/O) then come back
- * unchanged at the copy-out, and never carry an earlier I/O's data.
+ * iodma_bounce_in() - make [@off, @off + @len) of the copy buffer (offsets in
+ * the prepared range) hold what the memory holds.  Also for
+ * DMA_FROM_DEVICE, as swiotlb does since 6.0: the bytes a device does not
+ * write (a partial transfer, an interrupted I/O) then come back unchanged at
+ * the copy-out, and never carry an earlier I/O's data.
  */
-void iodma_bounce_in(struct iodma_cmd *cmd)
+void iodma_bounce_in(struct iodma_cmd *cmd, u64 off, u64 len)
 {
 	struct iodma_cbuf *cb = &cmd->cbuf_md->cbuf;
-	u64 bytes = cbuf_copy(cb, cmd->md, cmd->prep_off, cmd->prep_len, true);
+	u64 bytes = cbuf_copy(cb, off, cmd->md, cmd->prep_off + off, len, true);
 
 	cmd->stats.bytes_bounced += bytes;
 	trace_iodma_bounce(cmd, cmd->bounce, bytes, true);
-	iodma_cbuf_sync(cb, 0, cmd->prep_len, cmd->md->dir, true);
+	iodma_cbuf_sync(cb, off, len, cmd->md->dir, true);
 }
 
-/* iodma_bounce_out() - give the CPU what the device wrote into the copy buffer. */
-void iodma_bounce_out(struct iodma_cmd *cmd)
+/* iodma_bounce_out() - give the CPU what the device wrote in [@off, @off + @len). */
+void iodma_bounce_out(struct iodma_cmd *cmd, u64 off, u64 len)
 {
 	struct iodma_cbuf *cb = &cmd->cbuf_md->cbuf;
 	enum dma_data_direction dir = cmd->md->dir;
 	u64 bytes = 0;
 
-	iodma_cbuf_sync(cb, 0, cmd->prep_len, dir, false);
+	iodma_cbuf_sync(cb, off, len, dir, false);
 	if (dir != DMA_TO_DEVICE)
-		bytes = cbuf_copy(cb, cmd->md, cmd->prep_off, cmd->prep_len, false);
+		bytes = cbuf_copy(cb, off, cmd->md, cmd->prep_off + off, len, false);
 	cmd->stats.bytes_bounced += bytes;
 	trace_iodma_bounce(cmd, cmd->bounce, bytes, false);
 }
 
-/* Sync the command's copy buffer while it stands in for the prepared range. */
-void iodma_bounce_sync(struct iodma_cmd *cmd, bool for_device)
+/* Sync [@off, @off + @len) of the copy buffer while it stands in for the prepared range. */
+void iodma_bounce_sync(struct iodma_cmd *cmd, bool for_device, u64 off, u64 len)
 {
-	iodma_cbuf_sync(&cmd->cbuf_md->cbuf, 0, cmd->prep_len, cmd->md->dir, for_device);
+	iodma_cbuf_sync(&cmd->cbuf_md->cbuf, off, len, cmd->md->dir, for_device);
 }
 
 /* The rules a copy buffer of @cmd meets: its backend says where the pages come from. */
@@ -331,22 +335,37 @@ int iodma_bounce_start(struct iodma_cmd *cmd, enum iodma_bounce_reason reason, b
 	 * write unchanged, never an earlier I/O's (see iodma_bounce_in()).
 	 */
 	if (fill || cmd->md->dir != DMA_TO_DEVICE)
-		iodma_bounce_in(cmd);
+		iodma_bounce_in(cmd, 0, cmd->prep_len);
 	return 0;
 }
 
 /*
  * iodma_bounce_end() - the last complete of a bounced range: the device
- * loses the copy buffer before the CPU reads it (@synchronize: copy out).
+ * loses the copy buffer before the CPU reads it (@synchronize: copy out the
+ * first @done bytes, all the device transferred).
  */
-void iodma_bounce_end(struct iodma_cmd *cmd, bool synchronize)
+void iodma_bounce_end(struct iodma_cmd *cmd, bool synchronize, u64 done)
 {
 	if (cmd->ops->map_bounce)
 		cmd->ops->unmap(cmd, DMA_ATTR_SKIP_CPU_SYNC);
-	if (synchronize)
-		iodma_bounce_out(cmd);
+	if (synchronize && done)
+		iodma_bounce_out(cmd, 0, done);
 	cmd->bounce = IODMA_BOUNCE_NONE;
 }
+
+/**
+ * iodma_cmd_bounce_reason() - why the prepared range goes through the copy buffer
+ * @cmd: the command
+ *
+ * Context: Any context.
+ * Return: IODMA_BOUNCE_NONE when not prepared or not bouncing, else the first
+ * rule the memory broke (or IODMA_BOUNCE_FORCED).
+ */
+enum iodma_bounce_reason iodma_cmd_bounce_reason(const struct iodma_cmd *cmd)
+{
+	return cmd && cmd->prepared ? cmd->bounce : IODMA_BOUNCE_NONE;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_bounce_reason);
 
 /**
  * iodma_cmd_create_copy_buffer() - memory the command never needs to bounce

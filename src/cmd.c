@@ -594,6 +594,59 @@ int iodma_cmd_prepare_nowait(struct iodma_cmd *cmd, u64 offset, u64 length, bool
 EXPORT_SYMBOL_GPL(iodma_cmd_prepare_nowait);
 
 /**
+ * iodma_cmd_complete_partial() - undo one prepare after a short transfer
+ * @cmd: the command
+ * @done: bytes the device transferred, from the start of the prepared range
+ * @invalidate_cache: make device writes visible to the CPU (dma_sync for cpu)
+ * @synchronize: copy out of the copy buffer when bouncing (implies
+ *	@invalidate_cache)
+ *
+ * As iodma_cmd_complete(), but only the first @done bytes are synced for the
+ * CPU or copied out of the copy buffer (or of the DMA API's own bounce
+ * slot): the rest of the descriptor's memory is left exactly as it was
+ * before the I/O, whatever the device left in the copy buffer there (a
+ * short read, an aborted command).  Only the last complete of a nest looks
+ * at @done.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, -EINVAL for a NULL @cmd or @done beyond the prepared range,
+ * -ENODATA if not prepared.
+ */
+int iodma_cmd_complete_partial(struct iodma_cmd *cmd, u64 done, bool invalidate_cache,
+			       bool synchronize)
+{
+	bool sync = invalidate_cache || synchronize;
+
+	might_sleep();
+	if (!cmd)
+		return -EINVAL;
+	if (!cmd->prepared)
+		return -ENODATA;
+	if (done > cmd->prep_len)
+		return -EINVAL;
+	trace_iodma_complete(cmd, cmd->prep_len, cmd->bounce, 0);
+	if (--cmd->prepared)
+		return 0;
+	if (cmd->bounce) {
+		iodma_bounce_end(cmd, synchronize, done);
+	} else if (done == cmd->prep_len || !sync) {
+		cmd->ops->unmap(cmd, sync_attrs(sync));
+	} else {
+		/* the DMA API's unmap would sync (copy back) the whole range */
+		if (done)
+			cmd->ops->sync(cmd, false, 0, done);
+		cmd->ops->unmap(cmd, DMA_ATTR_SKIP_CPU_SYNC);
+	}
+	iodma_md_complete(cmd->md);
+	cmd->force_bounce = false;
+	cmd->in_place = false;
+	cmd->view.src = IODMA_SRC_NONE;
+	cmd->cur.valid = false;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_complete_partial);
+
+/**
  * iodma_cmd_complete() - undo one iodma_cmd_prepare()
  * @cmd: the command
  * @invalidate_cache: make device writes visible to the CPU (dma_sync for cpu)
@@ -608,24 +661,8 @@ EXPORT_SYMBOL_GPL(iodma_cmd_prepare_nowait);
  */
 int iodma_cmd_complete(struct iodma_cmd *cmd, bool invalidate_cache, bool synchronize)
 {
-	might_sleep();
-	if (!cmd)
-		return -EINVAL;
-	if (!cmd->prepared)
-		return -ENODATA;
-	trace_iodma_complete(cmd, cmd->prep_len, cmd->bounce, 0);
-	if (--cmd->prepared)
-		return 0;
-	if (cmd->bounce)
-		iodma_bounce_end(cmd, synchronize);
-	else
-		cmd->ops->unmap(cmd, sync_attrs(invalidate_cache || synchronize));
-	iodma_md_complete(cmd->md);
-	cmd->force_bounce = false;
-	cmd->in_place = false;
-	cmd->view.src = IODMA_SRC_NONE;
-	cmd->cur.valid = false;
-	return 0;
+	return iodma_cmd_complete_partial(cmd, cmd ? cmd->prep_len : 0, invalidate_cache,
+					  synchronize);
 }
 EXPORT_SYMBOL_GPL(iodma_cmd_complete);
 
@@ -653,45 +690,3 @@ int iodma_cmd_get_prepared_offset_and_length(const struct iodma_cmd *cmd, u64 *o
 }
 EXPORT_SYMBOL_GPL(iodma_cmd_get_prepared_offset_and_length);
 
-/**
- * iodma_cmd_bounce_reason() - why the prepared range goes through the copy buffer
- * @cmd: the command
- *
- * Context: Any context.
- * Return: IODMA_BOUNCE_NONE when not prepared or not bouncing, else the first
- * rule the memory broke (or IODMA_BOUNCE_FORCED).
- */
-enum iodma_bounce_reason iodma_cmd_bounce_reason(const struct iodma_cmd *cmd)
-{
-	return cmd && cmd->prepared ? cmd->bounce : IODMA_BOUNCE_NONE;
-}
-EXPORT_SYMBOL_GPL(iodma_cmd_bounce_reason);
-
-/**
- * iodma_cmd_get_stats() - counters of a command
- * @cmd: the command
- * @stats: filled with its counters since creation
- *
- * Context: Any context.
- */
-void iodma_cmd_get_stats(const struct iodma_cmd *cmd, struct iodma_cmd_stats *stats)
-{
-	*stats = cmd->stats;
-}
-EXPORT_SYMBOL_GPL(iodma_cmd_get_stats);
-
-/*
- * iodma_cmd_reserve() - preallocate what an I/O of up to @max_len bytes in
- * page-sized pieces needs, so that its prepare does not allocate (pools).
- */
-int iodma_cmd_reserve(struct iodma_cmd *cmd, u64 max_len)
-{
-	/* one entry per page, one more for an offset in the first; never wraps */
-	unsigned int n = min_t(u64, max_len / PAGE_SIZE + 2, SZ_64K);
-	int ret;
-
-	ret = iodma_view_reserve(&cmd->view, n, n, GFP_KERNEL);
-	if (!ret && cmd->ops->reserve)
-		ret = cmd->ops->reserve(cmd, max_len);
-	return ret;
-}

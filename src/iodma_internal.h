@@ -335,7 +335,8 @@ struct iodma_cmd;
  * @reach: the highest bus address the device takes from this command
  * @map: make cmd->view's source the bus addresses of the prepared range
  * @unmap: undo @map (or @map_bounce)
- * @sync: the DMA API's cache and bounce maintenance of a mapped range
+ * @sync: the DMA API's cache and bounce maintenance of [@off, @off + @len)
+ *	of the mapped range (offsets in the prepared range)
  * @map_bounce: optional: map the copy buffer's chunks (in cmd->view.ranges)
  *	for the device; NULL: copy-buffer addresses are already the device's
  * @may_bounce: optional: might the DMA API itself have bounced the mapping
@@ -355,7 +356,7 @@ struct iodma_map_ops {
 	u64 (*reach)(const struct iodma_cmd *cmd);
 	int (*map)(struct iodma_cmd *cmd, unsigned long attrs, gfp_t gfp);
 	void (*unmap)(struct iodma_cmd *cmd, unsigned long attrs);
-	void (*sync)(struct iodma_cmd *cmd, bool for_device);
+	void (*sync)(struct iodma_cmd *cmd, bool for_device, u64 off, u64 len);
 	int (*map_bounce)(struct iodma_cmd *cmd, gfp_t gfp);
 	bool (*may_bounce)(const struct iodma_cmd *cmd);
 	int (*reserve)(struct iodma_cmd *cmd, u64 max_len);
@@ -367,7 +368,7 @@ extern const struct iodma_map_ops iodma_map_dma_ops;
 extern const struct iodma_map_ops iodma_map_phys_ops;
 int iodma_phys_map(struct iodma_cmd *cmd, unsigned long attrs, gfp_t gfp);
 void iodma_phys_unmap(struct iodma_cmd *cmd, unsigned long attrs);
-void iodma_phys_sync(struct iodma_cmd *cmd, bool for_device);
+void iodma_phys_sync(struct iodma_cmd *cmd, bool for_device, u64 off, u64 len);
 u64 iodma_phys_reach(const struct iodma_cmd *cmd);
 
 /*
@@ -482,7 +483,6 @@ struct iodma_cmd *iodma_cmd_alloc(struct device *dev, const struct iodma_spec *s
 				  struct iodma_domain *domain, const struct iodma_map_ops *ops);
 int iodma_cmd_check_range(const struct iodma_cmd *cmd, const struct iodma_md *md, u64 *offset,
 			  u64 *length);
-int iodma_cmd_reserve(struct iodma_cmd *cmd, u64 max_len);
 
 void iodma_cmd_count_error(struct iodma_cmd *cmd, int err);
 const char *iodma_errno_name(unsigned int i);
@@ -496,10 +496,10 @@ enum iodma_bounce_reason iodma_bounce_postflight(struct iodma_cmd *cmd);
 int iodma_bounce_reserve(struct iodma_cmd *cmd, u64 len, gfp_t gfp);
 int iodma_bounce_start(struct iodma_cmd *cmd, enum iodma_bounce_reason reason, bool fill,
 		       gfp_t gfp);
-void iodma_bounce_end(struct iodma_cmd *cmd, bool synchronize);
-void iodma_bounce_in(struct iodma_cmd *cmd);
-void iodma_bounce_out(struct iodma_cmd *cmd);
-void iodma_bounce_sync(struct iodma_cmd *cmd, bool for_device);
+void iodma_bounce_end(struct iodma_cmd *cmd, bool synchronize, u64 done);
+void iodma_bounce_in(struct iodma_cmd *cmd, u64 off, u64 len);
+void iodma_bounce_out(struct iodma_cmd *cmd, u64 off, u64 len);
+void iodma_bounce_sync(struct iodma_cmd *cmd, bool for_device, u64 off, u64 len);
 
 struct iodma_pool {
 	spinlock_t lock;	/* protects free, in_use, high_water, waiters, dying, gets, puts */

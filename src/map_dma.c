@@ -100,16 +100,51 @@ static int map_dma_map(struct iodma_cmd *cmd, unsigned long attrs, gfp_t gfp)
 	return 0;
 }
 
-static void map_dma_sync_cbuf(struct iodma_cmd *cmd, bool for_device)
+/* Sync [@in, @in + @len) of the single mapping at @addr. */
+static void map_dma_sync_one(struct iodma_cmd *cmd, dma_addr_t addr, u64 in, u64 len,
+			     bool for_device)
 {
-	iodma_cbuf_sync(&cmd->md->cbuf, cmd->prep_off, cmd->prep_len, cmd->md->dir, for_device);
+	if (for_device)
+		dma_sync_single_range_for_device(cmd->dev, addr, in, len, cmd->md->dir);
+	else
+		dma_sync_single_range_for_cpu(cmd->dev, addr, in, len, cmd->md->dir);
+}
+
+/*
+ * Part of a mapped scatterlist: the mapped segments' share of it, each
+ * synced as a single range (an IOMMU may have merged the CPU entries; the
+ * mapped segments are what the DMA API tracks).  The whole range is synced
+ * as the table it was mapped as.
+ */
+static void map_dma_sync_sg(struct iodma_cmd *cmd, bool for_device, u64 off, u64 len)
+{
+	struct sg_table *sgt = &cmd->view.sgt;
+	struct scatterlist *sg;
+	unsigned int i;
+	u64 take, in;
+
+	if (!off && len == cmd->prep_len) {
+		if (for_device)
+			dma_sync_sgtable_for_device(cmd->dev, sgt, cmd->md->dir);
+		else
+			dma_sync_sgtable_for_cpu(cmd->dev, sgt, cmd->md->dir);
+		return;
+	}
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		take = iodma_clip(&off, &len, sg_dma_len(sg), &in);
+		if (take)
+			map_dma_sync_one(cmd, sg_dma_address(sg), in, take, for_device);
+		if (!len)
+			break;
+	}
 }
 
 static void map_dma_unmap(struct iodma_cmd *cmd, unsigned long attrs)
 {
 	if (cmd->in_place) {
 		if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
-			map_dma_sync_cbuf(cmd, false);
+			iodma_cbuf_sync(&cmd->md->cbuf, cmd->prep_off, cmd->prep_len,
+					cmd->md->dir, false);
 	} else if (!cmd->md_bus) {
 		dma_unmap_sgtable(cmd->dev, &cmd->view.sgt, cmd->md->dir, attrs);
 	} else if (cmd->view.ranges_mapped) {
@@ -117,20 +152,19 @@ static void map_dma_unmap(struct iodma_cmd *cmd, unsigned long attrs)
 	}
 }
 
-static void map_dma_sync(struct iodma_cmd *cmd, bool for_device)
+static void map_dma_sync(struct iodma_cmd *cmd, bool for_device, u64 off, u64 len)
 {
 	struct iodma_view *v = &cmd->view;
 	struct iodma_range *r;
+	u64 take, in;
 
 	if (cmd->in_place) {
-		map_dma_sync_cbuf(cmd, for_device);
+		iodma_cbuf_sync(&cmd->md->cbuf, cmd->prep_off + off, len, cmd->md->dir,
+				for_device);
 		return;
 	}
 	if (!cmd->md_bus) {
-		if (for_device)
-			dma_sync_sgtable_for_device(cmd->dev, &v->sgt, cmd->md->dir);
-		else
-			dma_sync_sgtable_for_cpu(cmd->dev, &v->sgt, cmd->md->dir);
+		map_dma_sync_sg(cmd, for_device, off, len);
 		return;
 	}
 	/*
@@ -140,13 +174,10 @@ static void map_dma_sync(struct iodma_cmd *cmd, bool for_device)
 	 */
 	if (!v->ranges_mapped)
 		return;
-	for (r = v->ranges; r < v->ranges + v->nranges; r++) {
-		if (!r->ram)
-			continue;
-		if (for_device)
-			dma_sync_single_for_device(cmd->dev, r->addr, r->len, cmd->md->dir);
-		else
-			dma_sync_single_for_cpu(cmd->dev, r->addr, r->len, cmd->md->dir);
+	for (r = v->ranges; r < v->ranges + v->nranges && len; r++) {
+		take = iodma_clip(&off, &len, r->len, &in);
+		if (take && r->ram)
+			map_dma_sync_one(cmd, r->addr, in, take, for_device);
 	}
 }
 

@@ -241,7 +241,7 @@ static int domain_map_bounce(struct iodma_cmd *cmd, gfp_t gfp)
 }
 
 /* The device snoops CPU caches (iodma_domain_create() checks): nothing to do. */
-static void domain_sync(struct iodma_cmd *cmd, bool for_device)
+static void domain_sync(struct iodma_cmd *cmd, bool for_device, u64 off, u64 len)
 {
 }
 

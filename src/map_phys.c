@@ -22,7 +22,7 @@ void iodma_phys_unmap(struct iodma_cmd *cmd, unsigned long attrs)
 }
 
 /* Without a mapping there is no DMA API maintenance to do. */
-void iodma_phys_sync(struct iodma_cmd *cmd, bool for_device)
+void iodma_phys_sync(struct iodma_cmd *cmd, bool for_device, u64 off, u64 len)
 {
 }
 

@@ -29,6 +29,22 @@ static bool may_bounce(struct iodma_cmd *cmd)
 	       lim->addr_limit != U64_MAX || dma_get_mask(cmd->dev) != U64_MAX;
 }
 
+/*
+ * Preallocate what an I/O of up to @max_len bytes in page-sized pieces
+ * needs, so that its prepare does not allocate.
+ */
+static int cmd_reserve(struct iodma_cmd *cmd, u64 max_len)
+{
+	/* one entry per page, one more for an offset in the first; never wraps */
+	unsigned int n = min_t(u64, max_len / PAGE_SIZE + 2, SZ_64K);
+	int ret;
+
+	ret = iodma_view_reserve(&cmd->view, n, n, GFP_KERNEL);
+	if (!ret && cmd->ops->reserve)
+		ret = cmd->ops->reserve(cmd, max_len);
+	return ret;
+}
+
 static void pool_free_cmds(struct iodma_pool *pool)
 {
 	unsigned int i;
@@ -134,7 +150,7 @@ struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec
 		}
 		pool->cmds[pool->count] = cmd;
 		cmd->pool = pool;
-		ret = iodma_cmd_reserve(cmd, max_len);
+		ret = cmd_reserve(cmd, max_len);
 		if (!ret && may_bounce(cmd))
 			ret = iodma_bounce_reserve(cmd, max_len, GFP_KERNEL);
 		if (ret) {

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Failures by errno: each command counts the errors its prepares and gens
- * return, in one slot per errno a driver may see and one for any other.
- * pool.c sums them into a pool's statistics (debugfs iodma/<pool>/stats).
+ * Statistics of a command: its counters (prepares, bounces, bytes bounced),
+ * and its failures by errno, the errors its prepares and gens return, in
+ * one slot per errno a driver may see and one for any other.  pool.c sums
+ * them into a pool's statistics (debugfs iodma/<pool>/stats).
  */
 #include <linux/errno.h>
+#include <linux/module.h>
 #include "iodma_internal.h"
 
 static const int counted_errnos[IODMA_NR_ERRNOS - 1] = {
@@ -32,3 +34,16 @@ const char *iodma_errno_name(unsigned int i)
 
 	return names[min_t(unsigned int, i, IODMA_NR_ERRNOS - 1)];
 }
+
+/**
+ * iodma_cmd_get_stats() - counters of a command
+ * @cmd: the command
+ * @stats: filled with its counters since creation
+ *
+ * Context: Any context.
+ */
+void iodma_cmd_get_stats(const struct iodma_cmd *cmd, struct iodma_cmd_stats *stats)
+{
+	*stats = cmd->stats;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_get_stats);

@@ -64,6 +64,30 @@ static int force_double_buffer(struct iodma_cmd *cmd)
  */
 int iodma_cmd_synchronize(struct iodma_cmd *cmd, u32 options)
 {
+	return iodma_cmd_synchronize_range(cmd, options, 0, 0);
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_synchronize);
+
+/**
+ * iodma_cmd_synchronize_range() - iodma_cmd_synchronize() of part of the prepared range
+ * @cmd: the command
+ * @options: as for iodma_cmd_synchronize()
+ * @offset: first byte, relative to the prepared range
+ * @length: bytes; 0 means from @offset to the end of the prepared range
+ *
+ * Only [@offset, @offset + @length) is synced, or copied into or out of the
+ * copy buffer: a descriptor ring's one slot, a status word the driver polls.
+ * The rest of the prepared range, on either side, is left as it is, as
+ * dma_sync_single_range_for_cpu() and _for_device() do.  With
+ * IODMA_FORCE_DOUBLE_BUFFER the whole range moves into the copy buffer
+ * first.
+ *
+ * Context: Process context; may sleep.
+ * Return: as for iodma_cmd_synchronize(); also -EINVAL for a range that is
+ * not inside the prepared range.  On error nothing changed.
+ */
+int iodma_cmd_synchronize_range(struct iodma_cmd *cmd, u32 options, u64 offset, u64 length)
+{
 	u32 dirs = options & (IODMA_SYNC_FOR_DEVICE | IODMA_SYNC_FOR_CPU);
 	bool for_device = dirs == IODMA_SYNC_FOR_DEVICE;
 	int ret;
@@ -74,28 +98,32 @@ int iodma_cmd_synchronize(struct iodma_cmd *cmd, u32 options)
 		return -EINVAL;
 	if (!cmd->prepared)
 		return -ENODATA;
+	if (offset >= cmd->prep_len || length > cmd->prep_len - offset)
+		return -EINVAL;
+	if (!length)
+		length = cmd->prep_len - offset;
 	if (options & IODMA_FORCE_DOUBLE_BUFFER) {
 		ret = force_double_buffer(cmd);
 		if (ret)
 			return ret < 0 ? ret : 0;
 	}
 	if (!cmd->bounce)
-		cmd->ops->sync(cmd, for_device);
+		cmd->ops->sync(cmd, for_device, offset, length);
 	else if (for_device)
-		iodma_bounce_in(cmd);
+		iodma_bounce_in(cmd, offset, length);
 	else
-		iodma_bounce_out(cmd);
+		iodma_bounce_out(cmd, offset, length);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(iodma_cmd_synchronize);
+EXPORT_SYMBOL_GPL(iodma_cmd_synchronize_range);
 
-/* Make the CPU's view of the prepared range the device's, or the reverse. */
-static void sync_device_view(struct iodma_cmd *cmd, bool for_device)
+/* Make the CPU's view of part of the prepared range the device's, or the reverse. */
+static void sync_device_view(struct iodma_cmd *cmd, bool for_device, u64 off, u64 len)
 {
 	if (cmd->bounce)
-		iodma_bounce_sync(cmd, for_device);
+		iodma_bounce_sync(cmd, for_device, off, len);
 	else
-		cmd->ops->sync(cmd, for_device);
+		cmd->ops->sync(cmd, for_device, off, len);
 }
 
 static u64 cmd_copy(struct iodma_cmd *cmd, u64 offset, void *buf, const void *src, u64 len)
@@ -117,12 +145,12 @@ static u64 cmd_copy(struct iodma_cmd *cmd, u64 offset, void *buf, const void *sr
 	 * The bytes as the device sees them: its writes made visible first,
 	 * ours handed back to it after (swiotlb slots, non-coherent caches).
 	 */
-	sync_device_view(cmd, false);
+	sync_device_view(cmd, false, offset, len);
 	if (src)
 		done = iodma_md_write_bytes(md, off, src, len);
 	else
 		done = iodma_md_read_bytes(md, off, buf, len);
-	sync_device_view(cmd, true);
+	sync_device_view(cmd, true, offset, len);
 	return done;
 }
 

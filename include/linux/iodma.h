@@ -270,7 +270,10 @@ int iodma_cmd_prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_
 int iodma_cmd_prepare_nowait(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_cache,
 			     bool synchronize);
 int iodma_cmd_complete(struct iodma_cmd *cmd, bool invalidate_cache, bool synchronize);
+int iodma_cmd_complete_partial(struct iodma_cmd *cmd, u64 done, bool invalidate_cache,
+			       bool synchronize);
 int iodma_cmd_synchronize(struct iodma_cmd *cmd, u32 options);
+int iodma_cmd_synchronize_range(struct iodma_cmd *cmd, u32 options, u64 offset, u64 length);
 int iodma_cmd_get_prepared_offset_and_length(const struct iodma_cmd *cmd, u64 *offset,
 					     u64 *length);
 int iodma_cmd_gen_segments(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs);
