@@ -140,7 +140,9 @@ void iodma_cmd_destroy(struct iodma_cmd *cmd)
 	if (!cmd || WARN_ON_ONCE(cmd->pool))
 		return;
 	WARN_ON(cmd->prepared);
-	iodma_cmd_clear_memory_descriptor(cmd, true);
+	/* its own descriptor still referenced elsewhere: leak rather than free it */
+	if (WARN_ON_ONCE(iodma_cmd_clear_memory_descriptor(cmd, true)))
+		return;
 	if (cmd->ops->release)
 		cmd->ops->release(cmd);
 	iodma_view_free(&cmd->view);
@@ -266,6 +268,20 @@ static void complete_all_prepares(struct iodma_cmd *cmd)
 		iodma_cmd_complete(cmd, true, true);
 }
 
+/*
+ * May the command let go of its descriptor?  Not of its own bvec
+ * descriptor while someone else holds a reference to it (or wires it
+ * beyond the command's own prepare): its memory is the command's, and its
+ * entries the caller's array, which the caller may free once the
+ * descriptor is cleared.
+ */
+static bool md_releasable(const struct iodma_cmd *cmd)
+{
+	return cmd->md != &cmd->bvec_md ||
+	       (kref_read(&cmd->bvec_md.ref) == 1 &&
+		atomic_read(&cmd->bvec_md.wire_count) <= !!cmd->prepared);
+}
+
 static void set_md(struct iodma_cmd *cmd, struct iodma_md *md)
 {
 	struct iodma_md *old = cmd->md;
@@ -286,7 +302,7 @@ static int set_memory_descriptor(struct iodma_cmd *cmd, struct iodma_md *md, boo
 		}
 		return cmd->prepared ? 0 : iodma_cmd_prepare(cmd, 0, 0, true, true);
 	}
-	if (cmd->prepared)
+	if (cmd->prepared || !md_releasable(cmd))
 		return -EBUSY;
 	if (md) {
 		ret = examine_md(cmd, md);
@@ -322,7 +338,8 @@ static int set_memory_descriptor(struct iodma_cmd *cmd, struct iodma_md *md, boo
  * Return: 0, -EINVAL for a NULL @cmd or a descriptor already mapped for
  * another device, -EOPNOTSUPP for DMA API addresses (a mapped sg_table, a
  * copy buffer of the device) on a command of an owned IOMMU domain, -EBUSY
- * (see above), or iodma_cmd_prepare()'s error.
+ * (see above, and while the descriptor set by iodma_cmd_set_bvecs() is
+ * referenced elsewhere), or iodma_cmd_prepare()'s error.
  */
 int iodma_cmd_set_memory_descriptor(struct iodma_cmd *cmd, struct iodma_md *md,
 				    bool auto_prepare)
@@ -339,19 +356,85 @@ int iodma_cmd_set_memory_descriptor(struct iodma_cmd *cmd, struct iodma_md *md,
 EXPORT_SYMBOL_GPL(iodma_cmd_set_memory_descriptor);
 
 /**
+ * iodma_cmd_set_bvecs() - bind a descriptor over a bio_vec array, without allocating
+ * @cmd: the command
+ * @bv: the entries, as for iodma_md_from_bvecs(), but used in place: the
+ *	array must stay valid and unchanged until the descriptor is cleared
+ *	(iodma_cmd_clear_memory_descriptor(), or the next descriptor set)
+ * @n: entries in @bv
+ * @dir: DMA direction of the I/O
+ * @auto_prepare: prepare the whole descriptor as well
+ *
+ * The I/O path of a block driver: the descriptor is the command's own,
+ * set up inside it for each request, so that with a pooled command
+ * (whose view is reserved) iodma_pool_get(), this call,
+ * iodma_cmd_prepare_nowait(), iodma_cmd_gen_segments(), complete, clear
+ * and iodma_pool_put() allocate nothing.  It behaves as
+ * iodma_cmd_set_memory_descriptor() with a new descriptor: -EBUSY while
+ * prepared, the previous descriptor released, and with @auto_prepare a
+ * failed prepare leaves no descriptor set.
+ *
+ * iodma_cmd_get_memory_descriptor() returns the command's descriptor; a
+ * reference taken on it (iodma_md_get(), a sub-range, a multi, another
+ * command) keeps the command from letting it go: until it is dropped,
+ * clearing or replacing the descriptor returns -EBUSY, and destroying the
+ * command warns and leaks it.
+ *
+ * Context: Process context.  Without @auto_prepare, on a command that has
+ * no descriptor or one set by this call, it neither sleeps nor allocates
+ * (a blk-mq queue_rq); releasing another descriptor or preparing may sleep.
+ * Return: 0; -EINVAL for a NULL @cmd or as for iodma_md_from_bvecs()
+ * (nothing changes); -EBUSY (see above; nothing changes); or
+ * iodma_cmd_prepare()'s error.
+ */
+int iodma_cmd_set_bvecs(struct iodma_cmd *cmd, const struct bio_vec *bv, unsigned int n,
+			enum dma_data_direction dir, bool auto_prepare)
+{
+	u64 len;
+	int ret;
+
+	might_sleep_if(auto_prepare);
+	if (!cmd)
+		return -EINVAL;
+	/* every check before the old descriptor goes: a refusal changes nothing */
+	ret = iodma_bvecs_length(bv, n, dir, &len);
+	if (!ret && (cmd->prepared || !md_releasable(cmd)))
+		ret = -EBUSY;
+	if (!ret) {
+		if (cmd->md)
+			set_md(cmd, NULL);
+		/* the command's reference is the one the setup makes */
+		iodma_md_setup_bvecs(&cmd->bvec_md, bv, n, dir, len);
+		cmd->md = &cmd->bvec_md;
+		cmd->md_bus = false;
+		if (auto_prepare) {
+			ret = iodma_cmd_prepare(cmd, 0, 0, true, true);
+			if (ret)
+				set_md(cmd, NULL);
+		}
+	}
+	trace_iodma_set_md(cmd, ret ? 0 : cmd->md->length, dir, auto_prepare, ret);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_set_bvecs);
+
+/**
  * iodma_cmd_clear_memory_descriptor() - unbind a command's descriptor
  * @cmd: the command
  * @auto_complete: complete every outstanding prepare first
  *
  * Context: Process context; may sleep.
  * Return: 0, -EINVAL for a NULL @cmd, -EBUSY if prepared and not
- * @auto_complete (nothing changes).
+ * @auto_complete, or while the descriptor set by iodma_cmd_set_bvecs() is
+ * referenced elsewhere (nothing changes).
  */
 int iodma_cmd_clear_memory_descriptor(struct iodma_cmd *cmd, bool auto_complete)
 {
 	might_sleep();
 	if (!cmd)
 		return -EINVAL;
+	if (!md_releasable(cmd))
+		return -EBUSY;
 	if (cmd->prepared) {
 		if (!auto_complete)
 			return -EBUSY;

@@ -27,6 +27,7 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uio.h>
 
 /* Is the kernel built against older than @major.@minor? */
 #define IODMA_KERNEL_BEFORE(major, minor) \
@@ -167,5 +168,22 @@ static inline struct iommu_domain *iommu_paging_domain_alloc(struct device *dev)
 	return domain ? domain : ERR_PTR(-ENOMEM);
 }
 #endif
+
+/*
+ * 6.4 made an ITER_IOVEC iterator's array private (__iov) behind iter_iov();
+ * before, it was ->iov.  Only ITER_IOVEC iterators are passed to it here.
+ */
+#if IODMA_KERNEL_BEFORE(6, 4)
+static inline const struct iovec *iter_iov(const struct iov_iter *iter)
+{
+	return iter->iov;
+}
+#endif
+
+/*
+ * ITER_FOLIOQ and struct folio_queue are 6.12's: before, no iterator is of
+ * that type, and the code that reads one is left out.
+ */
+#define IODMA_HAVE_ITER_FOLIOQ	(!IODMA_KERNEL_BEFORE(6, 12))
 
 #endif /* _IODMA_COMPAT_H */

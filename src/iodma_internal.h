@@ -9,6 +9,7 @@
  * stats.c      the failures-by-errno counters of commands
  * cbuf.c       copy-buffer memory: chunks a device reaches, their walk and sync
  * md.c         memory descriptors, their wiring and their chunk walk
+ * iter.c       descriptors over the kernel's own: bio_vec arrays and iov_iters
  * spec.c       the one place that knows the specification rules
  * segments.c   the segment cursor over a view, the dry run and the output formats
  * view.c       the view of a prepared range: a scatterlist or bus ranges
@@ -52,6 +53,7 @@ enum iodma_md_kind {
 	IODMA_MD_SUBRANGE,
 	IODMA_MD_MULTI,
 	IODMA_MD_COPYBUF,
+	IODMA_MD_BVEC,
 };
 
 /*
@@ -133,12 +135,17 @@ static inline u64 iodma_clip(u64 *off, u64 *len, u64 size, u64 *in)
  * A descriptor does not change after its constructor returns, except for
  * @wire_count (atomic) and, for user memory, the pinned page array, which
  * changes only under @wire_lock (md.c).
+ *
+ * An @embedded descriptor is a command's own (iodma_cmd_set_bvecs()): its
+ * memory is the command's, so its last put frees nothing, and the command
+ * refuses to drop it while anyone else holds a reference (cmd.c).
  */
 struct iodma_md {
 	struct kref ref;
 	enum iodma_md_kind kind;
 	enum dma_data_direction dir;
 	bool bus;		/* bus memory: no struct page, no CPU access */
+	bool embedded;		/* a command's own: never freed by its last put */
 	struct device *mapped_dev;	/* mapped sg_tables: the device, else NULL */
 	u64 length;
 	struct mutex wire_lock;	/* serialises pinning and unpinning user memory */
@@ -177,6 +184,10 @@ struct iodma_md {
 			unsigned int n;
 		} multi;
 		struct iodma_cbuf cbuf;
+		struct {
+			const struct bio_vec *bv;	/* owned unless @embedded */
+			unsigned int n;
+		} bvec;
 	};
 };
 
@@ -202,6 +213,14 @@ extern struct workqueue_struct *iodma_wq;
 int iodma_md_init(void);
 void iodma_md_exit(void);
 struct iodma_md *iodma_md_alloc(enum iodma_md_kind kind, enum dma_data_direction dir, u64 len);
+void iodma_md_setup(struct iodma_md *md, enum iodma_md_kind kind, enum dma_data_direction dir,
+		    u64 len);
+
+/* Descriptors over bio_vec arrays (iter.c). */
+int iodma_bvecs_length(const struct bio_vec *bv, unsigned int n, enum dma_data_direction dir,
+		       u64 *total);
+void iodma_md_setup_bvecs(struct iodma_md *md, const struct bio_vec *bv, unsigned int n,
+			  enum dma_data_direction dir, u64 len);
 bool iodma_dir_valid(enum dma_data_direction dir);
 bool iodma_md_has_dma_api_cbuf(const struct iodma_md *md);
 bool iodma_md_cpu_writable(const struct iodma_md *md);
@@ -416,6 +435,9 @@ void iodma_domain_put(struct iodma_domain *d);
  * Valid while a descriptor is set (iodma_cmd_set_memory_descriptor()):
  * @md: the descriptor, referenced
  * @md_bus: it is bus memory (ranges, not pages)
+ * @bvec_md: the descriptor iodma_cmd_set_bvecs() sets up in place over the
+ *	caller's bio_vec array (@md then points at it): no reference while
+ *	not set, the command's one and any caller's while set
  *
  * Valid while prepared (@prepared > 0):
  * @prepared: nesting count of prepares
@@ -452,6 +474,7 @@ struct iodma_cmd {
 
 	struct iodma_md *md;
 	bool md_bus;
+	struct iodma_md bvec_md;
 
 	unsigned int prepared;
 	u64 prep_off;

@@ -12,6 +12,7 @@
  * prepare/complete on a memory descriptor): user memory is pinned with
  * pin_user_pages*() while the counter is above zero.
  */
+#include <linux/bvec.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -46,6 +47,21 @@ bool iodma_dir_valid(enum dma_data_direction dir)
 	return dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE || dir == DMA_FROM_DEVICE;
 }
 
+/*
+ * iodma_md_setup() - make @md (zeroed, or released) a descriptor of @kind
+ * with one reference; it neither sleeps nor allocates.
+ */
+void iodma_md_setup(struct iodma_md *md, enum iodma_md_kind kind, enum dma_data_direction dir,
+		    u64 len)
+{
+	kref_init(&md->ref);
+	mutex_init(&md->wire_lock);
+	atomic_set(&md->wire_count, 0);
+	md->kind = kind;
+	md->dir = dir;
+	md->length = len;
+}
+
 struct iodma_md *iodma_md_alloc(enum iodma_md_kind kind, enum dma_data_direction dir, u64 len)
 {
 	struct iodma_md *md;
@@ -55,11 +71,7 @@ struct iodma_md *iodma_md_alloc(enum iodma_md_kind kind, enum dma_data_direction
 	md = kzalloc(sizeof(*md), GFP_KERNEL);
 	if (!md)
 		return NULL;
-	kref_init(&md->ref);
-	mutex_init(&md->wire_lock);
-	md->kind = kind;
-	md->dir = dir;
-	md->length = len;
+	iodma_md_setup(md, kind, dir, len);
 	return md;
 }
 
@@ -539,11 +551,17 @@ static void md_release(struct kref *ref)
 	case IODMA_MD_COPYBUF:
 		iodma_cbuf_free(&md->cbuf);
 		break;
+	case IODMA_MD_BVEC:
+		if (!md->embedded)
+			kfree(md->bvec.bv);
+		break;
 	default:
 		break;
 	}
 	mutex_destroy(&md->wire_lock);
-	kfree(md);
+	/* a command's own descriptor is part of the command */
+	if (!md->embedded)
+		kfree(md);
 }
 
 /**
@@ -945,6 +963,26 @@ static int walk_phys(struct iodma_md *md, u64 off, u64 len, iodma_chunk_fn fn, v
 	return 0;
 }
 
+/* Walk a bio_vec array: each entry is physically contiguous, its offset may pass a page. */
+static int walk_bvecs(struct iodma_md *md, u64 off, u64 len, iodma_chunk_fn fn, void *ctx)
+{
+	const struct bio_vec *bv;
+	unsigned int i;
+	u64 take, in;
+	int ret;
+
+	for (i = 0; i < md->bvec.n && len; i++) {
+		bv = &md->bvec.bv[i];
+		take = iodma_clip(&off, &len, bv->bv_len, &in);
+		if (!take)
+			continue;
+		ret = emit_pages(bv->bv_page, (u64)bv->bv_offset + in, take, fn, ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int walk_multi(struct iodma_md *md, u64 off, u64 len, iodma_chunk_fn fn, void *ctx)
 {
 	struct iodma_md *part;
@@ -1010,6 +1048,8 @@ int iodma_md_walk(struct iodma_md *md, u64 offset, u64 len, iodma_chunk_fn fn, v
 		return walk_multi(md, offset, len, fn, ctx);
 	case IODMA_MD_COPYBUF:
 		return iodma_cbuf_walk(&md->cbuf, offset, len, false, fn, ctx);
+	case IODMA_MD_BVEC:
+		return walk_bvecs(md, offset, len, fn, ctx);
 	}
 	return -EINVAL;
 }

@@ -23,7 +23,9 @@
 #include <linux/dma-direction.h>
 #include <linux/gfp_types.h>
 
+struct bio_vec;
 struct device;
+struct iov_iter;
 struct page;
 struct sg_table;
 
@@ -252,6 +254,14 @@ u64 iodma_md_length(const struct iodma_md *md);
 enum dma_data_direction iodma_md_direction(const struct iodma_md *md);
 u64 iodma_md_read_bytes(struct iodma_md *md, u64 offset, void *buf, u64 len);
 u64 iodma_md_write_bytes(struct iodma_md *md, u64 offset, const void *buf, u64 len);
+
+/* The kernel's own I/O descriptors */
+struct iodma_md *iodma_md_from_bvecs(const struct bio_vec *bv, unsigned int n,
+				     enum dma_data_direction dir);
+struct iodma_md *iodma_md_from_iter(struct iov_iter *iter, size_t len,
+				    enum dma_data_direction dir);
+int iodma_cmd_set_bvecs(struct iodma_cmd *cmd, const struct bio_vec *bv, unsigned int n,
+			enum dma_data_direction dir, bool auto_prepare);
 
 /* Commands */
 struct iodma_cmd *iodma_cmd_create(struct device *dev, const struct iodma_spec *spec);
