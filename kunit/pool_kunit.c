@@ -6,6 +6,7 @@
  * I/Os while failslab and fail_page_alloc fail every allocation of the task.
  */
 #include <kunit/test.h>
+#include <linux/bvec.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/fault-inject.h>
@@ -318,6 +319,110 @@ static int pooled_io(struct iodma_pool *pool, struct iodma_md *md)
 	return ret;
 }
 
+/*
+ * Make every allocation of this task fail until the test ends, after
+ * checking that the injection is real; skip the test if it is not armed.
+ */
+static void make_task_allocations_fail(struct kunit *test)
+{
+	unsigned int failed_probe;
+	struct page *pg;
+	void *p;
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, make_it_fail_off, NULL), 0);
+	current->make_it_fail = true;
+	p = kmalloc(32, GFP_KERNEL);
+	pg = alloc_page(GFP_KERNEL);
+	failed_probe = !p + !pg;
+	kfree(p);
+	if (pg)
+		__free_page(pg);
+	if (failed_probe != 2) {
+		current->make_it_fail = false;
+		kunit_skip(test, "%s (%u of 2 probes failed): see scripts/mkinitramfs.sh",
+			   "failslab/fail_page_alloc not armed for make-it-fail tasks",
+			   failed_probe);
+	}
+}
+
+/*
+ * One pooled I/O as a blk-mq queue_rq does it: a command got without
+ * waiting, the request's own bio_vecs set on it, a prepare that never
+ * sleeps, all segments, complete, clear, put.
+ */
+static int pooled_bvec_io(struct iodma_pool *pool, const struct bio_vec *bv, unsigned int n,
+			  enum dma_data_direction dir)
+{
+	struct iodma_cmd *cmd = iodma_pool_get(pool, GFP_NOWAIT);
+	struct iodma_seg64 segs[16];
+	u64 off = 0, len = 0;
+	unsigned int i;
+	int ret;
+
+	if (!cmd)
+		return -ENOENT;
+	for (i = 0; i < n; i++)
+		len += bv[i].bv_len;
+	ret = iodma_cmd_set_bvecs(cmd, bv, n, dir, false);
+	ret = ret ?: iodma_cmd_prepare_nowait(cmd, 0, 0, true, true);
+	while (!ret && off < len) {
+		u32 nsegs = ARRAY_SIZE(segs);
+
+		ret = iodma_cmd_gen_segments(cmd, &off, segs, &nsegs);
+	}
+	ret = ret ?: iodma_cmd_complete(cmd, true, true);
+	ret = ret ?: iodma_cmd_clear_memory_descriptor(cmd, false);
+	if (ret)
+		iodma_cmd_clear_memory_descriptor(cmd, true);
+	return iodma_pool_put(pool, cmd) ?: ret;
+}
+
+/*
+ * 10,000 pooled bio_vec I/Os (multi-page entries, offsets past a page, an
+ * empty entry; bounced or not) while every allocation of the task fails:
+ * set_bvecs and prepare_nowait allocate nothing.
+ */
+static void pool_bvec_io_allocates_nothing(struct kunit *test)
+{
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_pool *pool = iodma_test_pool(test, dev, &pool_spec, 2);
+	struct iodma_pool *bpool = iodma_test_pool(test, dev, &bounce_spec, 2);
+	struct page *page = iodma_test_pages(test, 4);
+	const struct bio_vec bvs[2][3] = {
+		{
+			{ .bv_page = page, .bv_offset = 5000, .bv_len = 20000 },
+			{ .bv_page = NULL, .bv_len = 0 },
+			{ .bv_page = page, .bv_offset = SZ_32K, .bv_len = SZ_8K },
+		}, {
+			/* misaligned for bounce_spec: through the copy buffer */
+			{ .bv_page = page, .bv_offset = 8, .bv_len = PAGE_SIZE },
+			{ .bv_page = nth_page(page, 3), .bv_offset = 100, .bv_len = 3000 },
+			{ .bv_page = page, .bv_offset = 9 * PAGE_SIZE, .bv_len = 2 * PAGE_SIZE },
+		},
+	};
+	const enum dma_data_direction dirs[2] = { DMA_TO_DEVICE, DMA_BIDIRECTIONAL };
+	unsigned int i, ok = 0;
+	int first_err = 0;
+
+	/* warm up: the DMA-API debug tracking of this memory exists before arming */
+	for (i = 0; i < 4; i++)
+		KUNIT_ASSERT_EQ(test, pooled_bvec_io(i & 1 ? bpool : pool, bvs[i & 1], 3,
+						     dirs[i & 1]), 0);
+	make_task_allocations_fail(test);
+	for (i = 0; i < 10000; i++) {
+		int ret = pooled_bvec_io(i & 1 ? bpool : pool, bvs[i & 1], 3, dirs[i & 1]);
+
+		if (ret)
+			first_err = first_err ?: ret;
+		else
+			ok++;
+	}
+	current->make_it_fail = false;
+
+	KUNIT_EXPECT_EQ(test, first_err, 0);
+	KUNIT_EXPECT_EQ(test, ok, 10000U);
+}
+
 /* 10,000 pooled I/Os while every allocation of the task fails: none allocates. */
 static void pool_io_allocates_nothing(struct kunit *test)
 {
@@ -326,7 +431,7 @@ static void pool_io_allocates_nothing(struct kunit *test)
 	struct iodma_pool *bpool = iodma_test_pool(test, dev, &bounce_spec, 2);
 	u8 *mem = kunit_kzalloc(test, SZ_64K, GFP_KERNEL);
 	struct iodma_md *mds[2];
-	unsigned int i, ok = 0, failed_probe = 0;
+	unsigned int i, ok = 0;
 	int first_err = 0;
 
 	KUNIT_ASSERT_NOT_NULL(test, mem);
@@ -335,24 +440,7 @@ static void pool_io_allocates_nothing(struct kunit *test)
 	/* warm up: the DMA-API debug tracking of this memory exists before arming */
 	for (i = 0; i < 4; i++)
 		KUNIT_ASSERT_EQ(test, pooled_io(i & 1 ? bpool : pool, mds[i & 1]), 0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, make_it_fail_off, NULL), 0);
-	current->make_it_fail = true;
-	/* the injection is real: plain allocations of this task fail */
-	{
-		void *p = kmalloc(32, GFP_KERNEL);
-		struct page *pg = alloc_page(GFP_KERNEL);
-
-		failed_probe = !p + !pg;
-		kfree(p);
-		if (pg)
-			__free_page(pg);
-	}
-	if (failed_probe != 2) {
-		current->make_it_fail = false;
-		kunit_skip(test, "%s (%u of 2 probes failed): see scripts/mkinitramfs.sh",
-			   "failslab/fail_page_alloc not armed for make-it-fail tasks",
-			   failed_probe);
-	}
+	make_task_allocations_fail(test);
 	for (i = 0; i < 10000; i++) {
 		int ret = pooled_io(i & 1 ? bpool : pool, mds[i & 1]);
 
@@ -380,6 +468,7 @@ static struct kunit_case pool_test_cases[] = {
 	KUNIT_CASE(nowait_prepare_under_spinlock),
 	KUNIT_CASE(nowait_prepare_would_sleep_is_eagain),
 	KUNIT_CASE(pool_io_allocates_nothing),
+	KUNIT_CASE(pool_bvec_io_allocates_nothing),
 	{}
 };
 
