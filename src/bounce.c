@@ -230,14 +230,14 @@ static struct iodma_md *cbuf_md_alloc(const struct iodma_cmd *cmd, enum dma_data
 }
 
 /*
- * The most bytes a copy buffer can carry in max_segments segments: each
- * segment holds at most a cut (max_segment_size, the boundary) and at most
- * the largest chunk iodma allocates.  U64_MAX without that limit.
+ * The most bytes a copy buffer of chunks up to 2^@order pages can carry in
+ * max_segments segments: each segment holds at most a cut (max_segment_size,
+ * the boundary) and at most one chunk.  U64_MAX without that limit.
  */
-u64 iodma_bounce_max_len(const struct iodma_cmd *cmd)
+u64 iodma_bounce_max_len(const struct iodma_cmd *cmd, unsigned int order)
 {
 	const struct iodma_limits *lim = &cmd->lim;
-	u64 seg = min_t(u64, lim->max_seg, PAGE_SIZE << IODMA_CBUF_MAX_ORDER), max;
+	u64 seg = min_t(u64, lim->max_seg, PAGE_SIZE << order), max;
 
 	if (lim->max_segs == U64_MAX)
 		return U64_MAX;

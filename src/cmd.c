@@ -469,12 +469,16 @@ static int map_or_bounce(struct iodma_cmd *cmd, bool flush_cache, bool synchroni
 		/* unmap without copying back: nothing was written yet */
 		cmd->ops->unmap(cmd, DMA_ATTR_SKIP_CPU_SYNC);
 	}
-	if (fit && reason != IODMA_BOUNCE_SEGMENTS && cmd->prep_len > iodma_bounce_max_len(cmd)) {
-		/* a bounced window: what a copy buffer carries in max_segments */
-		fits = iodma_bounce_max_len(cmd);
+	if (reason == IODMA_BOUNCE_SEGMENTS &&
+	    (fit || !iodma_bounce_possible(cmd, cmd->md, cmd->in_place))) {
 		ret = -E2BIG;
-	} else if (reason == IODMA_BOUNCE_SEGMENTS &&
-		   (fit || !iodma_bounce_possible(cmd, cmd->md, cmd->in_place))) {
+	} else if (cmd->prep_len > iodma_bounce_max_len(cmd, fit ? IODMA_CBUF_MAX_ORDER :
+								     MAX_PAGE_ORDER)) {
+		/*
+		 * No copy buffer carries the range in max_segments segments (a
+		 * window: none of the chunks iodma finds easily).
+		 */
+		fits = iodma_bounce_max_len(cmd, IODMA_CBUF_MAX_ORDER);
 		ret = -E2BIG;
 	} else {
 		ret = iodma_bounce_reserve(cmd, cmd->prep_len, gfp);

@@ -499,7 +499,7 @@ bool iodma_bounce_possible(const struct iodma_cmd *cmd, const struct iodma_md *m
 			   bool in_place);
 enum iodma_bounce_reason iodma_bounce_preflight(struct iodma_cmd *cmd, u64 *fit);
 enum iodma_bounce_reason iodma_bounce_postflight(struct iodma_cmd *cmd, u64 *fit);
-u64 iodma_bounce_max_len(const struct iodma_cmd *cmd);
+u64 iodma_bounce_max_len(const struct iodma_cmd *cmd, unsigned int order);
 int iodma_bounce_reserve(struct iodma_cmd *cmd, u64 len, gfp_t gfp);
 int iodma_bounce_fits(const struct iodma_cmd *cmd);
 int iodma_bounce_start(struct iodma_cmd *cmd, enum iodma_bounce_reason reason, bool fill,
