@@ -249,8 +249,15 @@ void iodma_test_check_invariants(struct kunit *test, struct iodma_cmd *cmd,
 			KUNIT_EXPECT_EQ_MSG(test, a & ~lim->boundary_mask,
 					    (a + l - 1) & ~lim->boundary_mask,
 					    "segment %d crosses a boundary", i);
+		if (i)
+			KUNIT_EXPECT_EQ_MSG(test, a & lim->virt_mask, 0,
+					    "segment %d starts off the gap block", i);
+		if (i + 1 < n)
+			KUNIT_EXPECT_EQ_MSG(test, (a + l) & lim->virt_mask, 0,
+					    "segment %d ends off the gap block", i);
 		covered += l;
 	}
+	KUNIT_EXPECT_LE_MSG(test, (u64)n, lim->max_segs, "more segments than max_segments");
 	KUNIT_EXPECT_EQ(test, covered, len);
 }
 

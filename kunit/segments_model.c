@@ -43,6 +43,8 @@ void iodma_model_spec_of(const struct iodma_spec *spec, u64 reach, struct iodma_
 		.length_alignment = spec->length_alignment,
 		.internal_alignment = spec->internal_alignment,
 		.seg_boundary_mask = spec->seg_boundary_mask,
+		.max_segments = spec->max_segments,
+		.virt_boundary_mask = spec->virt_boundary_mask,
 		.reach = reach,
 	};
 }
@@ -53,7 +55,8 @@ void iodma_model_spec_of(const struct iodma_spec *spec, u64 reach, struct iodma_
  * @m: the rules the model applies
  *
  * addr_bits 0 is 32 bits for a 32-bit output, else 64; the device's reach
- * lowers the limit further.  A missing max_segment_size is no limit, a
+ * lowers the limit further.  A missing max_segment_size (or max_segments,
+ * or virt_boundary_mask) is no limit, a
  * 32-bit output cannot carry a length above U32_MAX, and a segment that is
  * not the last is a multiple of length_alignment, so the longest segment is
  * rounded down to it.  internal_alignment 0 is alignment.
@@ -75,6 +78,8 @@ void iodma_model_limits(const struct iodma_model_spec *spec, struct iodma_model_
 	m->int_align = spec->internal_alignment ? spec->internal_alignment : m->align;
 	/* a mask of 0 or of all ones has no boundary; the sum wraps to 0 for the latter */
 	m->block = spec->seg_boundary_mask ? spec->seg_boundary_mask + 1 : 0;
+	m->max_segs = spec->max_segments ? spec->max_segments : MODEL_NONE;
+	m->gap = spec->virt_boundary_mask ? spec->virt_boundary_mask + 1 : 0;
 }
 
 static u64 model_total(const struct iodma_model_range *r, unsigned int n)
@@ -113,6 +118,8 @@ static enum iodma_model_rule segment_at(const struct iodma_model_limits *m,
 		return IODMA_MODEL_ALIGNMENT;
 	if (pos != 0 && addr % m->int_align)
 		return IODMA_MODEL_INTERNAL;
+	if (pos != 0 && m->gap && addr % m->gap)
+		return IODMA_MODEL_GAPS;
 
 	len = run;
 	/* 1. the address limit: the last byte is at most m->last */
@@ -138,7 +145,18 @@ static enum iodma_model_rule segment_at(const struct iodma_model_limits *m,
 		if (over < len)
 			len -= over;
 	}
-	/* the cut of rule 5 may leave a length that no longer is a multiple */
+	/*
+	 * 6. the gap rule: a segment that is not the last ends on the gap
+	 * block; in the middle of a run it is cut back to one, at the end of a
+	 * run it cannot be.
+	 */
+	if (m->gap && len && len < rest) {
+		over = (addr + len) % m->gap;
+		if (over && (len == run || over >= len))
+			return IODMA_MODEL_GAPS;
+		len -= over;
+	}
+	/* the cuts of rules 5 and 6 may leave a length that no longer is a multiple */
 	if (!len || (len < rest && len % m->len_align))
 		return IODMA_MODEL_LENGTH;
 	seg->addr = addr;
@@ -206,6 +224,44 @@ enum iodma_model_rule iodma_model_walk(const struct iodma_model_limits *m,
 }
 
 /**
+ * iodma_model_count() - the dry run of a whole prepared range
+ * @m: the rules
+ * @r: the bus ranges of the prepared range
+ * @n: how many
+ * @nsegs: out: segments found
+ * @bad_off: out: where the segment that breaks a rule starts (0 when none
+ *	does); for max_segments, the bytes its segments hold
+ *
+ * Return: IODMA_MODEL_OK, the rule broken first, or IODMA_MODEL_SEGMENTS when
+ * bytes are left after max_segments segments.
+ */
+enum iodma_model_rule iodma_model_count(const struct iodma_model_limits *m,
+					const struct iodma_model_range *r, unsigned int n,
+					u64 *nsegs, u64 *bad_off)
+{
+	u64 total = model_total(r, n), pos = 0, k = 0;
+	struct iodma_model_range seg;
+	enum iodma_model_rule rule;
+
+	*bad_off = 0;
+	for (; pos < total; k++, pos += seg.len) {
+		if (k == m->max_segs) {
+			*bad_off = pos;
+			*nsegs = k;
+			return IODMA_MODEL_SEGMENTS;
+		}
+		rule = segment_at(m, r, n, total, pos, &seg);
+		if (rule != IODMA_MODEL_OK) {
+			*bad_off = pos;
+			*nsegs = k;
+			return rule;
+		}
+	}
+	*nsegs = k;
+	return IODMA_MODEL_OK;
+}
+
+/**
  * iodma_model_check() - does a list of segments meet every rule?
  * @m: the rules
  * @segs: the segments of a whole prepared range, in order
@@ -242,9 +298,15 @@ const char *iodma_model_check(const struct iodma_model_limits *m,
 			return "longer than max_segment_size";
 		if (m->block && l > m->block - a % m->block)
 			return "crosses the segment boundary";
+		if (m->gap && i > 0 && a % m->gap)
+			return "later segment starts off the gap block";
+		if (m->gap && i + 1 < nsegs && (a + l) % m->gap)
+			return "segment before the last ends off the gap block";
 		covered += l;
 	}
 	*bad = nsegs;
+	if (nsegs > m->max_segs)
+		return "more segments than max_segments";
 	return covered == total ? NULL : "segments do not cover the range";
 }
 
@@ -263,8 +325,12 @@ const char *iodma_model_check(const struct iodma_model_limits *m,
  *
  * - no non-zero address below 2^addr_bits is aligned to unit; or
  * - cap = min(max_segment_size rounded, boundary) is below
- *   internal_alignment, and a transfer longer than cap is allowed: its first
- *   segment is cap long, and the next one starts off internal_alignment.
+ *   internal_alignment or the gap block, and a transfer longer than cap is
+ *   allowed: its first segment is cap long, and the next one starts off
+ *   internal_alignment (or the first ends off the gap block).
+ *
+ * unit includes the gap block; max_segments makes no spec infeasible (a
+ * transfer that needs more is refused at prepare).
  *
  * Return: NULL if some memory meets the spec for every length it allows,
  * else why none can.
@@ -278,13 +344,15 @@ const char *iodma_model_spec_infeasible(const struct iodma_model_spec *spec)
 	s.reach = 0;	/* a property of the spec, not of a device */
 	iodma_model_limits(&s, &m);
 	unit = model_max(m.align, model_max(m.int_align, m.len_align));
+	if (m.gap)
+		unit = model_max(unit, m.gap);
 	if (unit - 1 >= m.last)
 		return "no address below 2^addr_bits but 0 meets the alignment";
 	cap = m.block ? model_min(m.max_seg, m.block) : m.max_seg;
-	if (cap >= m.int_align)
+	if (cap >= model_max(m.int_align, m.gap))
 		return NULL;
 	longest = model_min(m.max_transfer - m.max_transfer % m.len_align, m.last - (unit - 1));
 	if (longest > cap)
-		return "the longest segment cannot end on internal_alignment";
+		return "the longest segment cannot end on internal_alignment or the gap block";
 	return NULL;
 }

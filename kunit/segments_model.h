@@ -32,6 +32,8 @@ struct iodma_model_spec {
 	u64 length_alignment;
 	u64 internal_alignment;
 	u64 seg_boundary_mask;
+	u64 max_segments;
+	u64 virt_boundary_mask;
 	u64 reach;		/* last address the device reaches; 0 = no limit but addr_bits */
 };
 
@@ -44,6 +46,8 @@ struct iodma_model_limits {
 	u64 len_align;		/* segment length unit, but the last segment's */
 	u64 int_align;		/* later segments' address */
 	u64 block;		/* boundary + 1, 0 = none */
+	u64 max_segs;		/* most segments of a prepared range */
+	u64 gap;		/* the gap rule's block (virt_boundary_mask + 1), 0 = none */
 };
 
 /* Why a segment cannot be emitted; the values of enum iodma_bounce_reason. */
@@ -53,6 +57,9 @@ enum iodma_model_rule {
 	IODMA_MODEL_ALIGNMENT,
 	IODMA_MODEL_LENGTH,
 	IODMA_MODEL_INTERNAL,
+	IODMA_MODEL_FORCED,	/* not a rule of segments: keeps the values equal */
+	IODMA_MODEL_SEGMENTS,
+	IODMA_MODEL_GAPS,
 };
 
 struct iodma_spec;
@@ -68,6 +75,10 @@ enum iodma_model_rule iodma_model_walk(const struct iodma_model_limits *m,
 				       const struct iodma_model_range *r, unsigned int n,
 				       u64 start, u64 max_segs, struct iodma_model_range *segs,
 				       u64 *nsegs, u64 *bad_off);
+
+enum iodma_model_rule iodma_model_count(const struct iodma_model_limits *m,
+					const struct iodma_model_range *r, unsigned int n,
+					u64 *nsegs, u64 *bad_off);
 
 const char *iodma_model_check(const struct iodma_model_limits *m,
 			      const struct iodma_model_range *segs, u64 nsegs, u64 total,

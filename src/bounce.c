@@ -31,6 +31,8 @@ static const char * const reason_names[] = {
 	[IODMA_BOUNCE_LENGTH] = "length",
 	[IODMA_BOUNCE_INTERNAL] = "internal-alignment",
 	[IODMA_BOUNCE_FORCED] = "forced",
+	[IODMA_BOUNCE_SEGMENTS] = "segments",
+	[IODMA_BOUNCE_GAPS] = "gaps",
 };
 
 /**
@@ -39,7 +41,7 @@ static const char * const reason_names[] = {
  *
  * Context: Any context.
  * Return: "none", "address", "alignment", "length", "internal-alignment",
- * "forced", or "unknown".
+ * "forced", "segments", "gaps", or "unknown".
  */
 const char *iodma_bounce_reason_name(enum iodma_bounce_reason reason)
 {
@@ -162,15 +164,34 @@ void iodma_bounce_sync(struct iodma_cmd *cmd, bool for_device, u64 off, u64 len)
 	iodma_cbuf_sync(&cmd->cbuf_md->cbuf, off, len, cmd->md->dir, for_device);
 }
 
-/* The rules a copy buffer of @cmd meets: its backend says where the pages come from. */
-static void cbuf_rules(const struct iodma_cmd *cmd, struct iodma_cbuf_rules *r)
+/*
+ * The smallest chunk of a copy buffer that holds @len bytes in max_segments
+ * segments (1 without that limit): with chunks at least that large, the
+ * range touches at most max_segments of them.
+ */
+static u64 segs_unit(const struct iodma_limits *lim, u64 len)
+{
+	u64 per;
+
+	if (lim->max_segs == U64_MAX || len <= lim->max_segs)
+		return 1;
+	per = div64_u64(len - 1, lim->max_segs) + 1;
+	return per > BIT_ULL(62) ? BIT_ULL(63) : roundup_pow_of_two(per);
+}
+
+/*
+ * The rules a copy buffer of @cmd meets for ranges of up to @len bytes: its
+ * backend says where the pages come from.
+ */
+static void cbuf_rules(const struct iodma_cmd *cmd, u64 len, struct iodma_cbuf_rules *r)
 {
 	const struct iodma_limits *lim = &cmd->lim;
+	u64 align = max3(lim->align, lim->int_align, lim->virt_mask + 1);
 
 	*r = (struct iodma_cbuf_rules){
 		.limit = lim->addr_limit,
-		.align = max(lim->align, lim->int_align),
-		.unit = max3(lim->align, lim->int_align, lim->len_align),
+		.align = align,
+		.unit = max3(align, lim->len_align, segs_unit(lim, len)),
 		.bus_dev = cmd->dev,
 	};
 	switch (cmd->ops->cbuf) {
@@ -196,7 +217,7 @@ static struct iodma_md *cbuf_md_alloc(const struct iodma_cmd *cmd, enum dma_data
 	struct iodma_cbuf cb;
 	struct iodma_md *md;
 
-	cbuf_rules(cmd, &r);
+	cbuf_rules(cmd, length, &r);
 	*err = iodma_cbuf_alloc(&cb, &r, length, gfp);
 	if (*err)
 		return NULL;
@@ -209,17 +230,41 @@ static struct iodma_md *cbuf_md_alloc(const struct iodma_cmd *cmd, enum dma_data
 }
 
 /*
+ * The most bytes a copy buffer of chunks up to 2^@order pages can carry in
+ * max_segments segments: each segment holds at most a cut (max_segment_size,
+ * the boundary) and at most one chunk.  U64_MAX without that limit.
+ */
+u64 iodma_bounce_max_len(const struct iodma_cmd *cmd, unsigned int order)
+{
+	const struct iodma_limits *lim = &cmd->lim;
+	u64 seg = min_t(u64, lim->max_seg, PAGE_SIZE << order), max;
+
+	if (lim->max_segs == U64_MAX)
+		return U64_MAX;
+	if (lim->boundary_mask)
+		seg = min(seg, lim->boundary_mask + 1);
+	if (check_mul_overflow(seg, lim->max_segs, &max))
+		return U64_MAX;
+	return round_down(max, lim->len_align);
+}
+
+/*
  * iodma_bounce_reserve() - make the command's own copy buffer hold @len
  * bytes: the only step of bouncing that allocates, and -EAGAIN where @gfp
  * may not block.  The buffer only grows, so a command reused for I/Os of
- * similar sizes allocates once.
+ * similar sizes allocates once.  With max_segments, its chunks must also be
+ * large enough to hold @len in that many segments (-E2BIG where no chunk
+ * can be).
  */
 int iodma_bounce_reserve(struct iodma_cmd *cmd, u64 len, gfp_t gfp)
 {
+	u64 unit = segs_unit(&cmd->lim, len);
 	struct iodma_md *md;
 	int ret;
 
-	if (!cmd->cbuf_md || cmd->cbuf_md->length < len) {
+	if (get_order(unit) > MAX_PAGE_ORDER)
+		return -E2BIG;
+	if (!cmd->cbuf_md || cmd->cbuf_md->length < len || cmd->cbuf_md->cbuf.unit < unit) {
 		if (!gfpflags_allow_blocking(gfp))
 			return -EAGAIN;
 		md = cbuf_md_alloc(cmd, DMA_BIDIRECTIONAL, len, gfp, &ret);
@@ -230,6 +275,27 @@ int iodma_bounce_reserve(struct iodma_cmd *cmd, u64 len, gfp_t gfp)
 	}
 	/* the view's ranges for the chunks: one each at most */
 	return iodma_view_reserve(&cmd->view, 0, cmd->cbuf_md->cbuf.n, gfp);
+}
+
+/*
+ * iodma_bounce_fits() - would the command's copy buffer, as reserved, carry
+ * the prepared range within max_segments?  Checked on a scratch view, for
+ * a switch to the copy buffer that cannot be undone once begun (a forced
+ * double buffer in synchronize).  0, -E2BIG or -ENOMEM.
+ */
+int iodma_bounce_fits(const struct iodma_cmd *cmd)
+{
+	struct iodma_view v = {};
+	int ret;
+
+	if (cmd->lim.max_segs == U64_MAX)
+		return 0;
+	iodma_view_init(&v, cmd->dev, cmd->spec.map);
+	ret = iodma_view_from_cbuf(&v, &cmd->cbuf_md->cbuf, cmd->prep_len, GFP_KERNEL);
+	if (!ret && iodma_segments_check(&v, &cmd->lim, cmd->prep_len) == IODMA_BOUNCE_SEGMENTS)
+		ret = -E2BIG;
+	iodma_view_free(&v);
+	return ret;
 }
 
 /*
@@ -260,18 +326,25 @@ bool iodma_bounce_possible(const struct iodma_cmd *cmd, const struct iodma_md *m
  * The preflight's shortcut, for the scatterlist of a MAPPED command, whose
  * bus addresses the dry run reads as the physical ones.  It holds when every
  * entry lies below @reach and every entry's address and length are
- * multiples of the largest alignment rule.  Then no segment can break a
- * rule, provided the cuts that max_segment_size and the boundary make fall
- * on such multiples too.  Otherwise the range goes to the dry run.
+ * multiples of the largest alignment rule (the gap rule's block too).  Then
+ * no segment can break a rule, provided the cuts that max_segment_size and
+ * the boundary make fall on such multiples too; with max_segments, provided
+ * nothing is cut and there are no more entries than segments allowed.
+ * Otherwise the range goes to the dry run.
  */
 static bool view_fits(const struct iodma_cmd *cmd, u64 reach)
 {
 	const struct iodma_limits *lim = &cmd->lim;
 	const struct iodma_view *v = &cmd->view;
-	u64 unit = max3(lim->align, lim->int_align, lim->len_align) - 1;
+	u64 unit = max3(lim->align, lim->int_align, lim->len_align);
 
+	unit = max(unit, lim->virt_mask + 1) - 1;
 	if (cmd->spec.map != IODMA_MAPPED || v->src != IODMA_SRC_SG_PHYS ||
 	    !v->end || v->end - 1 > reach)
+		return false;
+	/* uncut, every segment takes at least one entry */
+	if (lim->max_segs != U64_MAX &&
+	    (v->src_n > lim->max_segs || lim->max_seg < cmd->prep_len || lim->boundary_mask))
 		return false;
 	return !(v->bits & unit) &&
 	       (lim->max_seg >= cmd->prep_len || !(lim->max_seg & unit)) &&
@@ -282,9 +355,10 @@ static bool view_fits(const struct iodma_cmd *cmd, u64 reach)
  * iodma_bounce_preflight() - can the prepared range go to the device as it
  * is?  For dma-direct and BYPASSED the bus addresses follow from the
  * physical ones, so this is decided before any mapping is made (a mapping
- * beyond the mask would fail with a warning).
+ * beyond the mask would fail with a warning).  For IODMA_BOUNCE_SEGMENTS,
+ * @fit is the bytes that max_segments segments hold.
  */
-enum iodma_bounce_reason iodma_bounce_preflight(struct iodma_cmd *cmd)
+enum iodma_bounce_reason iodma_bounce_preflight(struct iodma_cmd *cmd, u64 *fit)
 {
 	if (cmd->force_bounce)
 		return IODMA_BOUNCE_FORCED;
@@ -293,28 +367,40 @@ enum iodma_bounce_reason iodma_bounce_preflight(struct iodma_cmd *cmd)
 	iodma_view_unmapped(&cmd->view, false);
 	if (view_fits(cmd, cmd->lim.addr_limit))
 		return IODMA_BOUNCE_NONE;
-	return iodma_segments_check(&cmd->view, &cmd->lim, cmd->prep_len);
+	return iodma_segments_count(&cmd->view, &cmd->lim, cmd->prep_len, NULL, fit);
 }
 
-/* iodma_bounce_postflight() - after mapping: an IOMMU or a forced swiotlb chose the addresses. */
-enum iodma_bounce_reason iodma_bounce_postflight(struct iodma_cmd *cmd)
+/*
+ * iodma_bounce_postflight() - after mapping: an IOMMU or a forced swiotlb
+ * chose the addresses.  Memory the preflight did not judge (memory that
+ * cannot be copied, IOVAs of a BYPASSED command) is still counted against
+ * max_segments here: IODMA_BOUNCE_SEGMENTS and @fit as for the preflight.
+ */
+enum iodma_bounce_reason iodma_bounce_postflight(struct iodma_cmd *cmd, u64 *fit)
 {
-	if (!iodma_bounce_possible(cmd, cmd->md, cmd->in_place) ||
-	    cmd->spec.map != IODMA_MAPPED ||
-	    !(cmd->translated || is_swiotlb_force_bounce(cmd->dev)))
+	bool possible = iodma_bounce_possible(cmd, cmd->md, cmd->in_place);
+	enum iodma_bounce_reason r;
+
+	if (possible && cmd->spec.map == IODMA_MAPPED &&
+	    (cmd->translated || is_swiotlb_force_bounce(cmd->dev)))
+		return iodma_segments_count(&cmd->view, &cmd->lim, cmd->prep_len, NULL, fit);
+	if ((possible && !cmd->translated) || cmd->lim.max_segs == U64_MAX)
 		return IODMA_BOUNCE_NONE;
-	return iodma_segments_check(&cmd->view, &cmd->lim, cmd->prep_len);
+	/* other rules are gen's to report for memory that cannot be copied */
+	r = iodma_segments_count(&cmd->view, &cmd->lim, cmd->prep_len, NULL, fit);
+	return r == IODMA_BOUNCE_SEGMENTS ? r : IODMA_BOUNCE_NONE;
 }
 
 /*
  * iodma_bounce_start() - point the prepared command at its copy buffer,
  * which iodma_bounce_reserve() has made large enough.  A backend that maps
  * copy buffers itself (an owned domain) maps it here, the one step that can
- * still fail (-ENOMEM, -ENODEV; nothing changed).  With @fill, or for
- * memory the device may write, the data is copied in.
+ * still fail (-ENOMEM, -ENODEV; nothing changed), as can a copy buffer
+ * whose segments exceed max_segments (-E2BIG, @fit: the bytes that fit).
+ * With @fill, or for memory the device may write, the data is copied in.
  */
 int iodma_bounce_start(struct iodma_cmd *cmd, enum iodma_bounce_reason reason, bool fill,
-		       gfp_t gfp)
+		       gfp_t gfp, u64 *fit)
 {
 	int ret = iodma_view_from_cbuf(&cmd->view, &cmd->cbuf_md->cbuf, cmd->prep_len, gfp);
 
@@ -326,6 +412,15 @@ int iodma_bounce_start(struct iodma_cmd *cmd, enum iodma_bounce_reason reason, b
 			cmd->view.src = IODMA_SRC_NONE;
 			return ret;
 		}
+	}
+	/* the copy buffer's own segments must fit max_segments too */
+	if (cmd->lim.max_segs != U64_MAX &&
+	    iodma_segments_count(&cmd->view, &cmd->lim, cmd->prep_len, NULL, fit) ==
+	    IODMA_BOUNCE_SEGMENTS) {
+		if (cmd->ops->map_bounce)
+			cmd->ops->unmap(cmd, DMA_ATTR_SKIP_CPU_SYNC);
+		cmd->view.src = IODMA_SRC_NONE;
+		return -E2BIG;
 	}
 	cmd->bounce = reason;
 	cmd->stats.bounces++;

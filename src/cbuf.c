@@ -22,9 +22,6 @@
 #include <linux/slab.h>
 #include "iodma_internal.h"
 
-/* The largest chunk tried first: large enough for few segments, small enough to find. */
-#define IODMA_CBUF_MAX_ORDER	8
-
 static void chunk_free(struct iodma_cbuf *cb, struct iodma_cbuf_chunk *c)
 {
 	if (c->dma_alloc)
@@ -185,6 +182,7 @@ int iodma_cbuf_alloc(struct iodma_cbuf *cb, const struct iodma_cbuf_rules *r, u6
 		cb->n++;
 	}
 	cb->size = done;
+	cb->unit = PAGE_SIZE << min_order;
 	return 0;
 
 err_free:

@@ -158,7 +158,9 @@ static bool spec_equal(const struct iodma_spec *a, const struct iodma_spec *b)
 	       a->max_transfer_size == b->max_transfer_size && a->alignment == b->alignment &&
 	       a->length_alignment == b->length_alignment &&
 	       a->internal_alignment == b->internal_alignment &&
-	       a->seg_boundary_mask == b->seg_boundary_mask && a->output == b->output &&
+	       a->seg_boundary_mask == b->seg_boundary_mask &&
+	       a->max_segments == b->max_segments &&
+	       a->virt_boundary_mask == b->virt_boundary_mask && a->output == b->output &&
 	       a->map == b->map && a->flags == b->flags;
 }
 
@@ -528,31 +530,51 @@ int iodma_cmd_check_range(const struct iodma_cmd *cmd, const struct iodma_md *md
 
 /*
  * Map the view with the backend, or bounce it: the preflight decides before
- * mapping, the postflight after (then the mapping is dropped unused).
+ * mapping, the postflight after (then the mapping is dropped unused).  A
+ * range that needs more than max_segments segments bounces, unless its
+ * memory cannot be copied or a window is being fitted (@fit non-NULL): then
+ * -E2BIG, and *@fit is the bytes from the start that do fit.
  */
-static int map_or_bounce(struct iodma_cmd *cmd, bool flush_cache, bool synchronize, gfp_t gfp)
+static int map_or_bounce(struct iodma_cmd *cmd, bool flush_cache, bool synchronize, gfp_t gfp,
+			 u64 *fit)
 {
-	enum iodma_bounce_reason reason = iodma_bounce_preflight(cmd);
+	u64 fits = 0;
+	enum iodma_bounce_reason reason = iodma_bounce_preflight(cmd, &fits);
 	int ret;
 
 	if (!reason) {
 		ret = cmd->ops->map(cmd, sync_attrs(flush_cache || synchronize), gfp);
 		if (ret)
 			return ret;
-		reason = iodma_bounce_postflight(cmd);
+		reason = iodma_bounce_postflight(cmd, &fits);
 		if (!reason)
 			return 0;
 		/* unmap without copying back: nothing was written yet */
 		cmd->ops->unmap(cmd, DMA_ATTR_SKIP_CPU_SYNC);
 	}
-	ret = iodma_bounce_reserve(cmd, cmd->prep_len, gfp);
-	if (!ret)
-		ret = iodma_bounce_start(cmd, reason, synchronize, gfp);
+	if (reason == IODMA_BOUNCE_SEGMENTS &&
+	    (fit || !iodma_bounce_possible(cmd, cmd->md, cmd->in_place))) {
+		ret = -E2BIG;
+	} else if (cmd->prep_len > iodma_bounce_max_len(cmd, fit ? IODMA_CBUF_MAX_ORDER :
+								     MAX_PAGE_ORDER)) {
+		/*
+		 * No copy buffer carries the range in max_segments segments (a
+		 * window: none of the chunks iodma finds easily).
+		 */
+		fits = iodma_bounce_max_len(cmd, IODMA_CBUF_MAX_ORDER);
+		ret = -E2BIG;
+	} else {
+		ret = iodma_bounce_reserve(cmd, cmd->prep_len, gfp);
+		if (!ret)
+			ret = iodma_bounce_start(cmd, reason, synchronize, gfp, &fits);
+	}
+	if (ret == -E2BIG && fit)
+		*fit = fits;
 	return ret;
 }
 
 static int __prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_cache,
-		     bool synchronize, gfp_t gfp)
+		     bool synchronize, gfp_t gfp, u64 *fit)
 {
 	int ret;
 
@@ -585,7 +607,7 @@ static int __prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_c
 		goto err_unwire;
 	cmd->prep_off = offset;
 	cmd->prep_len = length;
-	ret = map_or_bounce(cmd, flush_cache, synchronize, gfp);
+	ret = map_or_bounce(cmd, flush_cache, synchronize, gfp, fit);
 	if (ret)
 		goto err_unwire;
 	cmd->prepared = 1;
@@ -603,7 +625,7 @@ err_unwire:
 static int prepare_counted(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_cache,
 			   bool synchronize, gfp_t gfp)
 {
-	int ret = __prepare(cmd, offset, length, flush_cache, synchronize, gfp);
+	int ret = __prepare(cmd, offset, length, flush_cache, synchronize, gfp, NULL);
 
 	if (ret)
 		iodma_cmd_count_error(cmd, ret);
@@ -626,7 +648,8 @@ static int prepare_counted(struct iodma_cmd *cmd, u64 offset, u64 length, bool f
  * nests (one more iodma_cmd_complete() is needed).
  *
  * When the memory breaks the specification (an address beyond addr_bits or
- * the device's DMA mask, an alignment or length rule) and the command can
+ * the device's DMA mask, an alignment, length or gap rule, more segments
+ * than max_segments) and the command can
  * copy it (BYPASSED or MAPPED, CPU memory), the range goes through the
  * command's copy buffer: see iodma_cmd_bounce_reason().
  *
@@ -637,8 +660,10 @@ static int prepare_counted(struct iodma_cmd *cmd, u64 offset, u64 length, bool f
  * max_transfer_size; -EBUSY if another range is prepared; -EFAULT for user
  * memory that cannot be pinned; -EOPNOTSUPP when the device has been given
  * to an owned IOMMU domain and the command is not of it; -ENOMEM (also when
- * a needed copy buffer cannot be allocated).  Any failure leaves the
- * command unprepared (or, when nested, as it was).
+ * a needed copy buffer cannot be allocated); -E2BIG when the range needs
+ * more than max_segments segments and neither the memory nor a copy buffer
+ * can carry it in that many (see iodma_cmd_prepare_window()).  Any failure
+ * leaves the command unprepared (or, when nested, as it was).
  */
 int iodma_cmd_prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_cache,
 		      bool synchronize)
@@ -675,6 +700,93 @@ int iodma_cmd_prepare_nowait(struct iodma_cmd *cmd, u64 offset, u64 length, bool
 	return prepare_counted(cmd, offset, length, flush_cache, synchronize, GFP_ATOMIC);
 }
 EXPORT_SYMBOL_GPL(iodma_cmd_prepare_nowait);
+
+/* A window's tries: each is shorter than the last; two suffice but where an IOMMU remaps. */
+#define IODMA_WINDOW_TRIES	8
+
+static int prepare_window(struct iodma_cmd *cmd, u64 offset, u64 *length)
+{
+	const struct iodma_limits *lim = &cmd->lim;
+	u64 rest, len, fit = 0;
+	unsigned int tries;
+	int ret = -E2BIG;
+
+	if (!cmd->md)
+		return -ENODATA;
+	if (cmd->prepared)
+		return -EBUSY;
+	if (offset >= cmd->md->length)
+		return -EINVAL;
+	rest = cmd->md->length - offset;
+	len = *length ? min(*length, rest) : rest;
+	len = round_down(min(len, lim->max_transfer), lim->len_align);
+	if (!len)
+		return -EINVAL;
+	for (tries = 0; tries < IODMA_WINDOW_TRIES; tries++) {
+		ret = __prepare(cmd, offset, len, true, true, GFP_KERNEL, &fit);
+		if (ret != -E2BIG)
+			break;
+		fit = round_down(fit, lim->len_align);
+		if (!fit || fit >= len)
+			break;
+		len = fit;
+	}
+	if (!ret)
+		*length = len;
+	return ret;
+}
+
+/**
+ * iodma_cmd_prepare_window() - prepare the longest range from @offset that fits every limit
+ * @cmd: the command, with a descriptor set and not prepared
+ * @offset: first byte in the descriptor
+ * @length: in: the most bytes wanted, 0 for the rest of the descriptor;
+ *	out: the bytes prepared
+ *
+ * A transfer window (KMDF's automatic transfer splitting): the range from
+ * @offset is shortened to max_transfer_size, to a multiple of
+ * length_alignment, to the bytes that max_segments segments of the memory
+ * hold and, when the range bounces, to what a copy buffer carries in
+ * max_segments segments; then it is prepared as by iodma_cmd_prepare()
+ * with @flush_cache and @synchronize set.  A driver moves through a
+ * descriptor of any size with::
+ *
+ *	for (off = 0; off < iodma_md_length(md); off += len) {
+ *		len = 0;
+ *		ret = iodma_cmd_prepare_window(cmd, off, &len);
+ *		... iodma_cmd_gen_segments(), run the device ...
+ *		iodma_cmd_complete(cmd, true, true);
+ *	}
+ *
+ * The windows tile the descriptor exactly; only the last may be shorter
+ * than the limits allow.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0; -EINVAL for a NULL argument, @offset at or past the end of the
+ * descriptor, or fewer than length_alignment bytes left; -ENODATA without
+ * a descriptor; -EBUSY if prepared; -E2BIG when not even one length unit
+ * fits max_segments segments; else as for iodma_cmd_prepare().  On error
+ * *@length and the command are unchanged.
+ */
+int iodma_cmd_prepare_window(struct iodma_cmd *cmd, u64 offset, u64 *length)
+{
+	u64 len;
+	int ret;
+
+	might_sleep();
+	if (!cmd || !length)
+		return -EINVAL;
+	len = *length;
+	ret = prepare_window(cmd, offset, &len);
+	if (ret)
+		iodma_cmd_count_error(cmd, ret);
+	else
+		*length = len;
+	trace_iodma_prepare(cmd, offset, ret ? *length : len, cmd->md ? cmd->md->dir : DMA_NONE,
+			    ret ? 0 : cmd->view.src_n, cmd->bounce, ret);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(iodma_cmd_prepare_window);
 
 /**
  * iodma_cmd_complete_partial() - undo one prepare after a short transfer

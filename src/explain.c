@@ -90,6 +90,12 @@ int iodma_cmd_explain(struct iodma_cmd *cmd, struct iodma_md *md, u64 offset, u6
 	if (ex->translated)
 		lim.addr_limit = U64_MAX;
 	ex->reason = iodma_segments_count(&v, &lim, length, &ex->nsegs, &ex->bad_offset);
+	if (ex->reason == IODMA_BOUNCE_SEGMENTS) {
+		/* the count stopped at max_segments: how many it would take */
+		lim.max_segs = U64_MAX;
+		iodma_segments_count(&v, &lim, length, &ex->nsegs, NULL);
+		lim.max_segs = cmd->lim.max_segs;
+	}
 	if (ex->reason && iodma_bounce_possible(cmd, md, in_place)) {
 		lim.addr_limit = cmd->ops->reach(cmd);
 		ret = explain_bounce(cmd, &v, &lim, length, ex);

@@ -75,9 +75,13 @@ struct iodma_cbuf_chunk {
 struct iodma_cbuf {
 	struct device *dev;
 	u64 size;
+	u64 unit;		/* the smallest chunk */
 	unsigned int n;
 	struct iodma_cbuf_chunk *chunks;
 };
+
+/* The largest chunk tried first: large enough for few segments, small enough to find. */
+#define IODMA_CBUF_MAX_ORDER	8
 
 /* Where a backend's copy buffers come from (struct iodma_map_ops.cbuf). */
 enum iodma_cbuf_source {
@@ -234,6 +238,8 @@ struct iodma_limits {
 	u64 len_align;
 	u64 int_align;
 	u64 boundary_mask;	/* 0 = none */
+	u64 max_segs;		/* U64_MAX = no limit */
+	u64 virt_mask;		/* the gap rule's mask, 0 = none */
 	bool out32;
 };
 
@@ -411,7 +417,7 @@ void iodma_domain_free_iova(struct iodma_domain *d, unsigned long pfn, unsigned 
 struct iodma_domain *iodma_domain_get(struct iodma_domain *d);
 void iodma_domain_put(struct iodma_domain *d);
 
-#define IODMA_NR_ERRNOS	11	/* ten counted errnos, the last slot for any other */
+#define IODMA_NR_ERRNOS	12	/* eleven counted errnos, the last slot for any other */
 
 /**
  * struct iodma_cmd - a command (cmd.c)
@@ -514,11 +520,13 @@ const char *iodma_errno_name(unsigned int i);
 bool iodma_bounce_in_place(const struct iodma_cmd *cmd, const struct iodma_md *md);
 bool iodma_bounce_possible(const struct iodma_cmd *cmd, const struct iodma_md *md,
 			   bool in_place);
-enum iodma_bounce_reason iodma_bounce_preflight(struct iodma_cmd *cmd);
-enum iodma_bounce_reason iodma_bounce_postflight(struct iodma_cmd *cmd);
+enum iodma_bounce_reason iodma_bounce_preflight(struct iodma_cmd *cmd, u64 *fit);
+enum iodma_bounce_reason iodma_bounce_postflight(struct iodma_cmd *cmd, u64 *fit);
+u64 iodma_bounce_max_len(const struct iodma_cmd *cmd, unsigned int order);
 int iodma_bounce_reserve(struct iodma_cmd *cmd, u64 len, gfp_t gfp);
+int iodma_bounce_fits(const struct iodma_cmd *cmd);
 int iodma_bounce_start(struct iodma_cmd *cmd, enum iodma_bounce_reason reason, bool fill,
-		       gfp_t gfp);
+		       gfp_t gfp, u64 *fit);
 void iodma_bounce_end(struct iodma_cmd *cmd, bool synchronize, u64 done);
 void iodma_bounce_in(struct iodma_cmd *cmd, u64 off, u64 len);
 void iodma_bounce_out(struct iodma_cmd *cmd, u64 off, u64 len);

@@ -8,9 +8,9 @@
  * of ranges (bus descriptors, copy buffers).  A cursor walks that list;
  * each segment starts where the cursor is, takes in every following entry
  * that is contiguous on the bus (maximal coalescing), and is then cut at
- * the address limit, max_segment_size, the boundary, the length alignment
- * and the internal alignment, in that order, so that every segment keeps
- * every rule (Documentation/design.rst, invariant 2).
+ * the address limit, max_segment_size, the boundary, the length alignment,
+ * the internal alignment and the gap rule, in that order, so that every
+ * segment keeps every rule (Documentation/design.rst, invariant 2).
  *
  * The cursor is kept between calls, so a driver that asks for its segments
  * in order pays O(1) per segment; only a jump to another offset rewalks.
@@ -133,6 +133,9 @@ next_segment(const struct seg_walk *w, u64 *seg_addr, u64 *seg_len, bool *cut,
 		return IODMA_BOUNCE_ADDRESS;
 	if (addr & (align - 1))
 		return probe.pos ? IODMA_BOUNCE_INTERNAL : IODMA_BOUNCE_ALIGNMENT;
+	/* the gap rule: every segment but the first starts on its block */
+	if (probe.pos && (addr & lim->virt_mask))
+		return IODMA_BOUNCE_GAPS;
 
 	cap = min(lim->max_seg, w->len - probe.pos);
 	/* the limit need not be 2^n - 1 (a bus_dma_limit): cut at it, not at its block */
@@ -171,9 +174,22 @@ next_segment(const struct seg_walk *w, u64 *seg_addr, u64 *seg_len, bool *cut,
 			len = end - addr;
 	}
 	/*
-	 * That cut can undo the round-down: a segment that starts off the
+	 * The gap rule: every segment but the last ends on its block.  Where
+	 * the segment stops mid-run, it is cut back to the last block end in
+	 * it; where the run ends (the next entry is elsewhere) it cannot be.
+	 */
+	if (lim->virt_mask && len && probe.pos + len < w->len && ((addr + len) & lim->virt_mask)) {
+		u64 end = (addr + len) & ~lim->virt_mask;
+
+		if (len == run || end <= addr)
+			return IODMA_BOUNCE_GAPS;
+		len = end - addr;
+	}
+	/*
+	 * Those cuts can undo the round-down: a segment that starts off the
 	 * length unit cannot both be a multiple of it and end on
-	 * internal_alignment, and the next one must start on it.
+	 * internal_alignment (or the gap rule's block), and the next one must
+	 * start on it.
 	 */
 	if (!len || (probe.pos + len < w->len && (len & (lim->len_align - 1))))
 		return IODMA_BOUNCE_LENGTH;
@@ -219,7 +235,9 @@ enum iodma_bounce_reason iodma_segments_check(const struct iodma_view *v,
 /*
  * iodma_segments_count() - iodma_segments_check() that also counts the
  * segments (@nsegs) and says where the first broken one starts (@bad_off,
- * relative to the range); either may be NULL.
+ * relative to the range); either may be NULL.  The walk stops after
+ * @lim->max_segs segments: IODMA_BOUNCE_SEGMENTS if bytes are left, with
+ * @bad_off the bytes those segments hold (the longest prefix that fits).
  */
 enum iodma_bounce_reason iodma_segments_count(const struct iodma_view *v,
 					      const struct iodma_limits *lim, u64 len,
@@ -233,6 +251,11 @@ enum iodma_bounce_reason iodma_segments_count(const struct iodma_view *v,
 
 	iodma_cursor_reset(&cur, v);
 	while (cur.pos < len) {
+		/* max_segments: what is left needs one more */
+		if (n == lim->max_segs) {
+			r = IODMA_BOUNCE_SEGMENTS;
+			break;
+		}
 		r = next_segment(&w, &addr, &seg, &cut, &next);
 		if (r)
 			break;
@@ -338,14 +361,16 @@ static int gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsig
  * Segments are maximal: contiguous bus ranges coalesce, then are cut at the
  * 2^addr_bits limit, max_segment_size, the segment boundary, down to a
  * multiple of length_alignment and so that the next one starts on
- * internal_alignment.  Calls in order cost O(1) per segment.  The idiom is
+ * internal_alignment and, with virt_boundary_mask, on the gap rule's block.
+ * A prepared range has at most max_segments of them (prepare saw to it).
+ * Calls in order cost O(1) per segment.  The idiom is
  * ``while (offset < length)``.
  *
  * Context: Any context; does not sleep or allocate.
  * Return: 0; -EINVAL for a NULL argument, a capacity of 0, or a segment
  * whose address is not aligned (alignment for the first segment of the
- * range, internal_alignment after it) or that cannot be cut to a multiple
- * of length_alignment; -ENODATA if not prepared; -EOVERFLOW if @offset is at
+ * range, internal_alignment after it), that cannot be cut to a multiple
+ * of length_alignment, or that breaks virt_boundary_mask; -ENODATA if not prepared; -EOVERFLOW if @offset is at
  * or past the end of the prepared range; -ERANGE for a segment beyond
  * 2^addr_bits.  On error neither @offset nor @nsegs changes.
  */

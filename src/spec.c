@@ -30,21 +30,27 @@ static bool pow2_or_zero(u64 v)
  * address limit.  In such a buffer max_segment_size (rounded) and the
  * boundary are the only cuts; a segment that is not the last is at least cap
  * = min(max_seg, boundary) long, and when cap is at least internal_alignment
- * the cut ends it on internal_alignment.  When cap is shorter, the second
- * segment of any transfer longer than cap starts off internal_alignment:
- * such a spec fails at I/O time whatever the memory, so it is refused now.
+ * and the gap rule's block, the cut ends it on both.  When cap is shorter,
+ * the second segment of any transfer longer than cap starts off
+ * internal_alignment (or the first ends off the gap rule's block): such a
+ * spec fails at I/O time whatever the memory, so it is refused now.
+ * max_segments refuses no spec: a transfer needing more segments than any
+ * memory can give is refused by prepare (-E2BIG), and
+ * iodma_cmd_prepare_window() never asks for one.
  */
 static bool spec_feasible(const struct iodma_limits *lim)
 {
+	u64 gap = lim->virt_mask + 1;
 	u64 unit = max3(lim->align, lim->int_align, lim->len_align);
 	u64 cap = lim->max_seg, longest;
 
+	unit = max(unit, gap);
 	/* the only address below the limit aligned to unit would be 0 */
 	if (unit - 1 >= lim->addr_limit)
 		return false;
 	if (lim->boundary_mask)
 		cap = min(cap, lim->boundary_mask + 1);
-	if (cap >= lim->int_align)
+	if (cap >= max(lim->int_align, gap))
 		return true;
 	longest = min(round_down(lim->max_transfer, lim->len_align),
 		      lim->addr_limit - (unit - 1));
@@ -54,7 +60,7 @@ static bool spec_feasible(const struct iodma_limits *lim)
 /*
  * iodma_spec_normalize() - validate @spec and fill @lim from it.
  * The rules are IOKit's (Documentation/porting.rst) plus the checks it
- * lacks: a boundary that is not 2^n - 1, limits that leave no legal segment
+ * lacks: a boundary or gap rule that is not 2^n - 1, limits that leave no legal segment
  * length, and rules that no memory can meet (spec_feasible()).
  */
 int iodma_spec_normalize(const struct iodma_spec *spec, struct iodma_limits *lim)
@@ -85,6 +91,10 @@ int iodma_spec_normalize(const struct iodma_spec *spec, struct iodma_limits *lim
 	if (spec->seg_boundary_mask && !is_power_of_2(spec->seg_boundary_mask + 1) &&
 	    spec->seg_boundary_mask != U64_MAX)
 		return -EINVAL;
+	/* so is the gap rule's block, which no address above 2^63 could start */
+	if (spec->virt_boundary_mask && (spec->virt_boundary_mask >= BIT_ULL(63) ||
+					 !is_power_of_2(spec->virt_boundary_mask + 1)))
+		return -EINVAL;
 
 	len_align = spec->length_alignment ? spec->length_alignment : 1;
 	/* a segment must be able to hold at least one length unit */
@@ -108,6 +118,8 @@ int iodma_spec_normalize(const struct iodma_spec *spec, struct iodma_limits *lim
 	l.len_align = len_align;
 	l.int_align = spec->internal_alignment ? spec->internal_alignment : l.align;
 	l.boundary_mask = spec->seg_boundary_mask == U64_MAX ? 0 : spec->seg_boundary_mask;
+	l.max_segs = spec->max_segments ? spec->max_segments : U64_MAX;
+	l.virt_mask = spec->virt_boundary_mask;
 	if (!spec_feasible(&l))
 		return -EINVAL;
 	if (lim)

@@ -11,6 +11,7 @@
 
 static const int counted_errnos[IODMA_NR_ERRNOS - 1] = {
 	EINVAL, ENODATA, EBUSY, ENOSPC, ENOMEM, EFAULT, ERANGE, EOVERFLOW, EOPNOTSUPP, EAGAIN,
+	E2BIG,
 };
 
 /* Count @err (negative) against @cmd. */
@@ -29,7 +30,7 @@ const char *iodma_errno_name(unsigned int i)
 {
 	static const char * const names[IODMA_NR_ERRNOS] = {
 		"EINVAL", "ENODATA", "EBUSY", "ENOSPC", "ENOMEM", "EFAULT", "ERANGE",
-		"EOVERFLOW", "EOPNOTSUPP", "EAGAIN", "other",
+		"EOVERFLOW", "EOPNOTSUPP", "EAGAIN", "E2BIG", "other",
 	};
 
 	return names[min_t(unsigned int, i, IODMA_NR_ERRNOS - 1)];

@@ -31,13 +31,15 @@ static int force_double_buffer(struct iodma_cmd *cmd)
 	if (!iodma_bounce_possible(cmd, cmd->md, cmd->in_place) || cmd->ops->map_bounce)
 		return -EOPNOTSUPP;
 	ret = iodma_bounce_reserve(cmd, cmd->prep_len, GFP_KERNEL);
+	if (!ret)
+		ret = iodma_bounce_fits(cmd);
 	if (ret)
 		return ret;
 	/* the memory becomes what the CPU had and the device wrote so far ... */
 	cmd->ops->unmap(cmd, 0);
 	cmd->force_bounce = true;
 	/* ... and the copy buffer its mirror, so either direction is in sync */
-	ret = iodma_bounce_start(cmd, IODMA_BOUNCE_FORCED, true, GFP_KERNEL);
+	ret = iodma_bounce_start(cmd, IODMA_BOUNCE_FORCED, true, GFP_KERNEL, NULL);
 	if (WARN_ON_ONCE(ret))
 		return ret;
 	iodma_cursor_reset(&cmd->cur, &cmd->view);
@@ -59,7 +61,8 @@ static int force_double_buffer(struct iodma_cmd *cmd)
  * Return: 0; -EINVAL for a NULL @cmd, unknown options, or both or neither
  * direction; -ENODATA if not prepared; for IODMA_FORCE_DOUBLE_BUFFER, -EBUSY
  * if prepared more than once, -EOPNOTSUPP for memory iodma cannot copy
- * (iterate-only commands, bus descriptors) and in an owned domain, -ENOMEM.
+ * (iterate-only commands, bus descriptors) and in an owned domain, -ENOMEM,
+ * -E2BIG where the copy buffer cannot hold the range in max_segments.
  * On error nothing changed.
  */
 int iodma_cmd_synchronize(struct iodma_cmd *cmd, u32 options)

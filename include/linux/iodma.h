@@ -81,6 +81,11 @@ enum iodma_map_type {
  * @internal_alignment: address alignment of later segments (power of two,
  *	0 = @alignment)
  * @seg_boundary_mask: segments never cross a (mask + 1) boundary, 0 = none
+ * @max_segments: the most segments one prepared range may have (an SG
+ *	table's or PRP list's capacity), 0 = no limit
+ * @virt_boundary_mask: the gap rule, 0 = none: every segment but the first
+ *	starts on a (mask + 1) boundary and every segment but the last ends on
+ *	one (the block layer's virt_boundary_mask; NVMe PRPs)
  * @output: segment format written by iodma_cmd_gen_segments()
  * @map: address source
  * @flags: IODMA_NONCOHERENT
@@ -93,6 +98,8 @@ struct iodma_spec {
 	u32 length_alignment;
 	u32 internal_alignment;
 	u64 seg_boundary_mask;
+	u32 max_segments;
+	u64 virt_boundary_mask;
 	enum iodma_output output;
 	enum iodma_map_type map;
 	u32 flags;
@@ -176,6 +183,8 @@ struct iodma_phys_range {
  * @IODMA_BOUNCE_LENGTH: a segment cannot be cut to a multiple of length_alignment
  * @IODMA_BOUNCE_INTERNAL: a later segment's address breaks internal_alignment
  * @IODMA_BOUNCE_FORCED: IODMA_FORCE_DOUBLE_BUFFER
+ * @IODMA_BOUNCE_SEGMENTS: the range needs more segments than max_segments
+ * @IODMA_BOUNCE_GAPS: a segment breaks virt_boundary_mask
  */
 enum iodma_bounce_reason {
 	IODMA_BOUNCE_NONE,
@@ -184,6 +193,8 @@ enum iodma_bounce_reason {
 	IODMA_BOUNCE_LENGTH,
 	IODMA_BOUNCE_INTERNAL,
 	IODMA_BOUNCE_FORCED,
+	IODMA_BOUNCE_SEGMENTS,
+	IODMA_BOUNCE_GAPS,
 };
 
 /**
@@ -202,8 +213,10 @@ struct iodma_cmd_stats {
  * struct iodma_explain - what iodma_cmd_explain() foresees for a range
  * @reason: why the range would go through the copy buffer (IODMA_BOUNCE_NONE:
  *	it would not); for a command that cannot bounce, the rule
- *	iodma_cmd_gen_segments() would report
+ *	iodma_cmd_gen_segments() would report (IODMA_BOUNCE_SEGMENTS: prepare
+ *	would return -E2BIG)
  * @bad_offset: offset in the range of the first segment breaking @reason
+ *	(IODMA_BOUNCE_SEGMENTS: the bytes that max_segments segments hold)
  * @nsegs: segments iodma_cmd_gen_segments() would emit for the range (for a
  *	bounce, those of the copy buffer)
  * @nsegs_estimated: @nsegs assumes a contiguous copy buffer not allocated yet
@@ -279,6 +292,7 @@ int iodma_cmd_prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_
 		      bool synchronize);
 int iodma_cmd_prepare_nowait(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_cache,
 			     bool synchronize);
+int iodma_cmd_prepare_window(struct iodma_cmd *cmd, u64 offset, u64 *length);
 int iodma_cmd_complete(struct iodma_cmd *cmd, bool invalidate_cache, bool synchronize);
 int iodma_cmd_complete_partial(struct iodma_cmd *cmd, u64 done, bool invalidate_cache,
 			       bool synchronize);

@@ -113,7 +113,9 @@ static void fail(const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *const rule_names[] = { "none", "address", "alignment", "length", "internal" };
+static const char *const rule_names[] = {
+	"none", "address", "alignment", "length", "internal", "forced", "segments", "gaps",
+};
 
 static void print_case(void)
 {
@@ -126,8 +128,9 @@ static void print_case(void)
 	       s->addr_bits, s->max_segment_size, s->max_transfer_size);
 	printf(" alignment=0x%x length_alignment=0x%x internal_alignment=0x%x", s->alignment,
 	       s->length_alignment, s->internal_alignment);
-	printf(" seg_boundary_mask=0x%llx output=%d map=%d reach=0x%llx\n", s->seg_boundary_mask,
-	       s->output, s->map, fc.reach);
+	printf(" seg_boundary_mask=0x%llx max_segments=%u virt_boundary_mask=0x%llx",
+	       s->seg_boundary_mask, s->max_segments, s->virt_boundary_mask);
+	printf(" output=%d map=%d reach=0x%llx\n", s->output, s->map, fc.reach);
 	printf("#   prepared [0x%llx, +0x%llx) source %d, %u ranges:\n", fc.prep_off, fc.prep_len,
 	       fc.src, fc.view_n);
 	for (i = 0; i < fc.view_n && i < 32; i++)
@@ -187,6 +190,10 @@ static void rand_spec(struct iodma_spec *s)
 	default:
 		break;
 	}
+	if (chance(25))
+		s->max_segments = chance(50) ? 1 + below(8) : (u32)pow2(0, 12);
+	if (chance(25))
+		s->virt_boundary_mask = pow2(9, 16) - 1;
 }
 
 /* Address of a layout piece: near an interesting line, often aligned. */
@@ -399,7 +406,7 @@ static int errno_of(enum iodma_model_rule r)
 
 struct counts {
 	u64 cases, skipped_specs, calls, segs, expected_errors, dry_runs, dry_failures;
-	u64 specs, specs_rejected, by_rule[5];
+	u64 specs, specs_rejected, by_rule[8];
 };
 
 static struct counts cnt;
@@ -472,8 +479,9 @@ static void check_dry_run(const struct iodma_model_limits *m, u64 reach)
 	enum iodma_model_rule mr;
 
 	mr = iodma_model_walk(m, fc.view, fc.view_n, 0, MAX_WALK, NULL, &mn, &mbad);
-	if (mr == IODMA_MODEL_OK && mn == MAX_WALK)
+	if (mr == IODMA_MODEL_OK && mn == MAX_WALK && m->max_segs > MAX_WALK)
 		return;		/* too many segments to walk twice per case */
+	mr = iodma_model_count(m, fc.view, fc.view_n, &mn, &mbad);
 	cnt.dry_runs++;
 	cnt.dry_failures += mr != IODMA_MODEL_OK;
 	cnt.by_rule[mr]++;
@@ -481,7 +489,7 @@ static void check_dry_run(const struct iodma_model_limits *m, u64 reach)
 	r = iodma_segments_count(&cmd.view, &lim, cmd.prep_len, &n, &bad);
 	if ((int)r != (int)mr || n != mn || bad != mbad)
 		fail("dry run: %s at 0x%llx after %llu segments, model %s at 0x%llx after %llu",
-		     r < 5 ? rule_names[r] : "?", bad, n, rule_names[mr], mbad, mn);
+		     r < 8 ? rule_names[r] : "?", bad, n, rule_names[mr], mbad, mn);
 	else if (memcmp(&before, &cmd.cur, sizeof(before)))
 		fail("dry run moved the cursor");
 	else if ((int)iodma_segments_check(&cmd.view, &lim, cmd.prep_len) != (int)mr)
@@ -569,12 +577,15 @@ static bool segments_case(void)
 	if (m.last != lim.addr_limit || m.max_seg != lim.max_seg || m.align != lim.align ||
 	    m.len_align != lim.len_align || m.int_align != lim.int_align ||
 	    m.block != (lim.boundary_mask ? lim.boundary_mask + 1 : 0) ||
-	    m.max_transfer != lim.max_transfer) {
+	    m.max_transfer != lim.max_transfer ||
+	    m.max_segs != lim.max_segs || m.gap != lim.virt_mask + (lim.virt_mask ? 1 : 0)) {
 		fail("iodma_spec_normalize() and the model disagree on the limits");
 		return false;
 	}
 
 	friendly_unit = chance(50) ? max3(lim.align, lim.int_align, lim.len_align) : 0;
+	if (friendly_unit)
+		friendly_unit = max(friendly_unit, lim.virt_mask + 1);
 	rand_layout(&lim);
 	for (i = 0; i < fc.md_n; i++)
 		md_len += fc.md[i].len;
@@ -667,7 +678,7 @@ static bool spec_case(void)
 		fail("iodma_spec_validate() is %d, the model says %s", ret, why ? why : "feasible");
 		return false;
 	}
-	unit = max3(m.align, m.int_align, m.len_align);
+	unit = max(max3(m.align, m.int_align, m.len_align), m.gap);
 	cap = min_cut(&m);
 	if (why) {
 		cnt.specs_rejected++;
@@ -770,7 +781,8 @@ int main(int argc, char **argv)
 	       cnt.expected_errors, cnt.dry_runs, cnt.dry_failures);
 	printf("# dry runs by rule: %llu none, %llu address, %llu alignment,", cnt.by_rule[0],
 	       cnt.by_rule[1], cnt.by_rule[2]);
-	printf(" %llu length, %llu internal\n", cnt.by_rule[3], cnt.by_rule[4]);
+	printf(" %llu length, %llu internal, %llu segments, %llu gaps\n", cnt.by_rule[3],
+	       cnt.by_rule[4], cnt.by_rule[6], cnt.by_rule[7]);
 	fail_len = 0;
 	ok &= run_test(2, "spec_validate_matches_model", spec_case, seed, ncases, only);
 	printf("# %llu specs, %llu rejected as infeasible\n", cnt.specs, cnt.specs_rejected);

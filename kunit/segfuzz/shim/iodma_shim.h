@@ -15,6 +15,7 @@
 #undef __always_inline
 #define __always_inline	inline __attribute__((always_inline))
 #define BIT(n)		(1UL << (n))
+#define BIT_ULL(n)	(1ULL << (n))
 #define U32_MAX		0xffffffffU
 #define U64_MAX		(~0ULL)
 #define PAGE_SHIFT	12
