@@ -370,9 +370,9 @@ static int gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsig
  * Return: 0; -EINVAL for a NULL argument, a capacity of 0, or a segment
  * whose address is not aligned (alignment for the first segment of the
  * range, internal_alignment after it), that cannot be cut to a multiple
- * of length_alignment, or that breaks virt_boundary_mask; -ENODATA if not prepared; -EOVERFLOW if @offset is at
- * or past the end of the prepared range; -ERANGE for a segment beyond
- * 2^addr_bits.  On error neither @offset nor @nsegs changes.
+ * of length_alignment, or that breaks virt_boundary_mask; -ENODATA if not
+ * prepared; -EOVERFLOW if @offset is at or past the end of the prepared range;
+ * -ERANGE for a segment beyond 2^addr_bits.  On error neither @offset nor @nsegs changes.
  */
 int iodma_cmd_gen_segments(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs)
 {

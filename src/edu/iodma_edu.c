@@ -14,11 +14,9 @@
  * the device cannot reach is bounced by iodma, not by the driver; the CPU
  * never touches the data.
  *
- * A request is described once (one user descriptor per buffer, pinned for
- * the whole request) and moved in transfers that iodma_cmd_prepare_window()
- * cuts to the specification's limits: the driver does not split by hand.
- * Each transfer is moved through the device buffer in pieces of EDU_WINDOW
- * bytes: source segments in, destination segments out.
+ * Requests longer than the specification's max_transfer_size are split into
+ * several transfers.  Each transfer is moved through the device buffer in
+ * windows of EDU_WINDOW bytes: source segments in, destination segments out.
  *
  * Lifetime: the per-device state is refcounted; an open file keeps it (not
  * the device) alive, so an unbind while the device is open makes further
@@ -95,8 +93,6 @@ static const struct iodma_spec edu_spec = {
 struct edu_slot {
 	struct iodma_cmd *src;
 	struct iodma_cmd *dst;
-	/* the request's descriptors, pinned (iodma_md_prepare()) for all of it */
-	struct iodma_md *mds[2];
 };
 
 struct edu_stats {
@@ -336,129 +332,56 @@ static u64 edu_bytes_bounced(struct edu_slot *slot)
 	return src.bytes_bounced + dst.bytes_bounced;
 }
 
-/*
- * The next transfer at @off: the longest window both commands take (iodma
- * cuts it to max_transfer_size and, were the specification to set one, to
- * max_segments).  Returns 0 with both prepared and *@len set.
- */
-static int edu_prepare_window(struct edu_slot *slot, u64 off, u64 *len)
+/* One transfer: at most EDU_MAX_TRANSFER bytes, prepared and completed at once. */
+static int edu_transfer(struct edu_dev *e, struct edu_slot *slot, u64 src, u64 dst, u64 len,
+			struct iodma_edu_copy *req)
 {
-	u64 n = *len, m;
+	struct iodma_md *md;
 	int ret;
 
-	ret = iodma_cmd_prepare_window(slot->src, off, &n);
-	if (ret)
-		return ret;
-	m = n;
-	ret = iodma_cmd_prepare_window(slot->dst, off, &m);
-	if (ret) {
-		iodma_cmd_complete(slot->src, false, false);
-		return ret;
-	}
-	if (m < n) {
-		/* the destination's memory allowed less: take the source to match */
-		iodma_cmd_complete(slot->src, false, false);
-		ret = iodma_cmd_prepare(slot->src, off, m, true, true);
-		if (ret) {
-			iodma_cmd_complete(slot->dst, false, false);
-			return ret;
-		}
-	}
-	*len = m;
-	return 0;
-}
-
-/* Move the request's bytes window by window; *done counts bytes out. */
-static int edu_windows(struct edu_dev *e, struct edu_slot *slot, u64 len,
-		       struct iodma_edu_copy *req)
-{
-	u64 off, n;
-	int ret = 0;
-
-	for (off = 0; off < len && !ret; off += n) {
-		n = len - off;
-		ret = edu_prepare_window(slot, off, &n);
-		if (ret)
-			break;
-		req->transfers++;
-		/* An unbind may have begun while we pinned: leave the engine alone. */
-		if (READ_ONCE(e->removing)) {
-			ret = -ENODEV;
-		} else {
-			ret = mutex_lock_interruptible(&e->engine_lock);
-			if (!ret) {
-				ret = READ_ONCE(e->broken) ? -EIO :
-				      edu_run(e, slot, n, &req->done, &req->dma_ops);
-				mutex_unlock(&e->engine_lock);
-			}
-		}
-		/* the engine never finished: the memory stays prepared */
-		if (ret == -ETIMEDOUT)
-			return ret;
-		/* Even after an error: what the device wrote so far reaches the user. */
-		iodma_cmd_complete(slot->dst, true, true);
-		iodma_cmd_complete(slot->src, true, true);
-	}
-	return ret;
-}
-
-/* Unpin and drop the descriptors of the slot's last request. */
-static void edu_slot_release_mds(struct edu_slot *slot)
-{
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(slot->mds); i++) {
-		if (!slot->mds[i])
-			continue;
-		iodma_md_complete(slot->mds[i]);
-		iodma_md_put(slot->mds[i]);
-		slot->mds[i] = NULL;
-	}
-}
-
-/*
- * A user buffer as a descriptor of the slot, pinned now (which may take
- * long: a buffer backed by FUSE) and for the whole request, so that each
- * window's prepare only counts a wiring; then set on @cmd.
- */
-static int edu_describe(struct edu_slot *slot, int i, struct iodma_cmd *cmd, u64 uaddr, u64 len,
-			enum dma_data_direction dir)
-{
-	struct iodma_md *md = iodma_md_from_user(uaddr, len, dir);
-	int ret;
-
+	md = iodma_md_from_user(src, len, DMA_TO_DEVICE);
 	if (IS_ERR(md))
 		return PTR_ERR(md);
-	ret = iodma_md_prepare(md);
-	if (ret) {
-		iodma_md_put(md);
+	/* Pins the pages, which may take long (a buffer backed by FUSE). */
+	ret = iodma_cmd_set_memory_descriptor(slot->src, md, true);
+	iodma_md_put(md);
+	if (ret)
 		return ret;
+
+	md = iodma_md_from_user(dst, len, DMA_FROM_DEVICE);
+	if (IS_ERR(md)) {
+		ret = PTR_ERR(md);
+		goto err_clear_src;
 	}
-	slot->mds[i] = md;
-	return iodma_cmd_set_memory_descriptor(cmd, md, false);
-}
+	ret = iodma_cmd_set_memory_descriptor(slot->dst, md, true);
+	iodma_md_put(md);
+	if (ret)
+		goto err_clear_src;
 
-/* One request: both buffers described once, moved window by window. */
-static int edu_transfer(struct edu_dev *e, struct edu_slot *slot, struct iodma_edu_copy *req)
-{
-	int ret;
-
-	ret = edu_describe(slot, 0, slot->src, req->src, req->len, DMA_TO_DEVICE);
-	if (!ret)
-		ret = edu_describe(slot, 1, slot->dst, req->dst, req->len, DMA_FROM_DEVICE);
-	if (!ret)
-		ret = edu_windows(e, slot, req->len, req);
+	req->transfers++;
+	/* An unbind may have begun while we pinned: leave the engine alone. */
+	if (READ_ONCE(e->removing)) {
+		ret = -ENODEV;
+	} else {
+		ret = mutex_lock_interruptible(&e->engine_lock);
+		if (!ret) {
+			ret = READ_ONCE(e->broken) ? -EIO :
+			      edu_run(e, slot, len, &req->done, &req->dma_ops);
+			mutex_unlock(&e->engine_lock);
+		}
+	}
 	/*
 	 * Only the request whose DMA the engine never finished keeps its
-	 * memory wired (until the device goes, edu_slots_destroy()); one that
-	 * finished, or never reached the engine, clears its descriptors even if
-	 * another request broke the engine meanwhile.
+	 * memory wired; one that finished, or never reached the engine, clears
+	 * its descriptors even if another request broke the engine meanwhile.
 	 */
 	if (ret == -ETIMEDOUT)
 		return ret;
+
+	/* Even after an error: what the device wrote so far reaches the user. */
 	iodma_cmd_clear_memory_descriptor(slot->dst, true);
+err_clear_src:
 	iodma_cmd_clear_memory_descriptor(slot->src, true);
-	edu_slot_release_mds(slot);
 	return ret;
 }
 
@@ -508,14 +431,17 @@ static void edu_slot_put(struct edu_dev *e, struct edu_slot *slot)
 static int edu_copy(struct edu_dev *e, struct iodma_edu_copy *req)
 {
 	struct edu_slot *slot;
-	u64 bounced;
-	int ret;
+	u64 off, n, bounced;
+	int ret = 0;
 
 	slot = edu_slot_get(e);
 	if (IS_ERR(slot))
 		return PTR_ERR(slot);
 	bounced = edu_bytes_bounced(slot);
-	ret = edu_transfer(e, slot, req);
+	for (off = 0; off < req->len && !ret; off += n) {
+		n = min_t(u64, req->len - off, EDU_MAX_TRANSFER);
+		ret = edu_transfer(e, slot, req->src + off, req->dst + off, n, req);
+	}
 	req->bytes_bounced = edu_bytes_bounced(slot) - bounced;
 	/* A DMA the engine never finished keeps the slot, and the memory, wired. */
 	if (ret == -ETIMEDOUT)
@@ -744,7 +670,6 @@ static void edu_slots_destroy(void *data)
 		iodma_cmd_clear_memory_descriptor(e->slots[i].dst, true);
 		iodma_cmd_destroy(e->slots[i].src);
 		iodma_cmd_destroy(e->slots[i].dst);
-		edu_slot_release_mds(&e->slots[i]);
 		e->slots[i].src = NULL;
 		e->slots[i].dst = NULL;
 	}
