@@ -379,14 +379,17 @@ static int pooled_bvec_io(struct iodma_pool *pool, const struct bio_vec *bv, uns
 
 /*
  * 10,000 pooled bio_vec I/Os (multi-page entries, offsets past a page, an
- * empty entry; bounced or not) while every allocation of the task fails:
- * set_bvecs and prepare_nowait allocate nothing.
+ * empty entry; bounced or not, and bounced through a pool with a copy-buffer
+ * budget, whose buffers move from command to command) while every
+ * allocation of the task fails: set_bvecs and prepare_nowait allocate
+ * nothing.
  */
 static void pool_bvec_io_allocates_nothing(struct kunit *test)
 {
 	struct device *dev = iodma_test_dev(test, 64);
 	struct iodma_pool *pool = iodma_test_pool(test, dev, &pool_spec, 2);
 	struct iodma_pool *bpool = iodma_test_pool(test, dev, &bounce_spec, 2);
+	struct iodma_pool *budget = iodma_test_pool(test, dev, &bounce_spec, 3);
 	struct page *page = iodma_test_pages(test, 4);
 	const struct bio_vec bvs[2][3] = {
 		{
@@ -404,13 +407,16 @@ static void pool_bvec_io_allocates_nothing(struct kunit *test)
 	unsigned int i, ok = 0;
 	int first_err = 0;
 
+	/* a budget of two copy buffers: a bounced I/O takes an idle one, put parks it */
+	KUNIT_ASSERT_EQ(test, iodma_pool_set_bounce_budget(budget, 2 * SZ_64K), 0);
 	/* warm up: the DMA-API debug tracking of this memory exists before arming */
-	for (i = 0; i < 4; i++)
-		KUNIT_ASSERT_EQ(test, pooled_bvec_io(i & 1 ? bpool : pool, bvs[i & 1], 3,
-						     dirs[i & 1]), 0);
+	for (i = 0; i < 6; i++)
+		KUNIT_ASSERT_EQ(test, pooled_bvec_io(i & 1 ? (i & 2 ? budget : bpool) : pool,
+						     bvs[i & 1], 3, dirs[i & 1]), 0);
 	make_task_allocations_fail(test);
 	for (i = 0; i < 10000; i++) {
-		int ret = pooled_bvec_io(i & 1 ? bpool : pool, bvs[i & 1], 3, dirs[i & 1]);
+		int ret = pooled_bvec_io(i & 1 ? (i & 2 ? budget : bpool) : pool, bvs[i & 1], 3,
+					 dirs[i & 1]);
 
 		if (ret)
 			first_err = first_err ?: ret;
