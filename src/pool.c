@@ -34,8 +34,12 @@ static DEFINE_MUTEX(pools_lock);
  */
 static int cmd_reserve(struct iodma_cmd *cmd, u64 max_len)
 {
-	/* one entry per page, one more for an offset in the first; never wraps */
-	unsigned int n = min_t(u64, max_len / PAGE_SIZE + 2, SZ_64K);
+	/*
+	 * One entry per page, one more for an offset in the first, or as many
+	 * as max_segments allows (sub-page pieces); never wraps.
+	 */
+	unsigned int n = min_t(u64, max(max_len / PAGE_SIZE + 2, cmd->lim.max_segs == U64_MAX ?
+					 0 : cmd->lim.max_segs), SZ_64K);
 	int ret;
 
 	ret = iodma_view_reserve(&cmd->view, n, n, GFP_KERNEL);
