@@ -99,6 +99,7 @@ static const struct iodma_spec edu_spec = {
 struct edu_slot {
 	struct iodma_cmd *src;
 	struct iodma_cmd *dst;
+	bool pinned;		/* both descriptors wired by edu_piece() */
 };
 
 struct edu_stats {
@@ -429,12 +430,15 @@ static int edu_piece(struct edu_dev *e, struct edu_slot *slot, u64 src, u64 dst,
 	ret = iodma_md_prepare(iodma_cmd_get_memory_descriptor(slot->dst));
 	if (ret)
 		goto out_unpin_src;
+	slot->pinned = true;
 	for (off = 0; off < len && !ret; off += win) {
 		win = len - off;
 		ret = edu_transfer(e, slot, off, &win, req);
 	}
+	/* the engine never finished: pinned until the device goes (edu_slots_destroy()) */
 	if (ret == -ETIMEDOUT)
 		return ret;
+	slot->pinned = false;
 	iodma_md_complete(iodma_cmd_get_memory_descriptor(slot->dst));
 out_unpin_src:
 	iodma_md_complete(iodma_cmd_get_memory_descriptor(slot->src));
@@ -726,6 +730,10 @@ static void edu_slots_destroy(void *data)
 	 */
 	for (i = 0; i < EDU_NR_SLOTS; i++) {
 		set_bit(i, &e->slot_busy);
+		if (e->slots[i].pinned) {
+			iodma_md_complete(iodma_cmd_get_memory_descriptor(e->slots[i].src));
+			iodma_md_complete(iodma_cmd_get_memory_descriptor(e->slots[i].dst));
+		}
 		iodma_cmd_clear_memory_descriptor(e->slots[i].src, true);
 		iodma_cmd_clear_memory_descriptor(e->slots[i].dst, true);
 		iodma_cmd_destroy(e->slots[i].src);
