@@ -345,7 +345,7 @@ static u64 edu_bytes_bounced(struct edu_slot *slot)
  * the engine and completed.  *@len in: the most wanted; out: prepared.
  */
 static int edu_transfer(struct edu_dev *e, struct edu_slot *slot, u64 off, u64 *len,
-		      struct iodma_edu_copy *req)
+			struct iodma_edu_copy *req)
 {
 	u64 src_len = *len;
 	int ret;
