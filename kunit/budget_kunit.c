@@ -100,7 +100,10 @@ static void budget_reserves_only_where_bouncing_can_happen(struct kunit *test)
 	}
 }
 
-/* A pool that reserved nothing reserves on a re-check once its reach shrinks. */
+/*
+ * A pool that reserved nothing reserves on a re-check once its reach
+ * shrinks: its free commands at once, one in use at its next prepare.
+ */
 static void budget_recheck_reserves_when_reach_shrinks(struct kunit *test)
 {
 	static const struct iodma_spec spec = {
@@ -108,20 +111,26 @@ static void budget_recheck_reserves_when_reach_shrinks(struct kunit *test)
 	};
 	struct device *dev = iodma_test_dev(test, 64);
 	struct iodma_pool *pool = iodma_test_pool(test, dev, &spec, 2);
-	struct iodma_cmd *cmd;
+	struct iodma_cmd *cmd = iodma_pool_get(pool, GFP_KERNEL);
+	u8 *buf = kunit_kzalloc(test, SZ_16K, GFP_KERNEL);
+	struct iodma_md *md;
 
+	KUNIT_ASSERT_NOT_NULL(test, cmd);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
 	KUNIT_EXPECT_EQ(test, pool_st(pool).bounce_bytes, 0ULL);
 	iodma_pool_recheck(pool);
 	KUNIT_EXPECT_EQ(test, pool_st(pool).bounce_bytes, 0ULL);
 	/* as if memory beyond the device's reach had been hot-added */
 	KUNIT_ASSERT_EQ(test, dma_set_mask(dev, DMA_BIT_MASK(24)), 0);
 	iodma_pool_recheck(pool);
+	KUNIT_EXPECT_EQ(test, pool_st(pool).bounce_bytes, 1ULL * SZ_16K);
+	/* the command in use: its prepare of memory beyond 16 MiB allocates */
+	md = iodma_test_md(test, iodma_md_from_kva(buf, SZ_16K, DMA_TO_DEVICE));
+	KUNIT_ASSERT_GT(test, (u64)virt_to_phys(buf), (u64)DMA_BIT_MASK(24));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_ADDRESS);
 	KUNIT_EXPECT_EQ(test, pool_st(pool).bounce_bytes, 2ULL * SZ_16K);
-	/* a command in use reserves at its next prepare instead */
-	cmd = iodma_pool_get(pool, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, cmd);
-	iodma_pool_recheck(pool);
-	KUNIT_EXPECT_EQ(test, pool_st(pool).bounce_bytes, 2ULL * SZ_16K);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
 	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, cmd), 0);
 }
 
@@ -226,31 +235,42 @@ static int bounced_io(struct kunit *test, struct iodma_cmd *cmd, struct iodma_md
 
 /*
  * With a budget, a command put back leaves its buffer idle for the next:
- * non-blocking prepares of other commands take it, the bytes stay those of
- * the reservation, and the data is right in both directions.
+ * non-blocking prepares of four different commands in turn take the one
+ * buffer the budget holds, the bytes stay those of the reservation, and the
+ * data is right in both directions.
  */
 static void budget_idle_buffer_serves_the_next_command(struct kunit *test)
 {
 	struct iodma_pool *pool = budget_pool(test, &budget_spec, 4, SZ_64K);
 	const enum dma_data_direction dirs[2] = { DMA_TO_DEVICE, DMA_FROM_DEVICE };
+	struct iodma_md *buffer = NULL;
+	struct iodma_cmd *cmds[4];
 	unsigned int i;
 	u8 *mem;
 
+	for (i = 0; i < 4; i++) {
+		cmds[i] = iodma_pool_get(pool, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, cmds[i]);
+	}
 	KUNIT_ASSERT_EQ(test, pool_st(pool).bounce_bytes_idle, (u64)SZ_64K);
 	for (i = 0; i < 8; i++) {
 		struct iodma_md *md = misaligned_md(test, SZ_16K + i * 4096, dirs[i & 1], &mem);
-		struct iodma_cmd *cmd = iodma_pool_get(pool, GFP_KERNEL);
-		struct iodma_cmd *other = iodma_pool_get(pool, GFP_KERNEL);
+		struct iodma_cmd *cmd = cmds[i % 4];
 
-		KUNIT_ASSERT_NOT_NULL(test, cmd);
-		KUNIT_ASSERT_NOT_NULL(test, other);
-		/* commands taken one after the other: not always the last one's */
-		KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, other), 0);
 		KUNIT_EXPECT_EQ(test, bounced_io(test, cmd, md, mem, true, i), 0);
 		KUNIT_EXPECT_EQ(test, pool_st(pool).bounce_bytes_idle, 0ULL);
+		/* the same buffer, whichever command */
+		if (!buffer)
+			buffer = iodma_test_cbuf_md(cmd);
+		KUNIT_EXPECT_PTR_EQ(test, iodma_test_cbuf_md(cmd), buffer);
+		/* put back (the buffer goes idle) and got again, without it */
 		KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, cmd), 0);
 		KUNIT_EXPECT_EQ(test, pool_st(pool).bounce_bytes_idle, (u64)SZ_64K);
+		KUNIT_EXPECT_PTR_EQ(test, iodma_pool_get(pool, GFP_KERNEL), cmd);
+		KUNIT_EXPECT_NULL(test, iodma_test_cbuf_md(cmd));
 	}
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, cmds[i]), 0);
 	KUNIT_EXPECT_EQ(test, pool_st(pool).bounce_bytes, (u64)SZ_64K);
 	KUNIT_EXPECT_EQ(test, pool_st(pool).bounce_high_water, (u64)SZ_64K);
 	KUNIT_EXPECT_EQ(test, pool_st(pool).bounce_waits, 0ULL);
@@ -446,6 +466,110 @@ static void budget_allocation_failures_change_nothing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pool_st(pool).bounce_high_water, (u64)SZ_8K);
 }
 
+/*
+ * A copy buffer whose first chunk falls back to a smaller order (every
+ * allocation failing in turn) never takes more than the budget was charged
+ * for: 1 MiB + 4 KiB in a budget of exactly that.
+ */
+static void budget_chunk_fallback_stays_within_the_budget(struct kunit *test)
+{
+	static const struct iodma_spec spec = {
+		.alignment = 512, .max_transfer_size = SZ_2M, .output = IODMA_OUT_HOST64,
+	};
+	const u64 len = SZ_1M + SZ_4K;
+	unsigned int nth, ok = 0;
+	u8 *mem;
+
+	for (nth = 1; nth < 12; nth++) {
+		struct iodma_pool *pool = budget_pool(test, &spec, 1, len);
+		struct iodma_cmd *cmd = iodma_pool_get(pool, GFP_KERNEL);
+		struct iodma_md *md = misaligned_md(test, len, DMA_TO_DEVICE, &mem);
+		int ret;
+
+		KUNIT_ASSERT_NOT_NULL(test, cmd);
+		KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, false), 0);
+		iodma_test_fail_nth(test, nth);
+		ret = iodma_cmd_prepare(cmd, 0, 0, true, true);
+		iodma_test_fail_disarm();
+		KUNIT_EXPECT_TRUE_MSG(test, !ret || ret == -ENOMEM, "nth %u: %d", nth, ret);
+		KUNIT_EXPECT_LE_MSG(test, pool_st(pool).bounce_high_water, len, "nth %u", nth);
+		if (!ret) {
+			ok++;
+			KUNIT_EXPECT_EQ(test, iodma_cmd_complete(cmd, false, false), 0);
+		}
+		KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, false), 0);
+		KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, cmd), 0);
+	}
+	KUNIT_EXPECT_GT(test, ok, 0U);
+}
+
+struct racer {
+	struct iodma_pool *pool;
+	struct iodma_md *md;
+	struct completion done;
+	int err;
+	unsigned int ios;
+};
+
+/* Bounced I/Os through the pool, one command at a time: the first error. */
+static int race_ios(void *arg)
+{
+	struct racer *r = arg;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < 200 && !ret; i++) {
+		struct iodma_cmd *cmd = iodma_pool_get(r->pool, GFP_KERNEL);
+
+		if (!cmd) {
+			ret = -ENOENT;
+			break;
+		}
+		ret = iodma_cmd_set_memory_descriptor(cmd, r->md, false);
+		ret = ret ?: iodma_cmd_prepare(cmd, 0, 0, true, true);
+		if (!ret) {
+			ret = iodma_cmd_bounce_reason(cmd) == IODMA_BOUNCE_ALIGNMENT ? 0 : -EIO;
+			iodma_cmd_complete(cmd, false, false);
+			r->ios++;
+		}
+		iodma_cmd_clear_memory_descriptor(cmd, true);
+		ret = iodma_pool_put(r->pool, cmd) ?: ret;
+	}
+	r->err = ret;
+	complete(&r->done);
+	return 0;
+}
+
+/*
+ * Three threads of bounced I/Os of three sizes through a pool of three
+ * commands whose budget holds less than three buffers, while the pool is
+ * re-checked: every I/O completes (waits end with a put or a free, none is
+ * missed) and the budget is never exceeded.
+ */
+static void budget_concurrent_ios_never_exceed_it(struct kunit *test)
+{
+	static const u64 lens[3] = { SZ_8K, SZ_32K, SZ_64K - 512 };
+	struct iodma_pool *pool = budget_pool(test, &budget_spec, 3, SZ_64K + SZ_32K);
+	struct racer r[3];
+	unsigned int i;
+	u8 *mem;
+
+	for (i = 0; i < 3; i++) {
+		r[i] = (struct racer){ .pool = pool };
+		r[i].md = misaligned_md(test, lens[i], DMA_BIDIRECTIONAL, &mem);
+		init_completion(&r[i].done);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(race_ios, &r[i], "iodma-race%u", i)));
+	}
+	for (i = 0; i < 3; i++) {
+		while (!wait_for_completion_timeout(&r[i].done, HZ / 10))
+			iodma_pool_recheck(pool);
+		KUNIT_EXPECT_EQ_MSG(test, r[i].err, 0, "thread %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, r[i].ios, 200U, "thread %u", i);
+	}
+	KUNIT_EXPECT_LE(test, pool_st(pool).bounce_high_water, (u64)SZ_64K + SZ_32K);
+	KUNIT_EXPECT_LE(test, pool_st(pool).bounce_bytes, (u64)SZ_64K + SZ_32K);
+}
+
 /* The statistics file shows the budget, its use and the waits. */
 static void budget_stats_file_shows_the_budget(struct kunit *test)
 {
@@ -473,6 +597,8 @@ static struct kunit_case budget_test_cases[] = {
 	KUNIT_CASE(budget_prepare_waits_for_a_put),
 	KUNIT_CASE(budget_is_never_exceeded),
 	KUNIT_CASE(budget_allocation_failures_change_nothing),
+	KUNIT_CASE(budget_chunk_fallback_stays_within_the_budget),
+	KUNIT_CASE(budget_concurrent_ios_never_exceed_it),
 	KUNIT_CASE(budget_stats_file_shows_the_budget),
 	{}
 };

@@ -259,13 +259,27 @@ static void budget_charge(struct iodma_budget *b, u64 bytes)
 	b->high_water = max(b->high_water, b->bytes);
 }
 
-/* Give back @md (a copy buffer of the budget's, referenced once): free it. */
+/* Under b->lock: @md goes on the idle list. */
+static void budget_park(struct iodma_budget *b, struct iodma_md *md)
+{
+	list_add(&md->cbuf.node, &b->idle);
+	b->idle_bytes += md->cbuf.size;
+}
+
+/* Under b->lock: @md, charged to @b, is about to be freed. */
+static void budget_uncharge(struct iodma_budget *b, struct iodma_md *md)
+{
+	b->bytes -= md->cbuf.size;
+	b->buffers--;
+}
+
+/* Free @md, a copy buffer charged to @b and referenced once. */
 static void budget_free(struct iodma_budget *b, struct iodma_md *md)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&b->lock, flags);
-	b->bytes -= md->cbuf.size;
+	budget_uncharge(b, md);
 	spin_unlock_irqrestore(&b->lock, flags);
 	iodma_md_put(md);
 	wake_up(&b->wait);
@@ -294,7 +308,7 @@ void iodma_bounce_drop(struct iodma_cmd *cmd)
  * copy buffer to the budget's idle list, for the next command that needs
  * one: the I/O path moves buffers, it does not free or allocate them.
  *
- * Context: Any context.
+ * Context: Any context (pool.c calls it under the pool's lock).
  */
 void iodma_bounce_park(struct iodma_cmd *cmd)
 {
@@ -306,107 +320,152 @@ void iodma_bounce_park(struct iodma_cmd *cmd)
 		return;
 	cmd->cbuf_md = NULL;
 	spin_lock_irqsave(&b->lock, flags);
-	list_add(&md->cbuf.node, &b->idle);
-	b->idle_bytes += md->cbuf.size;
+	budget_park(b, md);
 	spin_unlock_irqrestore(&b->lock, flags);
 	if (wq_has_sleeper(&b->wait))
 		wake_up(&b->wait);
 }
 
-/* Under b->lock: take an idle copy buffer, one that meets @r for @len if @r. */
+/*
+ * Under b->lock: take the smallest idle copy buffer that meets @r for @len
+ * in at most @max_n chunks (any buffer without @r).
+ */
 static struct iodma_md *budget_take_idle(struct iodma_budget *b,
-					 const struct iodma_cbuf_rules *r, u64 len)
+					 const struct iodma_cbuf_rules *r, u64 len,
+					 unsigned int max_n)
+{
+	struct iodma_md *md, *best = NULL;
+
+	list_for_each_entry(md, &b->idle, cbuf.node) {
+		if (r && (md->cbuf.n > max_n || !iodma_cbuf_meets(&md->cbuf, r, len)))
+			continue;
+		if (!best || md->cbuf.size < best->cbuf.size)
+			best = md;
+		if (!r)
+			break;
+	}
+	if (best) {
+		list_del_init(&best->cbuf.node);
+		b->idle_bytes -= best->cbuf.size;
+	}
+	return best;
+}
+
+/*
+ * Under b->lock: could a prepare that may sleep, holding @own bytes of
+ * buffer and needing @need for @len bytes of @r, go on now?  With room, with
+ * an idle buffer that meets @r, or by freeing idle buffers and its own.
+ */
+static bool budget_can(struct iodma_budget *b, const struct iodma_cbuf_rules *r, u64 len,
+		       u64 need, u64 own)
 {
 	struct iodma_md *md;
 
+	if (b->bytes + need <= b->limit + b->idle_bytes + own)
+		return true;
 	list_for_each_entry(md, &b->idle, cbuf.node) {
-		if (r && !iodma_cbuf_meets(&md->cbuf, r, len))
-			continue;
-		list_del_init(&md->cbuf.node);
-		b->idle_bytes -= md->cbuf.size;
-		return md;
+		if (iodma_cbuf_meets(&md->cbuf, r, len))
+			return true;
 	}
-	return NULL;
+	return false;
 }
 
-/* Could a sleeper waiting for @need bytes go on? */
-static bool budget_may_go_on(struct iodma_budget *b, u64 need)
+struct budget_wait {
+	struct iodma_budget *b;
+	const struct iodma_cbuf_rules *r;
+	u64 len, need, own;
+};
+
+static bool budget_may_go_on(const struct budget_wait *w)
 {
 	bool go;
 
-	spin_lock_irq(&b->lock);
-	go = !list_empty(&b->idle) || b->bytes + need <= b->limit;
-	spin_unlock_irq(&b->lock);
+	spin_lock_irq(&w->b->lock);
+	go = budget_can(w->b, w->r, w->len, w->need, w->own);
+	spin_unlock_irq(&w->b->lock);
 	return go;
 }
 
 /*
- * Give @cmd a copy buffer that meets @r for @len, within its budget: an
- * idle one that meets them, else a new one if the budget has room (its old
- * one goes back to the idle list, or is freed without a limit); over the
- * limit, idle buffers (and its own) are freed to make room, and with none
- * left the caller waits for a command to put one back.  Where @gfp does not
- * allow blocking only an idle buffer will do (-EAGAIN).  -ENOBUFS if the
- * budget could never hold the buffer; -EINTR on a fatal signal.
+ * Give @cmd a copy buffer that meets @r for @len, within its budget: the
+ * smallest idle one that meets them (its own too small one goes idle in
+ * its place), else a new one if the budget has room; over the limit, idle
+ * buffers and its own are freed where that makes room, else the caller
+ * waits until a put or a free does.  Where @gfp does not allow blocking,
+ * only an idle buffer the view has room for will do (-EAGAIN, nothing
+ * changed).  -ENOBUFS if the budget could never hold the buffer; -EINTR on
+ * a fatal signal.
  */
 static int budget_get(struct iodma_cmd *cmd, const struct iodma_cbuf_rules *r, u64 len,
 		      gfp_t gfp)
 {
 	bool block = gfpflags_allow_blocking(gfp);
+	unsigned int max_n = block ? UINT_MAX : cmd->view.ranges_cap;
 	struct iodma_budget *b = cmd->budget;
-	u64 need = iodma_cbuf_alloc_size(r, len);
+	struct budget_wait w = { .b = b, .r = r, .len = len,
+				 .need = iodma_cbuf_alloc_size(r, len) };
 	struct iodma_md *md, *old = cmd->cbuf_md;
 	unsigned long flags;
 	int ret;
 
-	if (READ_ONCE(b->limit) && need > READ_ONCE(b->limit))
+	if (READ_ONCE(b->limit) && w.need > READ_ONCE(b->limit))
 		return -ENOBUFS;
 	for (;;) {
 		spin_lock_irqsave(&b->lock, flags);
-		md = budget_take_idle(b, r, len);
+		md = budget_take_idle(b, r, len, max_n);
 		if (md) {
-			if (old) {
-				list_add(&old->cbuf.node, &b->idle);
-				b->idle_bytes += old->cbuf.size;
-			}
+			if (old)
+				budget_park(b, old);
 			spin_unlock_irqrestore(&b->lock, flags);
 			cmd->cbuf_md = md;
+			if (old)
+				wake_up(&b->wait);
 			return 0;
 		}
 		if (!block) {
 			spin_unlock_irqrestore(&b->lock, flags);
 			return -EAGAIN;
 		}
-		if (!b->limit || b->bytes + need <= b->limit)
+		if (!b->limit || b->bytes + w.need <= b->limit)
 			break;
-		/* over the limit: an idle buffer, then our own, makes room */
-		md = budget_take_idle(b, NULL, 0) ?: old;
-		if (md) {
-			b->bytes -= md->cbuf.size;
+		w.own = old ? old->cbuf.size : 0;
+		if (budget_can(b, r, len, w.need, w.own)) {
+			/* freeing makes room: an idle buffer first, then our own */
+			md = budget_take_idle(b, NULL, 0, 0) ?: old;
+			budget_uncharge(b, md);
 			spin_unlock_irqrestore(&b->lock, flags);
 			if (md == old) {
 				cmd->cbuf_md = NULL;
 				old = NULL;
 			}
 			iodma_md_put(md);
+			wake_up(&b->wait);
 			continue;
 		}
 		b->waits++;
 		spin_unlock_irqrestore(&b->lock, flags);
-		if (wait_event_killable(b->wait, budget_may_go_on(b, need)))
+		if (wait_event_killable(b->wait, budget_may_go_on(&w)))
 			return -EINTR;
 	}
-	budget_charge(b, need);
+	budget_charge(b, w.need);
 	spin_unlock_irqrestore(&b->lock, flags);
 
 	md = cbuf_md_alloc(r, DMA_BIDIRECTIONAL, len, gfp, &ret);
 	spin_lock_irqsave(&b->lock, flags);
-	/* charged for the most the buffer could take: keep what it took */
-	b->bytes -= need - (md ? md->cbuf.size : 0);
+	/* charged for the most the buffer can take: keep what it took */
+	b->bytes -= w.need;
+	if (md) {
+		b->bytes += md->cbuf.size;
+		b->buffers++;
+	}
 	spin_unlock_irqrestore(&b->lock, flags);
 	wake_up(&b->wait);
 	if (!md)
 		return ret;
+	if (WARN_ON_ONCE(md->cbuf.size > w.need)) {
+		budget_free(b, md);
+		return -ENOMEM;
+	}
 	iodma_bounce_drop(cmd);
 	cmd->cbuf_md = md;
 	return 0;
@@ -449,70 +508,118 @@ int iodma_bounce_reserve(struct iodma_cmd *cmd, u64 len, gfp_t gfp)
 }
 
 /*
- * iodma_budget_trim() - make @limit the budget's limit and free idle copy
- * buffers until its buffers take at most @limit bytes, as far as idle ones
- * can (a @limit of 0 frees them all and leaves no limit).
+ * iodma_budget_trim() - make @limit the budget's limit (0: none) and move
+ * idle copy buffers beyond it (all of them for 0) to @excess, uncharged,
+ * for iodma_budget_free(); the high water starts again from what is left.
+ *
+ * Context: Any context; pool.c calls it under the pool's lock, with no
+ * command out, so that no I/O takes a buffer in between.
+ */
+void iodma_budget_trim(struct iodma_budget *b, u64 limit, struct list_head *excess)
+{
+	struct iodma_md *md;
+	unsigned long flags;
+
+	spin_lock_irqsave(&b->lock, flags);
+	b->limit = limit;
+	while ((!limit || b->bytes > limit) && (md = budget_take_idle(b, NULL, 0, 0))) {
+		budget_uncharge(b, md);
+		list_add(&md->cbuf.node, excess);
+	}
+	b->high_water = b->bytes;
+	spin_unlock_irqrestore(&b->lock, flags);
+}
+
+/*
+ * iodma_budget_free() - free the copy buffers iodma_budget_trim() moved to
+ * @list.
  *
  * Context: Process context.
  */
-void iodma_budget_trim(struct iodma_budget *b, u64 limit)
+void iodma_budget_free(struct list_head *list)
 {
-	struct iodma_md *md;
+	struct iodma_md *md, *next;
 
-	for (;;) {
-		spin_lock_irq(&b->lock);
-		b->limit = limit;
-		md = limit < b->bytes ? budget_take_idle(b, NULL, 0) : NULL;
-		spin_unlock_irq(&b->lock);
-		if (!md)
-			break;
-		budget_free(b, md);
+	list_for_each_entry_safe(md, next, list, cbuf.node) {
+		list_del_init(&md->cbuf.node);
+		iodma_md_put(md);
 	}
 }
 
 /*
- * iodma_budget_fill() - allocate idle copy buffers of @len bytes for the
- * commands of @cmd's kind until @count buffers are idle or the next would
- * not fit the limit: the reservation of a pool with a budget, whose
- * commands are all free.  0 or -ENOMEM.
+ * iodma_budget_alloc() - a copy buffer for I/Os of up to @len bytes of
+ * @tmpl's kind, charged to @b: room permitting with a limit, as an idle
+ * buffer (return NULL), else handed to the caller (pool.c gives it to a
+ * free command).  @tmpl is the pool's template, never in use: its reach is
+ * read again here.  ERR_PTR(-ENOSPC) when a limit leaves no room, or
+ * ERR_PTR(-ENOMEM).
  *
  * Context: Process context.
  */
-int iodma_budget_fill(struct iodma_budget *b, const struct iodma_cmd *cmd, u64 len,
-		      unsigned int count)
+struct iodma_md *iodma_budget_alloc(struct iodma_budget *b, struct iodma_cmd *tmpl, u64 len)
 {
 	struct iodma_cbuf_rules r;
 	struct iodma_md *md;
-	unsigned int have;
+	bool idle;
 	u64 need;
 	int ret;
 
-	cbuf_rules(cmd, len, &r);
+	tmpl->lim.addr_limit = tmpl->ops->reach(tmpl);
+	cbuf_rules(tmpl, len, &r);
 	need = iodma_cbuf_alloc_size(&r, len);
-	have = 0;
 	spin_lock_irq(&b->lock);
-	list_for_each_entry(md, &b->idle, cbuf.node)
-		have++;
-	spin_unlock_irq(&b->lock);
-	for (ret = 0; have < count && !ret; have++) {
-		spin_lock_irq(&b->lock);
-		if (b->bytes + need > b->limit) {
-			spin_unlock_irq(&b->lock);
-			break;
-		}
-		budget_charge(b, need);
+	idle = b->limit;
+	if (idle && b->bytes + need > b->limit) {
 		spin_unlock_irq(&b->lock);
-		md = cbuf_md_alloc(&r, DMA_BIDIRECTIONAL, len, GFP_KERNEL, &ret);
-		spin_lock_irq(&b->lock);
-		b->bytes -= need;
-		if (md) {
-			budget_charge(b, md->cbuf.size);
-			list_add_tail(&md->cbuf.node, &b->idle);
-			b->idle_bytes += md->cbuf.size;
-		}
-		spin_unlock_irq(&b->lock);
+		return ERR_PTR(-ENOSPC);
 	}
-	return ret;
+	budget_charge(b, need);
+	spin_unlock_irq(&b->lock);
+	md = cbuf_md_alloc(&r, DMA_BIDIRECTIONAL, len, GFP_KERNEL, &ret);
+	spin_lock_irq(&b->lock);
+	b->bytes -= need;
+	if (md) {
+		b->bytes += md->cbuf.size;
+		b->buffers++;
+		if (idle)
+			budget_park(b, md);
+	}
+	spin_unlock_irq(&b->lock);
+	wake_up(&b->wait);
+	if (!md)
+		return ERR_PTR(ret);
+	return idle ? NULL : md;
+}
+
+/*
+ * iodma_bounce_adopt() - give a free pool command @md (from
+ * iodma_budget_alloc()) if it has no copy buffer; false if it has one.
+ *
+ * Context: Any context; pool.c calls it under the pool's lock.
+ */
+bool iodma_bounce_adopt(struct iodma_cmd *cmd, struct iodma_md *md)
+{
+	if (cmd->cbuf_md)
+		return false;
+	cmd->cbuf_md = md;
+	return true;
+}
+
+/*
+ * iodma_budget_give_back() - free @md (from iodma_budget_alloc()), which
+ * no command took.
+ *
+ * Context: Process context.
+ */
+void iodma_budget_give_back(struct iodma_budget *b, struct iodma_md *md)
+{
+	budget_free(b, md);
+}
+
+/* How many copy buffers are charged to @b (statistics, and the reservation). */
+unsigned int iodma_budget_buffers(struct iodma_budget *b)
+{
+	return READ_ONCE(b->buffers);
 }
 
 /*

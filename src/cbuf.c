@@ -178,6 +178,12 @@ int iodma_cbuf_alloc(struct iodma_cbuf *cb, const struct iodma_cbuf_rules *r, u6
 		}
 		if (ret)
 			goto err_free;
+		/*
+		 * After a fallback no later chunk is larger: then the buffer
+		 * never takes more than iodma_cbuf_alloc_size() says, which a
+		 * budget is charged before the allocation.
+		 */
+		max_order = order;
 		done += PAGE_SIZE << order;
 		cb->n++;
 	}
@@ -193,10 +199,11 @@ err_free:
 }
 
 /*
- * iodma_cbuf_alloc_size() - the bytes iodma_cbuf_alloc() takes for @size
- * bytes when every chunk comes at the first order it tries (a fallback to
- * smaller chunks takes fewer): chunks of the largest order while more than
- * one is left, then one chunk of the order the rest needs.
+ * iodma_cbuf_alloc_size() - the most bytes iodma_cbuf_alloc() takes for
+ * @size bytes: chunks of the largest order while more than one is left,
+ * then one chunk of the order the rest needs.  After a fallback to smaller
+ * chunks (and no larger one after it) the last chunk rounds up a rest that
+ * is the same modulo the smaller chunk, never by more.
  */
 u64 iodma_cbuf_alloc_size(const struct iodma_cbuf_rules *r, u64 size)
 {

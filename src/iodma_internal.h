@@ -539,13 +539,17 @@ struct iodma_budget {
 	u64 high_water;
 	u64 idle_bytes;
 	u64 waits;
+	unsigned int buffers;	/* how many make up @bytes */
 	struct list_head idle;	/* struct iodma_md copy buffers, by cbuf.node */
 };
 
 void iodma_budget_init(struct iodma_budget *b);
-void iodma_budget_trim(struct iodma_budget *b, u64 limit);
-int iodma_budget_fill(struct iodma_budget *b, const struct iodma_cmd *cmd, u64 len,
-		      unsigned int count);
+void iodma_budget_trim(struct iodma_budget *b, u64 limit, struct list_head *excess);
+void iodma_budget_free(struct list_head *list);
+struct iodma_md *iodma_budget_alloc(struct iodma_budget *b, struct iodma_cmd *tmpl, u64 len);
+void iodma_budget_give_back(struct iodma_budget *b, struct iodma_md *md);
+unsigned int iodma_budget_buffers(struct iodma_budget *b);
+bool iodma_bounce_adopt(struct iodma_cmd *cmd, struct iodma_md *md);
 void iodma_bounce_park(struct iodma_cmd *cmd);
 void iodma_bounce_drop(struct iodma_cmd *cmd);
 bool iodma_bounce_may_need(const struct iodma_cmd *cmd);
@@ -571,6 +575,7 @@ struct iodma_pool {
 	struct list_head free;
 	struct list_head node;	/* on the list of pools (memory hot-add re-checks them) */
 	struct iodma_budget budget;
+	struct iodma_cmd *tmpl;	/* the commands' rules, never handed out */
 	u64 max_len;		/* what each I/O's reservation is sized for */
 	bool reserving;		/* copy buffers are reserved (some I/O could bounce) */
 	wait_queue_head_t wait;

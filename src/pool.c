@@ -15,6 +15,7 @@
  * iodma/<pool>/stats.
  */
 #include <linux/debugfs.h>
+#include <linux/blk_types.h>
 #include <linux/memory.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -28,21 +29,26 @@
 static LIST_HEAD(pools);
 static DEFINE_MUTEX(pools_lock);
 
+static void pool_recheck(struct iodma_pool *pool);
+
 /*
  * Preallocate what an I/O of up to @max_len bytes in page-sized pieces
  * needs, so that its prepare does not allocate.
  */
 static int cmd_reserve(struct iodma_cmd *cmd, u64 max_len)
 {
+	/* one entry per page, one more for an offset in the first; never wraps */
+	unsigned int n = min_t(u64, max_len / PAGE_SIZE + 2, SZ_64K);
 	/*
-	 * One entry per page, one more for an offset in the first, or as many
-	 * as max_segments allows (sub-page pieces); never wraps.
+	 * Scatterlist entries for sub-page pieces too (a block driver's 512-byte
+	 * bio_vecs), as many as max_segments lets through in one I/O; ranges
+	 * only ever hold bus memory and copy-buffer chunks.
 	 */
-	unsigned int n = min_t(u64, max(max_len / PAGE_SIZE + 2, cmd->lim.max_segs == U64_MAX ?
-					 0 : cmd->lim.max_segs), SZ_64K);
+	unsigned int sg = max_t(u64, n, min_t(u64, cmd->lim.max_segs,
+					      min_t(u64, max_len / SECTOR_SIZE + 2, SZ_64K)));
 	int ret;
 
-	ret = iodma_view_reserve(&cmd->view, n, n, GFP_KERNEL);
+	ret = iodma_view_reserve(&cmd->view, sg, n, GFP_KERNEL);
 	if (!ret && cmd->ops->reserve)
 		ret = cmd->ops->reserve(cmd, max_len);
 	return ret;
@@ -51,50 +57,67 @@ static int cmd_reserve(struct iodma_cmd *cmd, u64 max_len)
 static void pool_free_cmds(struct iodma_pool *pool)
 {
 	unsigned int i;
+	LIST_HEAD(idle);
 
 	for (i = 0; i < pool->count; i++) {
 		pool->cmds[i]->pool = NULL;
+		/* a command leaked by destroy must not point into the pool */
+		iodma_bounce_drop(pool->cmds[i]);
+		pool->cmds[i]->budget = NULL;
 		iodma_cmd_destroy(pool->cmds[i]);
 	}
 	kvfree(pool->cmds);
-	iodma_budget_trim(&pool->budget, 0);
+	iodma_cmd_destroy(pool->tmpl);
+	iodma_budget_trim(&pool->budget, 0, &idle);
+	iodma_budget_free(&idle);
 }
 
 /*
  * Reserve copy buffers for the I/Os of a pool that may bounce: with a
- * budget, idle buffers up to it; without, one per command, each free
- * command taken off the free list while its buffer is allocated (a command
- * in use reserves at its next prepare that may sleep).
+ * budget, idle buffers up to it, one a command at most; without, one for
+ * each free command that has none (a command in use reserves at its next
+ * prepare that may sleep).  Allocated for the pool's template, the
+ * commands' rules, and given to a command under the pool's lock, so that
+ * no command leaves the free list meanwhile.
  */
 static int pool_fill(struct iodma_pool *pool)
 {
+	struct iodma_budget *b = &pool->budget;
+	struct iodma_md *md;
 	unsigned int i;
-	int ret = 0;
+	bool taken;
 
+	lockdep_assert_held(&pools_lock);
 	if (!pool->reserving)
 		return 0;
-	if (READ_ONCE(pool->budget.limit))
-		return iodma_budget_fill(&pool->budget, pool->cmds[0], pool->max_len,
-					 pool->count);
-	for (i = 0; i < pool->count && !ret; i++) {
-		struct iodma_cmd *cmd = pool->cmds[i];
-		bool taken;
-
+	if (READ_ONCE(b->limit)) {
+		while (iodma_budget_buffers(b) < pool->count) {
+			md = iodma_budget_alloc(b, pool->tmpl, pool->max_len);
+			if (IS_ERR(md))
+				return PTR_ERR(md) == -ENOSPC ? 0 : PTR_ERR(md);
+			/* without a limit now (a racing set): no command took it */
+			if (md)
+				iodma_budget_give_back(b, md);
+		}
+		return 0;
+	}
+	for (i = 0; i < pool->count; i++) {
 		spin_lock_irq(&pool->lock);
-		taken = !list_empty(&cmd->pool_node);
-		if (taken)
-			list_del_init(&cmd->pool_node);
+		taken = !list_empty(&pool->cmds[i]->pool_node) && !pool->cmds[i]->cbuf_md;
 		spin_unlock_irq(&pool->lock);
 		if (!taken)
 			continue;
-		ret = iodma_bounce_reserve(cmd, pool->max_len, GFP_KERNEL);
+		md = iodma_budget_alloc(b, pool->tmpl, pool->max_len);
+		if (IS_ERR_OR_NULL(md))
+			return PTR_ERR_OR_ZERO(md);
 		spin_lock_irq(&pool->lock);
-		list_add_tail(&cmd->pool_node, &pool->free);
+		taken = !list_empty(&pool->cmds[i]->pool_node) &&
+			iodma_bounce_adopt(pool->cmds[i], md);
 		spin_unlock_irq(&pool->lock);
-		if (wq_has_sleeper(&pool->wait))
-			wake_up(&pool->wait);
+		if (!taken)
+			iodma_budget_give_back(b, md);
 	}
-	return ret;
+	return 0;
 }
 
 /* debugfs iodma/<name>/stats; m->private is the pool. */
@@ -197,6 +220,13 @@ struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec
 	}
 	max_len = spec->max_transfer_size ? spec->max_transfer_size : SZ_64K;
 	pool->max_len = max_len;
+	/* the commands' rules, never handed out: what reservations are made for */
+	pool->tmpl = iodma_cmd_create(dev, spec);
+	if (IS_ERR(pool->tmpl)) {
+		ret = PTR_ERR(pool->tmpl);
+		goto err_free_array;
+	}
+	pool->reserving = iodma_bounce_may_need(pool->tmpl);
 	for (pool->count = 0; pool->count < count; pool->count++) {
 		struct iodma_cmd *cmd = iodma_cmd_create(dev, spec);
 
@@ -207,8 +237,6 @@ struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec
 		pool->cmds[pool->count] = cmd;
 		cmd->pool = pool;
 		cmd->budget = &pool->budget;
-		if (!pool->count)
-			pool->reserving = iodma_bounce_may_need(cmd);
 		ret = cmd_reserve(cmd, max_len);
 		if (!ret && pool->reserving)
 			ret = iodma_bounce_reserve(cmd, max_len, GFP_KERNEL);
@@ -220,8 +248,11 @@ struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec
 	}
 	mutex_lock(&pools_lock);
 	ret = pool_debugfs_add(pool);
-	if (!ret)
+	if (!ret) {
 		list_add(&pool->node, &pools);
+		/* memory hot-added since the decision above */
+		pool_recheck(pool);
+	}
 	mutex_unlock(&pools_lock);
 	if (ret)
 		goto err_free_cmds;
@@ -229,6 +260,9 @@ struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec
 
 err_free_cmds:
 	pool_free_cmds(pool);
+	goto err_free_pool;
+err_free_array:
+	kvfree(pool->cmds);
 err_free_pool:
 	kfree(pool);
 	return ERR_PTR(ret);
@@ -436,6 +470,11 @@ EXPORT_SYMBOL_IF_KUNIT(iodma_pool_stats);
  * most) where I/Os could bounce, and idle ones beyond it are freed; the
  * high water in the statistics starts again from there.
  *
+ * A thread that holds a bounced command of the pool while it prepares
+ * another of the same pool (a source and a destination, say) waits for
+ * itself if the budget holds less than both buffers: size the budget for
+ * the most buffers one thread holds at once, or use prepare_nowait.
+ *
  * Context: Process context; may sleep.
  * Return: 0, -EINVAL for a NULL @pool, -EBUSY while a command is out of
  * the pool, -ENOMEM if the reservation could not be allocated (the budget
@@ -445,6 +484,7 @@ int iodma_pool_set_bounce_budget(struct iodma_pool *pool, u64 bytes)
 {
 	unsigned int i;
 	int ret = -EBUSY;
+	LIST_HEAD(excess);
 
 	might_sleep();
 	if (!pool)
@@ -452,21 +492,17 @@ int iodma_pool_set_bounce_budget(struct iodma_pool *pool, u64 bytes)
 	mutex_lock(&pools_lock);
 	spin_lock_irq(&pool->lock);
 	if (!pool->in_use) {
-		WRITE_ONCE(pool->budget.limit, bytes);
 		/* every command is free: each leaves its buffer idle */
+		WRITE_ONCE(pool->budget.limit, bytes);
 		for (i = 0; i < pool->count; i++)
 			iodma_bounce_park(pool->cmds[i]);
+		iodma_budget_trim(&pool->budget, bytes, &excess);
 		ret = 0;
 	}
 	spin_unlock_irq(&pool->lock);
-	if (!ret) {
-		iodma_budget_trim(&pool->budget, bytes);
+	iodma_budget_free(&excess);
+	if (!ret)
 		ret = pool_fill(pool);
-		/* the high water of this budget */
-		spin_lock_irq(&pool->budget.lock);
-		pool->budget.high_water = pool->budget.bytes;
-		spin_unlock_irq(&pool->budget.lock);
-	}
 	mutex_unlock(&pools_lock);
 	return ret;
 }
@@ -475,7 +511,7 @@ EXPORT_SYMBOL_GPL(iodma_pool_set_bounce_budget);
 static void pool_recheck(struct iodma_pool *pool)
 {
 	lockdep_assert_held(&pools_lock);
-	if (pool->reserving || !iodma_bounce_may_need(pool->cmds[0]))
+	if (pool->reserving || !iodma_bounce_may_need(pool->tmpl))
 		return;
 	pool->reserving = true;
 	/* -ENOMEM: prepares that may sleep allocate what they need */

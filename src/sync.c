@@ -62,8 +62,9 @@ static int force_double_buffer(struct iodma_cmd *cmd)
  * direction; -ENODATA if not prepared; for IODMA_FORCE_DOUBLE_BUFFER, -EBUSY
  * if prepared more than once, -EOPNOTSUPP for memory iodma cannot copy
  * (iterate-only commands, bus descriptors) and in an owned domain, -ENOMEM,
- * -E2BIG where the copy buffer cannot hold the range in max_segments.
- * On error nothing changed.
+ * -E2BIG where the copy buffer cannot hold the range in max_segments, and
+ * for a pool's command with a budget -ENOBUFS and -EINTR as for
+ * iodma_cmd_prepare().  On error nothing changed.
  */
 int iodma_cmd_synchronize(struct iodma_cmd *cmd, u32 options)
 {
