@@ -39,13 +39,12 @@
  *
  * Access: the node is created 0600, root's.  Whoever may open it can use
  * the device's engine and its request slots (a long copy, or a buffer whose
- * pages are slow to fault in, makes the others wait) and pin up to 256 KiB
- * of their memory per slot (128 KiB of each buffer at a time).  What would
- * tell the physical layout of the caller's memory (EXPLAIN, and COPY's
- * @bytes_bounced and @dma_ops) is kept for files opened with
- * CAP_SYS_ADMIN, as /proc/<pid>/pagemap keeps
- * physical addresses: without it EXPLAIN fails with EPERM and those two
- * COPY outputs read 0.
+ * pages are slow to fault in, makes the others wait) and pin up to 128 KiB
+ * of each buffer at a time per slot (33 pages when it is not page-aligned).
+ * What would tell the physical layout of the caller's memory (EXPLAIN, and
+ * COPY's @bytes_bounced and @dma_ops) is kept for files opened with
+ * CAP_SYS_ADMIN, as /proc/<pid>/pagemap keeps physical addresses: without
+ * it EXPLAIN fails with EPERM and those two COPY outputs read 0.
  */
 #ifndef _UAPI_LINUX_IODMA_EDU_H
 #define _UAPI_LINUX_IODMA_EDU_H
