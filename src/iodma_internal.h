@@ -246,6 +246,7 @@ struct iodma_limits {
 	u64 max_segs;		/* U64_MAX = no limit */
 	u64 virt_mask;		/* the gap rule's mask, 0 = none */
 	bool out32;
+	bool plain;		/* no alignment, length, boundary or gap rule */
 };
 
 int iodma_spec_normalize(const struct iodma_spec *spec, struct iodma_limits *lim);

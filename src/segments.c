@@ -269,10 +269,9 @@ enum iodma_bounce_reason iodma_segments_count(const struct iodma_view *v,
 	return r;
 }
 
-static __always_inline void put_seg(const struct iodma_cmd *cmd, void *segs, u32 i, u64 addr,
-				    u64 len)
+static __always_inline void put_seg(enum iodma_output out, void *segs, u32 i, u64 addr, u64 len)
 {
-	switch (cmd->spec.output) {
+	switch (out) {
 	case IODMA_OUT_HOST32:
 		((struct iodma_seg32 *)segs)[i] = (struct iodma_seg32){ (u32)addr, (u32)len };
 		break;
@@ -296,6 +295,111 @@ static __always_inline void put_seg(const struct iodma_cmd *cmd, void *segs, u32
 			(struct iodma_seg64_le){ cpu_to_le64(addr), cpu_to_le64(len) };
 		break;
 	}
+}
+
+/* Entry @idx of the view (@sg for scatterlist sources): its bus address and length. */
+static __always_inline void entry_at(const struct iodma_view *v, unsigned int idx,
+				     struct scatterlist *sg, u64 *addr, u64 *len)
+{
+	switch (v->src) {
+	case IODMA_SRC_SG_DMA:
+		*addr = sg_dma_address(sg);
+		*len = sg_dma_len(sg);
+		break;
+	case IODMA_SRC_SG_PHYS:
+		*addr = sg_phys(sg);
+		if (v->bus_dev)
+			*addr = phys_to_dma(v->bus_dev, *addr);
+		*len = sg->length;
+		break;
+	default:
+		*addr = v->ranges[idx].addr;
+		*len = v->ranges[idx].len;
+		break;
+	}
+}
+
+/*
+ * gen's fast path, for a plain specification (lim->plain: no alignment,
+ * length, boundary or gap rule): a segment is a run of contiguous entries
+ * cut at max_segment_size and the end of the range, which is what
+ * next_segment() makes of it, without its checks and cursor copies.  It
+ * looks one entry past a run that reaches the cap as next_segment() does,
+ * so that the splits counted are the same.  Writes at most @max segments
+ * from the command's cursor and returns how many; stops before a segment
+ * that would pass the reach (*@stop), which the general path then reports.
+ */
+static u32 gen_plain(struct iodma_cmd *cmd, void *segs, u32 max, u64 *cuts, bool *stop)
+{
+	const struct iodma_view *v = &cmd->view;
+	struct iodma_cursor *cur = &cmd->cur;
+	const enum iodma_output out = cmd->spec.output;
+	const u64 limit = cmd->lim.addr_limit, max_seg = cmd->lim.max_seg, end = cmd->prep_len;
+	const bool ranges = v->src == IODMA_SRC_RANGES;
+	const unsigned int src_n = v->src_n;
+	/* the cursor in registers: the segments written cannot alias it */
+	unsigned int idx = cur->idx;
+	struct scatterlist *sg = cur->sg, *nsg;
+	u64 pos = cur->pos, in = cur->in, steps = cur->steps;
+	u64 addr, elen, run, cap, len, naddr = 0, nlen = 0, last;
+	bool ahead = false;	/* naddr, nlen: entry idx, read ahead */
+	u32 n;
+
+	for (n = 0; n < max && pos < end; n++) {
+		unsigned int idx0 = idx;
+		struct scatterlist *sg0 = sg;
+		u64 steps0 = steps;
+
+		if (ahead) {
+			addr = naddr;
+			elen = nlen;
+		} else {
+			entry_at(v, idx, sg, &addr, &elen);
+		}
+		ahead = false;
+		addr += in;
+		run = elen - in;
+		last = elen;
+		cap = min(max_seg, end - pos);
+		while (run <= cap && idx + 1 < src_n) {
+			nsg = ranges ? NULL : sg_next(sg);
+			entry_at(v, idx + 1, nsg, &naddr, &nlen);
+			if (naddr != addr + run) {
+				ahead = true;
+				break;
+			}
+			idx++;
+			sg = nsg;
+			run += nlen;
+			last = nlen;
+			steps++;
+		}
+		len = min(run, cap);
+		if (addr > limit || len - 1 > limit - addr) {
+			/* the cursor back at the segment's start, for the general path */
+			idx = idx0;
+			sg = sg0;
+			steps = steps0;
+			*stop = true;
+			break;
+		}
+		put_seg(out, segs, n, addr, len);
+		*cuts += len < run;
+		pos += len;
+		/* past the segment: inside the run's last entry, or the entry after it */
+		if (len == run && idx + 1 < src_n) {
+			idx++;
+			sg = ranges ? NULL : sg_next(sg);
+			in = 0;
+			steps++;
+		} else {
+			in = last - (run - len);
+			ahead = false;
+		}
+	}
+	*cur = (struct iodma_cursor){ .pos = pos, .sg = sg, .idx = idx, .in = in, .steps = steps,
+				      .valid = true };
+	return n;
 }
 
 static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsigned int width)
@@ -323,17 +427,26 @@ static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, uns
 		iodma_cursor_reset(&cmd->cur, &cmd->view);
 		cursor_advance(&cmd->view, &cmd->cur, *offset);
 	}
-	for (n = 0; n < *nsegs && cmd->cur.pos < cmd->prep_len; n++) {
+	n = 0;
+	if (cmd->lim.plain) {
+		bool stop = false;
+
+		n = gen_plain(cmd, segs, *nsegs, &cuts, &stop);
+		if (!stop)
+			goto done;
+	}
+	for (; n < *nsegs && cmd->cur.pos < cmd->prep_len; n++) {
 		r = next_segment(&w, &addr, &len, &cut, &next);
 		if (r) {
 			cmd->cur = saved;
 			iodma_cmd_count_error(cmd, r == IODMA_BOUNCE_ADDRESS ? -ERANGE : -EINVAL);
 			return r == IODMA_BOUNCE_ADDRESS ? -ERANGE : -EINVAL;
 		}
-		put_seg(cmd, segs, n, addr, len);
+		put_seg(cmd->spec.output, segs, n, addr, len);
 		segment_done(&w, &next, len);
 		cuts += cut;
 	}
+done:
 	cmd->splits += cuts;
 	*offset = cmd->cur.pos;
 	*nsegs = n;

@@ -120,6 +120,9 @@ int iodma_spec_normalize(const struct iodma_spec *spec, struct iodma_limits *lim
 	l.boundary_mask = spec->seg_boundary_mask == U64_MAX ? 0 : spec->seg_boundary_mask;
 	l.max_segs = spec->max_segments ? spec->max_segments : U64_MAX;
 	l.virt_mask = spec->virt_boundary_mask;
+	/* segments are then runs cut at max_segment_size: gen's fast path */
+	l.plain = l.align == 1 && l.len_align == 1 && l.int_align == 1 && !l.boundary_mask &&
+		  !l.virt_mask;
 	if (!spec_feasible(&l))
 		return -EINVAL;
 	if (lim)
