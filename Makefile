@@ -21,6 +21,12 @@
 #                    RESULTS/bench/bench.{md,csv,png} (BENCH_TIMEOUT per guest);
 #                    BENCH_KERNEL=stock: on Debian's stock 6.12 kernel, in
 #                    RESULTS/bench-stock/
+#   make nvme        the iodma_nvme end-to-end test (scripts/nvme.sh): QEMU's
+#                    NVMe controller driven by iodma_nvme.ko in NVME_RUNS
+#                    (CONFIG:MODE, default every config of direct swiotlb
+#                    iommu direct32 in prp and sgl), one guest at a time, each
+#                    backing image checked byte for byte on the host; results
+#                    in RESULTS/nvme/
 #   make sparse      run sparse over the module (test kernel)
 #   make gates       checkpatch, kernel-doc, W=1, sparse, the Sphinx
 #                    documentation, and nothing installed under /boot
@@ -58,6 +64,9 @@ DEMO_CONFIGS ?= direct iommu
 DEMO_STOCK ?= 1
 DEMO_JOBS ?= 2
 TOOL := src/edu/iodma_edu_tool
+NVME_TOOL := src/nvme/iodma_nvme_tool
+NVME_MODULES := iodma.ko iodma_nvme.ko
+NVME_RUNS ?=
 BENCH_TIMEOUT ?= 900
 # test: the debug test kernel; stock: Debian's 6.12 (production costs)
 BENCH_KERNEL ?= test
@@ -81,7 +90,7 @@ KDIR ?= $(if $(wildcard $(HOST_KDIR)/Makefile),$(HOST_KDIR))
 test_kmake = kdir=$$($(SCRIPTS)/build-test-kernel.sh --print-dir) && \
 	$(MAKE) -C $$kdir M=$(CURDIR) $(1)
 
-.PHONY: all modules tool check kunit demo clean deps test-kernel check-modules check-build \
+.PHONY: all modules tool nvme check kunit demo clean deps test-kernel check-modules check-build \
 	kunit-build sparse bench gates dkms-test help
 
 all: modules tool
@@ -94,9 +103,12 @@ else
 endif
 
 # Static, so that it runs in the guest's busybox initramfs.
-tool: $(TOOL)
+tool: $(TOOL) $(NVME_TOOL)
 $(TOOL): src/edu/iodma_edu_tool.c include/uapi/linux/iodma_edu.h
 	$(CC) -static -O2 -Wall -Wextra -I$(CURDIR)/include/uapi -o $@ $<
+
+$(NVME_TOOL): src/nvme/iodma_nvme_tool.c
+	$(CC) -static -O2 -Wall -Wextra -o $@ $<
 
 deps:
 	@$(SCRIPTS)/install-deps.sh
@@ -151,6 +163,11 @@ demo: check-modules $(TOOL)
 			$(DEMO_CONFIGS) || rc=1; fi; \
 	exit $$rc
 
+nvme: check-modules $(NVME_TOOL)
+	@$(SCRIPTS)/mkinitramfs.sh -o $(RESULTS)/nvme/initramfs.cpio \
+		-x $(SCRIPTS)/nvme-guest.sh -b $(NVME_TOOL) $(NVME_MODULES)
+	@$(SCRIPTS)/nvme.sh -t $(TIMEOUT) -i $(RESULTS)/nvme/initramfs.cpio $(RESULTS)/nvme $(NVME_RUNS)
+
 # Not a test: numbers, for the report. The modules are built for the test kernel.
 bench: check-modules
 	@$(SCRIPTS)/bench.sh -K $(BENCH_KERNEL) -t $(BENCH_TIMEOUT) \
@@ -171,6 +188,6 @@ clean:
 	rm -rf $(RESULTS)
 	find $(CURDIR) \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 		-o -name '.*.cmd' -o -name '*.mod.o' \) -not -path '*/.git/*' -delete
-	rm -f $(CURDIR)/Module.symvers $(CURDIR)/modules.order $(TOOL)
+	rm -f $(CURDIR)/Module.symvers $(CURDIR)/modules.order $(TOOL) $(NVME_TOOL)
 
 endif

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #define PAGE		4096UL
+#define CACHELINE	64
 #define MiB		(1024UL * 1024)
 #define MAX_IO		(2 * MiB)
 #define MAX_EXTENTS	512
@@ -47,6 +48,7 @@ static uint64_t seed = 1;
 static int fd = -1;
 static uint64_t dev_size;
 static unsigned int dma_align;	/* the queue's dma_alignment mask */
+static uint64_t max_io;		/* the queue's max_hw_sectors_kb, in bytes */
 static uint64_t next_off = MiB;	/* where the next case writes */
 
 static struct { uint64_t off, len; } extents[MAX_EXTENTS];
@@ -148,11 +150,15 @@ static void *map_buffer(size_t len)
 
 /*
  * One pwrite/pread pair: @len bytes at buffer offset @boff (in a page),
- * disk offset @doff; the read goes to another buffer at the same offset.
+ * disk offset @doff; the read goes to another buffer at the same offset,
+ * unless the block layer splits it and the offset is inside a cache line:
+ * two requests mapped at once for the device to write the same cache line
+ * are what DMA-API debug refuses ("overlapping mappings"), for any driver.
  */
 static void test_rw(uint8_t *wbuf, uint8_t *rbuf, size_t len, size_t boff, uint64_t sub)
 {
 	uint64_t off = reserve(len, sub);
+	size_t roff = len > max_io && boff % CACHELINE ? 0 : boff;
 	long long bad;
 	ssize_t n;
 
@@ -162,12 +168,13 @@ static void test_rw(uint8_t *wbuf, uint8_t *rbuf, size_t len, size_t boff, uint6
 		add_extent(off, n);
 	result(n == (ssize_t)len, "write_%zu_buf%zu_dev%" PRIu64 " # returned %zd errno %d",
 	       len, boff, sub, n, n < 0 ? errno : 0);
-	memset(rbuf, 0xa5, len + boff);
-	n = pread(fd, rbuf + boff, len, off);
-	bad = n == (ssize_t)len ? check(rbuf + boff, off, len) : 0;
+	memset(rbuf, 0xa5, len + roff);
+	n = pread(fd, rbuf + roff, len, off);
+	bad = n == (ssize_t)len ? check(rbuf + roff, off, len) : 0;
 	if (bad >= 0)
 		diag("read returned %zd (errno %d), first bad byte %lld", n, n < 0 ? errno : 0, bad);
-	result(bad < 0, "read_%zu_buf%zu_dev%" PRIu64, len, boff, sub);
+	result(bad < 0, "read_%zu_buf%zu_dev%" PRIu64 " # read at buffer offset %zu", len, boff,
+	       sub, roff);
 }
 
 /* A pwritev/preadv pair over @n (buffer offset, length) pieces, each in its own pages. */
@@ -297,14 +304,15 @@ static void test_whole_disk(uint8_t *buf)
 	result(ok, "whole_disk_matches # %" PRIu64 " bytes, %u extents", dev_size, nr_extents);
 }
 
-static unsigned int read_dma_alignment(const char *dev)
+/* /sys/block/<disk>/queue/@attr, or @def */
+static unsigned int queue_attr(const char *dev, const char *attr, unsigned int def)
 {
 	const char *name = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
 	char path[256];
-	unsigned int v = 511;
+	unsigned int v = def;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/block/%s/queue/dma_alignment", name);
+	snprintf(path, sizeof(path), "/sys/block/%s/queue/%s", name, attr);
 	f = fopen(path, "r");
 	if (!f || fscanf(f, "%u", &v) != 1)
 		fprintf(stderr, "cannot read %s\n", path);
@@ -369,9 +377,11 @@ int main(int argc, char **argv)
 		printf("    1..1\n    not ok 1 open_device\nnot ok 1 iodma_nvme_e2e\n");
 		return 1;
 	}
-	dma_align = read_dma_alignment(dev);
+	dma_align = queue_attr(dev, "dma_alignment", 511);
+	max_io = queue_attr(dev, "max_hw_sectors_kb", MAX_IO / 1024) * 1024ULL;
 	diag("seed %" PRIu64, seed);
-	diag("device %s, %" PRIu64 " bytes, dma_alignment %u", dev, dev_size, dma_align);
+	diag("device %s, %" PRIu64 " bytes, dma_alignment %u, max_hw_sectors_kb %" PRIu64,
+	     dev, dev_size, dma_align, max_io / 1024);
 
 	/* buffer offsets: aligned, a sector in, and as low as the queue allows */
 	offs[noffs++] = 0;
