@@ -4,7 +4,7 @@
 # iodma_nvme_tool with -b); /init has loaded iodma.ko and iodma_nvme.ko with
 # their default parameters.  This script reloads iodma_nvme with the
 # parameters of the kernel command line (iodma_nvme.data_mode=,
-# iodma_nvme.addr_bits=; busybox's insmod does not read them), runs
+# iodma_nvme.addr_bits=, iodma_nvme.use_intx=; busybox's insmod does not read them), runs
 # iodma_nvme_tool on /dev/iodma-nvme0n1 (KTAP suite iodma_nvme_e2e, with
 # the seed and extents the host checks the image against), then the suite
 # iodma_nvme_driver: the probe's parameters, no NVMe error, the bounces
@@ -26,6 +26,7 @@ param() { # param NAME DEFAULT: iodma_nvme.NAME= of the command line
 }
 mode=$(param data_mode prp)
 bits=$(param addr_bits 64)
+intx=$(param use_intx 0)
 seed=$(param seed 1)
 
 wait_dev() { # wait_dev PRESENT(1|0): up to 20 s for $DEV to appear or go
@@ -39,8 +40,8 @@ wait_dev() { # wait_dev PRESENT(1|0): up to 20 s for $DEV to appear or go
 }
 
 rmmod iodma_nvme
-insmod /modules/iodma_nvme.ko data_mode="$mode" addr_bits="$bits"
-echo "IODMA-NVME: iodma_nvme reloaded with data_mode=$mode addr_bits=$bits: $?" >$R
+insmod /modules/iodma_nvme.ko data_mode="$mode" addr_bits="$bits" use_intx="$intx"
+echo "IODMA-NVME: iodma_nvme reloaded with data_mode=$mode addr_bits=$bits use_intx=$intx: $?" >$R
 wait_dev 1
 
 S=iodma_nvme_e2e
@@ -95,13 +96,15 @@ else
 fi
 {
 	printf 'KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: %s\n    1..6\n' $TS
-	dmesg | grep -q "iodma_nvme .*data_mode=$mode, addr_bits=$bits," && r=ok || r=fail
-	tap $r probe_with_parameters "$(dmesg | grep 'iodma_nvme .*I/O queues' | tail -n 1)"
+	irq="MSI-X"
+	[ "$intx" = 1 ] && irq=INTx
+	dmesg | grep -q "iodma_nvme .* $irq vectors, data_mode=$mode, addr_bits=$bits," && r=ok || r=fail
+	tap "$r" probe_with_parameters "$(dmesg | grep 'iodma_nvme .*I/O queues' | tail -n 1)"
 	dmesg | grep -q "iodma-nvme0n1: [0-9]* blocks of 512 bytes" && r=ok || r=fail
-	tap $r namespace_disk "$(dmesg | grep 'iodma-nvme0n1:' | tail -n 1)"
+	tap "$r" namespace_disk "$(dmesg | grep 'iodma-nvme0n1:' | tail -n 1)"
 	errs=$(dmesg | grep -c -e "NVMe status" -e "timed out" -e "iodma refused" -e "disabling the controller")
 	[ "$errs" = 0 ] && r=ok || r=fail
-	tap $r no_nvme_errors "$errs NVMe error lines"
+	tap "$r" no_nvme_errors "$errs NVMe error lines"
 	np=$(pools | wc -l)
 	b=$(sum bounces)
 	p=$(sum prepares)
@@ -110,7 +113,7 @@ fi
 	no) [ "$np" -gt 0 ] && [ "$b" = 0 ] && r=ok || r=fail ;;
 	*) [ "$np" -gt 0 ] && r=ok || r=fail ;;
 	esac
-	tap $r bounces_as_expected "$np pools, $p prepares, $b bounces, $(sum bytes_bounced) bytes bounced; expected bounces: $expect"
+	tap "$r" bounces_as_expected "$np pools, $p prepares, $b bounces, $(sum bytes_bounced) bytes bounced; expected bounces: $expect"
 	# an unbind while a reader is busy, then a rebind
 	bdf=$(basename "$(readlink -f $DRV/0000:* 2>/dev/null | head -n 1)")
 	dd if=$DEV of=/dev/null bs=1M 2>/dev/null &
@@ -119,10 +122,10 @@ fi
 	echo "$bdf" >$DRV/unbind
 	wait $dd_pid
 	wait_dev 0 && [ ! -e $D/iodma/iodma-nvme0-q1 ] && r=ok || r=fail
-	tap $r unbind_under_io "$bdf unbound, $DEV and the pools gone"
+	tap "$r" unbind_under_io "$bdf unbound, $DEV and the pools gone"
 	echo "$bdf" >$DRV/bind
 	wait_dev 1 && r=ok || r=fail
-	tap $r rebind "$(ls -l $DEV 2>&1)"
+	tap "$r" rebind "$(ls -l $DEV 2>&1)"
 	[ $tfail = 0 ] && echo "ok 1 $TS" || echo "not ok 1 $TS"
 } >/tmp/driver-ktap 2>&1
 echo "IODMA-KTAP-BEGIN $TS" >$R

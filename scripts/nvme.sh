@@ -11,17 +11,19 @@
 #
 # CONFIG is one of run-guest.sh's (direct, swiotlb, iommu) or direct32:
 # direct (512 MiB of the guest's 1 GiB above 4 GiB) with iodma_nvme's
-# addr_bits=32, so that user memory above 4 GiB bounces in iodma.
+# addr_bits=32, so that user memory above 4 GiB bounces in iodma.  MODE is
+# prp or sgl, and prp:intx or sgl:intx for the INTx interrupt (use_intx=1).
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"	# here, top, log, die
 
-RUNS_DEFAULT="direct:prp swiotlb:prp iommu:prp direct32:prp direct:sgl swiotlb:sgl iommu:sgl direct32:sgl"
+RUNS_DEFAULT="direct:prp swiotlb:prp iommu:prp direct32:prp"
+RUNS_DEFAULT+=" direct:sgl swiotlb:sgl iommu:sgl direct32:sgl direct:prp:intx"
 
 usage() {
 	cat <<USAGE
-usage: ${0##*/} [-i INITRAMFS] [-k BZIMAGE] [-t SECONDS] OUTDIR [CONFIG:MODE...]
+usage: ${0##*/} [-i INITRAMFS] [-k BZIMAGE] [-t SECONDS] OUTDIR [CONFIG:MODE[:intx]...]
   Run the iodma_nvme end-to-end test in each CONFIG:MODE (default:
   $RUNS_DEFAULT), one guest at a time; results in OUTDIR/nvme-CONFIG-MODE/,
   images in OUTDIR/images/.
@@ -71,9 +73,11 @@ image_suite() {
 dirs=()
 seed=0
 for run in "${runs[@]}"; do
-	config=${run%%:*}
-	mode=${run#*:}
-	[[ $mode == prp || $mode == sgl ]] || die "bad run '$run' (CONFIG:prp or CONFIG:sgl)"
+	IFS=: read -r config mode irq <<<"$run"
+	[[ ($mode == prp || $mode == sgl) && (-z $irq || $irq == intx) ]] ||
+		die "bad run '$run' (CONFIG:prp or CONFIG:sgl, then :intx or nothing)"
+	intx=0
+	[[ $irq == intx ]] && intx=1
 	bits=64
 	base=$config
 	if [[ $config == direct32 ]]; then
@@ -81,16 +85,17 @@ for run in "${runs[@]}"; do
 		base=direct
 	fi
 	seed=$((seed + 1))
-	name=nvme-$config-$mode
+	name=nvme-$config-$mode${irq:+-$irq}
 	img=$outdir/images/$name.img
 	rm -f "$img"
 	truncate -s 64M "$img"
 	dirs+=("$outdir/$name")
 	"$here/run-guest.sh" -t "$timeout_s" -i "$initrd" "${kargs[@]}" -n "$img" -N "$name" \
-		-a "iodma_nvme.data_mode=$mode iodma_nvme.addr_bits=$bits iodma_nvme.seed=$seed" \
+		-a "iodma_nvme.data_mode=$mode iodma_nvme.addr_bits=$bits iodma_nvme.use_intx=$intx iodma_nvme.seed=$seed" \
 		"$base" "$outdir" || true
 	if grep -q '^IODMA-GUEST-DONE' "$outdir/$name/results.txt" 2>/dev/null; then
-		image_suite "$name" "$img" "$outdir/$name/results.txt" >>"$outdir/$name/results.txt"
+		image_suite "$name" "$img" "$outdir/$name/results.txt" >"$outdir/$name/image.ktap"
+		cat "$outdir/$name/image.ktap" >>"$outdir/$name/results.txt"
 	fi
 	tr -d '\r' <"$outdir/$name/results.txt" 2>/dev/null | sed -n 's/^IODMA-NVME: /  /p' || true
 done

@@ -19,11 +19,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
+#include <linux/types.h>
 #include <linux/fs.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +35,7 @@
 
 #define PAGE		4096UL
 #define CACHELINE	64
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MiB		(1024UL * 1024)
 #define MAX_IO		(2 * MiB)
 #define MAX_EXTENTS	512
@@ -44,22 +44,22 @@
 #define WRITER_IOS	32
 #define WRITER_LEN	(64 * 1024UL)
 
-static uint64_t seed = 1;
+static __u64 seed = 1;
 static int fd = -1;
-static uint64_t dev_size;
+static __u64 dev_size;
 static unsigned int dma_align;	/* the queue's dma_alignment mask */
-static uint64_t max_io;		/* the queue's max_hw_sectors_kb, in bytes */
-static uint64_t next_off = MiB;	/* where the next case writes */
+static __u64 max_io;		/* the queue's max_hw_sectors_kb, in bytes */
+static __u64 next_off = MiB;	/* where the next case writes */
 
-static struct { uint64_t off, len; } extents[MAX_EXTENTS];
+static struct { __u64 off, len; } extents[MAX_EXTENTS];
 static unsigned int nr_extents;
 
 static unsigned int ntests;
 static unsigned int nfailed;
 
-static uint64_t mix(uint64_t word)
+static __u64 mix(__u64 word)
 {
-	uint64_t z = seed + word * 0x9e3779b97f4a7c15ULL;
+	__u64 z = seed + word * 0x9e3779b97f4a7c15ULL;
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -67,19 +67,19 @@ static uint64_t mix(uint64_t word)
 }
 
 /* The pattern's byte at disk offset @off. */
-static uint8_t pattern_byte(uint64_t off)
+static __u8 pattern_byte(__u64 off)
 {
 	return mix(off / 8) >> (8 * (off % 8));
 }
 
-static void fill(uint8_t *buf, uint64_t off, size_t len)
+static void fill(__u8 *buf, __u64 off, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		buf[i] = pattern_byte(off + i);
 }
 
 /* Offset of the first byte that differs from the pattern, or -1. */
-static long long check(const uint8_t *buf, uint64_t off, size_t len)
+static long long check(const __u8 *buf, __u64 off, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		if (buf[i] != pattern_byte(off + i))
@@ -112,7 +112,7 @@ static void result(bool ok, const char *fmt, ...)
 	fflush(stdout);
 }
 
-static void add_extent(uint64_t off, uint64_t len)
+static void add_extent(__u64 off, __u64 len)
 {
 	if (nr_extents == MAX_EXTENTS) {
 		fprintf(stderr, "too many extents\n");
@@ -121,13 +121,13 @@ static void add_extent(uint64_t off, uint64_t len)
 	extents[nr_extents].off = off;
 	extents[nr_extents].len = len;
 	nr_extents++;
-	diag("extent %" PRIu64 " %" PRIu64, off, len);
+	diag("extent %%llu %%llu", off, len);
 }
 
 /* Disk space for a case: @len bytes at a 512-byte offset @sub in a fresh page. */
-static uint64_t reserve(uint64_t len, uint64_t sub)
+static __u64 reserve(__u64 len, __u64 sub)
 {
-	uint64_t off = next_off + sub;
+	__u64 off = next_off + sub;
 
 	next_off = (off + len + 2 * PAGE - 1) / PAGE * PAGE;
 	if (next_off > dev_size) {
@@ -155,9 +155,9 @@ static void *map_buffer(size_t len)
  * two requests mapped at once for the device to write the same cache line
  * are what DMA-API debug refuses ("overlapping mappings"), for any driver.
  */
-static void test_rw(uint8_t *wbuf, uint8_t *rbuf, size_t len, size_t boff, uint64_t sub)
+static void test_rw(__u8 *wbuf, __u8 *rbuf, size_t len, size_t boff, __u64 sub)
 {
-	uint64_t off = reserve(len, sub);
+	__u64 off = reserve(len, sub);
 	size_t roff = len > max_io && boff % CACHELINE ? 0 : boff;
 	long long bad;
 	ssize_t n;
@@ -166,24 +166,25 @@ static void test_rw(uint8_t *wbuf, uint8_t *rbuf, size_t len, size_t boff, uint6
 	n = pwrite(fd, wbuf + boff, len, off);
 	if (n > 0)
 		add_extent(off, n);
-	result(n == (ssize_t)len, "write_%zu_buf%zu_dev%" PRIu64 " # returned %zd errno %d",
+	result(n == (ssize_t)len, "write_%zu_buf%zu_dev%%llu # returned %zd errno %d",
 	       len, boff, sub, n, n < 0 ? errno : 0);
 	memset(rbuf, 0xa5, len + roff);
 	n = pread(fd, rbuf + roff, len, off);
 	bad = n == (ssize_t)len ? check(rbuf + roff, off, len) : 0;
 	if (bad >= 0)
-		diag("read returned %zd (errno %d), first bad byte %lld", n, n < 0 ? errno : 0, bad);
-	result(bad < 0, "read_%zu_buf%zu_dev%" PRIu64 " # read at buffer offset %zu", len, boff,
+		diag("read returned %zd (errno %d), first bad byte %lld", n, n < 0 ? errno : 0,
+		     bad);
+	result(bad < 0, "read_%zu_buf%zu_dev%%llu # read at buffer offset %zu", len, boff,
 	       sub, roff);
 }
 
 /* A pwritev/preadv pair over @n (buffer offset, length) pieces, each in its own pages. */
-static void test_vec(const char *name, uint8_t *wbuf, uint8_t *rbuf, unsigned int n,
+static void test_vec(const char *name, __u8 *wbuf, __u8 *rbuf, unsigned int n,
 		     const size_t (*pieces)[2])
 {
 	struct iovec wv[MAX_IOV], rv[MAX_IOV];
 	size_t total = 0, pos = 0, at = 0;
-	uint64_t off;
+	__u64 off;
 	unsigned int i;
 	long long bad = -1;
 	ssize_t ret;
@@ -196,7 +197,8 @@ static void test_vec(const char *name, uint8_t *wbuf, uint8_t *rbuf, unsigned in
 		rv[i].iov_base = rbuf + at + pieces[i][0];
 		/* a page apart: no piece is contiguous with the next */
 		at += (pieces[i][0] + pieces[i][1] + 2 * PAGE - 1) / PAGE * PAGE;
-		wv[i].iov_len = rv[i].iov_len = pieces[i][1];
+		wv[i].iov_len = pieces[i][1];
+		rv[i].iov_len = pieces[i][1];
 		fill(wv[i].iov_base, off + pos, pieces[i][1]);
 		memset(rv[i].iov_base, 0xa5, pieces[i][1]);
 		pos += pieces[i][1];
@@ -219,23 +221,24 @@ static void test_vec(const char *name, uint8_t *wbuf, uint8_t *rbuf, unsigned in
 }
 
 /* An O_DIRECT request the queue's limits refuse: -EINVAL, nothing written. */
-static void test_refused(uint8_t *buf, size_t len, size_t boff, const char *name)
+static void test_refused(__u8 *buf, size_t len, size_t boff, const char *name)
 {
-	uint64_t off = reserve(PAGE, 0);
+	__u64 off = reserve(PAGE, 0);
 	ssize_t n;
 
 	fill(buf + boff, off, len);
 	n = pwrite(fd, buf + boff, len, off);
 	if (n > 0)
 		add_extent(off, n);	/* the whole-disk check stays right */
-	result(n < 0 && errno == EINVAL, "%s # pwrite of %zu bytes at buffer offset %zu: %zd errno %d",
-	       name, len, boff, n, n < 0 ? errno : 0);
+	result(n < 0 && errno == EINVAL,
+	       "%s # pwrite of %zu bytes at buffer offset %zu: %zd errno %d", name, len, boff, n,
+	       n < 0 ? errno : 0);
 }
 
 /* WRITERS processes at once, each WRITER_IOS writes and reads: several queues busy. */
 static void test_parallel(void)
 {
-	uint64_t base = reserve(WRITERS * WRITER_IOS * WRITER_LEN, 0);
+	__u64 base = reserve(WRITERS * WRITER_IOS * WRITER_LEN, 0);
 	int status, failed = 0;
 	unsigned int w;
 
@@ -247,18 +250,20 @@ static void test_parallel(void)
 			exit(2);
 		}
 		if (!pid) {
-			uint8_t *buf = map_buffer(WRITER_LEN + PAGE), *rbuf = buf;
+			__u8 *buf = map_buffer(WRITER_LEN + PAGE), *rbuf = buf;
 			unsigned int i;
+			ssize_t n;
 
 			for (i = 0; i < WRITER_IOS; i++) {
-				uint64_t off = base + (i * WRITERS + w) * WRITER_LEN;
+				__u64 off = base + (i * WRITERS + w) * WRITER_LEN;
 				size_t boff = (i % 2) && dma_align < 4 ? 4 : 0;
 
 				fill(buf + boff, off, WRITER_LEN);
 				if (pwrite(fd, buf + boff, WRITER_LEN, off) != (ssize_t)WRITER_LEN)
 					_exit(1);
 				memset(rbuf, 0, WRITER_LEN + PAGE);
-				if (pread(fd, rbuf + boff, WRITER_LEN, off) != (ssize_t)WRITER_LEN ||
+				n = pread(fd, rbuf + boff, WRITER_LEN, off);
+				if (n != (ssize_t)WRITER_LEN ||
 				    check(rbuf + boff, off, WRITER_LEN) >= 0)
 					_exit(1);
 			}
@@ -273,9 +278,9 @@ static void test_parallel(void)
 }
 
 /* Read the whole disk: the pattern in every extent, zero elsewhere. */
-static void test_whole_disk(uint8_t *buf)
+static void test_whole_disk(__u8 *buf)
 {
-	uint64_t off, bad_off = 0;
+	__u64 off, bad_off = 0;
 	bool ok = true;
 
 	for (off = 0; ok && off < dev_size; off += MiB) {
@@ -285,8 +290,8 @@ static void test_whole_disk(uint8_t *buf)
 			break;
 		}
 		for (size_t i = 0; ok && i < MiB; i++) {
-			uint64_t o = off + i;
-			uint8_t want = 0;
+			__u64 o = off + i;
+			__u8 want = 0;
 
 			for (unsigned int e = 0; e < nr_extents; e++)
 				if (o >= extents[e].off && o < extents[e].off + extents[e].len) {
@@ -300,8 +305,8 @@ static void test_whole_disk(uint8_t *buf)
 		}
 	}
 	if (!ok)
-		diag("first bad byte at %" PRIu64, bad_off);
-	result(ok, "whole_disk_matches # %" PRIu64 " bytes, %u extents", dev_size, nr_extents);
+		diag("first bad byte at %%llu", bad_off);
+	result(ok, "whole_disk_matches # %%llu bytes, %u extents", dev_size, nr_extents);
 }
 
 /* /sys/block/<disk>/queue/@attr, or @def */
@@ -321,7 +326,7 @@ static unsigned int queue_attr(const char *dev, const char *attr, unsigned int d
 	return v;
 }
 
-static void usage(FILE *f)
+static void print_usage(FILE *f)
 {
 	fprintf(f, "usage: iodma_nvme_tool -d DEVICE [-s SEED]\n"
 		"  the KTAP suite iodma_nvme_e2e on stdout; the extents written and the seed\n"
@@ -342,7 +347,7 @@ int main(int argc, char **argv)
 	size_t offs[5];
 	const char *dev = NULL;
 	unsigned int noffs = 0, planned, i, j;
-	uint8_t *wbuf, *rbuf;
+	__u8 *wbuf, *rbuf;
 	struct stat st;
 	int opt;
 
@@ -355,15 +360,15 @@ int main(int argc, char **argv)
 			seed = strtoull(optarg, NULL, 0);
 			break;
 		case 'h':
-			usage(stdout);
+			print_usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			print_usage(stderr);
 			return 2;
 		}
 	}
 	if (!dev) {
-		usage(stderr);
+		print_usage(stderr);
 		return 2;
 	}
 	printf("KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: iodma_nvme_e2e\n");
@@ -379,8 +384,8 @@ int main(int argc, char **argv)
 	}
 	dma_align = queue_attr(dev, "dma_alignment", 511);
 	max_io = queue_attr(dev, "max_hw_sectors_kb", MAX_IO / 1024) * 1024ULL;
-	diag("seed %" PRIu64, seed);
-	diag("device %s, %" PRIu64 " bytes, dma_alignment %u, max_hw_sectors_kb %" PRIu64,
+	diag("seed %%llu", seed);
+	diag("device %s, %%llu bytes, dma_alignment %u, max_hw_sectors_kb %%llu",
 	     dev, dev_size, dma_align, max_io / 1024);
 
 	/* buffer offsets: aligned, a sector in, and as low as the queue allows */
@@ -395,11 +400,11 @@ int main(int argc, char **argv)
 	wbuf = map_buffer(MAX_IO + 64 * PAGE);
 	rbuf = map_buffer(MAX_IO + 64 * PAGE);
 	/* rw pairs, writev/readv pairs, refusals, parallel, flushes, whole disk */
-	planned = 2 * noffs * sizeof(sizes) / sizeof(sizes[0]) + 2 * (dma_align < 4 ? 4 : 2) +
+	planned = 2 * noffs * ARRAY_SIZE(sizes) + 2 * (dma_align < 4 ? 4 : 2) +
 		  2 + 1 + 2 + 1;
 	printf("    1..%u\n", planned);
 
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
 		for (j = 0; j < noffs; j++)
 			test_rw(wbuf, rbuf, sizes[i], offs[j], (i + j) % 2 ? 512 : 0);
 	test_vec("aligned_pages", wbuf, rbuf, 3, aligned);
