@@ -121,7 +121,7 @@ static void add_extent(__u64 off, __u64 len)
 	extents[nr_extents].off = off;
 	extents[nr_extents].len = len;
 	nr_extents++;
-	diag("extent %%llu %%llu", off, len);
+	diag("extent %llu %llu", off, len);
 }
 
 /* Disk space for a case: @len bytes at a 512-byte offset @sub in a fresh page. */
@@ -166,7 +166,7 @@ static void test_rw(__u8 *wbuf, __u8 *rbuf, size_t len, size_t boff, __u64 sub)
 	n = pwrite(fd, wbuf + boff, len, off);
 	if (n > 0)
 		add_extent(off, n);
-	result(n == (ssize_t)len, "write_%zu_buf%zu_dev%%llu # returned %zd errno %d",
+	result(n == (ssize_t)len, "write_%zu_buf%zu_dev%llu # returned %zd errno %d",
 	       len, boff, sub, n, n < 0 ? errno : 0);
 	memset(rbuf, 0xa5, len + roff);
 	n = pread(fd, rbuf + roff, len, off);
@@ -174,7 +174,7 @@ static void test_rw(__u8 *wbuf, __u8 *rbuf, size_t len, size_t boff, __u64 sub)
 	if (bad >= 0)
 		diag("read returned %zd (errno %d), first bad byte %lld", n, n < 0 ? errno : 0,
 		     bad);
-	result(bad < 0, "read_%zu_buf%zu_dev%%llu # read at buffer offset %zu", len, boff,
+	result(bad < 0, "read_%zu_buf%zu_dev%llu # read at buffer offset %zu", len, boff,
 	       sub, roff);
 }
 
@@ -305,8 +305,8 @@ static void test_whole_disk(__u8 *buf)
 		}
 	}
 	if (!ok)
-		diag("first bad byte at %%llu", bad_off);
-	result(ok, "whole_disk_matches # %%llu bytes, %u extents", dev_size, nr_extents);
+		diag("first bad byte at %llu", bad_off);
+	result(ok, "whole_disk_matches # %llu bytes, %u extents", dev_size, nr_extents);
 }
 
 /* /sys/block/<disk>/queue/@attr, or @def */
@@ -384,8 +384,8 @@ int main(int argc, char **argv)
 	}
 	dma_align = queue_attr(dev, "dma_alignment", 511);
 	max_io = queue_attr(dev, "max_hw_sectors_kb", MAX_IO / 1024) * 1024ULL;
-	diag("seed %%llu", seed);
-	diag("device %s, %%llu bytes, dma_alignment %u, max_hw_sectors_kb %%llu",
+	diag("seed %llu", seed);
+	diag("device %s, %llu bytes, dma_alignment %u, max_hw_sectors_kb %llu",
 	     dev, dev_size, dma_align, max_io / 1024);
 
 	/* buffer offsets: aligned, a sector in, and as low as the queue allows */
