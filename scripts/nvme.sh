@@ -26,7 +26,7 @@ usage() {
 usage: ${0##*/} [-i INITRAMFS] [-k BZIMAGE] [-t SECONDS] OUTDIR [CONFIG:MODE[:intx]...]
   Run the iodma_nvme end-to-end test in each CONFIG:MODE (default:
   $RUNS_DEFAULT), one guest at a time; results in OUTDIR/nvme-CONFIG-MODE/,
-  images in OUTDIR/images/.
+  images in OUTDIR/nvme-images/.
   -i FILE    initramfs made by mkinitramfs.sh -x nvme-guest.sh -b iodma_nvme_tool
              iodma.ko iodma_nvme.ko (default OUTDIR/initramfs.cpio)
   -k FILE    kernel (default: the cached test kernel)
@@ -55,7 +55,7 @@ read -ra runs <<<"${*:-$RUNS_DEFAULT}"
 initrd=${initrd:-$outdir/initramfs.cpio}
 kargs=()
 [[ -n $kernel ]] && kargs=(-k "$kernel")
-mkdir -p "$outdir/images"
+mkdir -p "$outdir/nvme-images"
 
 # image_suite NAME IMAGE RESULTS: the host's check as a KTAP suite.
 image_suite() {
@@ -86,7 +86,7 @@ for run in "${runs[@]}"; do
 	fi
 	seed=$((seed + 1))
 	name=nvme-$config-$mode${irq:+-$irq}
-	img=$outdir/images/$name.img
+	img=$outdir/nvme-images/$name.img
 	rm -f "$img"
 	truncate -s 64M "$img"
 	dirs+=("$outdir/$name")

@@ -1109,6 +1109,12 @@ static int iodma_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
 	if (ret)
 		return ret;
+	/*
+	 * swiotlb keeps a buffer's offset in its controller page, as the PRP
+	 * rules need: otherwise iodma would find the DMA API's bounce slots
+	 * breaking the gap rule and bounce once more.
+	 */
+	dma_set_min_align_mask(dev, NVME_PAGE_SIZE - 1);
 	ctrl->bar = pcim_iomap_region(pdev, 0, KBUILD_MODNAME);
 	if (IS_ERR(ctrl->bar))
 		return PTR_ERR(ctrl->bar);
