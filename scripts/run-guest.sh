@@ -30,7 +30,8 @@ usage: ${0##*/} [-i INITRAMFS] [-k BZIMAGE] [-t SECONDS] [-a APPEND] [-e] [-n IM
              virtual time; idle guest time then passes at once)
   -n FILE    NVMe run (the iodma_nvme end-to-end test): QEMU's NVMe controller
              with the raw image FILE as its namespace, -M q35 for every
-             CONFIG (no ACPI INTx routing delay), saved in OUTDIR/nvme-CONFIG
+             CONFIG (no ACPI INTx routing delay), saved in OUTDIR/nvme-CONFIG;
+             given again, one more controller for each
   -N NAME    the run's directory under OUTDIR instead (with -n)
   -v         also show the console on stdout while the guest runs
 Environment: MEM (guest RAM, default 1G), LOWMEM (direct: RAM below 4 GiB,
@@ -44,7 +45,7 @@ kernel=""
 timeout_s=${TIMEOUT:-300}
 append_extra=""
 edu=0
-nvme_img=""
+nvme_imgs=()
 run_name=""
 verbose=0
 while getopts "i:k:t:a:en:N:vh" opt; do
@@ -54,7 +55,7 @@ while getopts "i:k:t:a:en:N:vh" opt; do
 	t) timeout_s=$OPTARG ;;
 	a) append_extra=$OPTARG ;;
 	e) edu=1 ;;
-	n) nvme_img=$OPTARG ;;
+	n) nvme_imgs+=("$OPTARG") ;;
 	N) run_name=$OPTARG ;;
 	v) verbose=1 ;;
 	h) usage; exit 0 ;;
@@ -114,12 +115,15 @@ if ((edu)); then
 	# -icount runs TCG in one thread anyway; thread=multi would be refused
 	qemu[2]=tcg
 fi
-if [[ -n $nvme_img ]]; then
-	[[ -w $nvme_img ]] || { echo "run-guest: no NVMe image $nvme_img" >&2; exit 1; }
+if ((${#nvme_imgs[@]})); then
 	name=${run_name:-nvme-$config}
 	machine=q35
-	qemu+=(-drive "file=$nvme_img,if=none,id=nvm0,format=raw"
-	       -device "nvme,serial=iodma0,drive=nvm0")
+	for i in "${!nvme_imgs[@]}"; do
+		img=${nvme_imgs[$i]}
+		[[ -w $img ]] || { echo "run-guest: no NVMe image $img" >&2; exit 1; }
+		qemu+=(-drive "file=$img,if=none,id=nvm$i,format=raw"
+		       -device "nvme,serial=iodma$i,drive=nvm$i")
+	done
 fi
 qemu+=(-M "$machine$machine_opts" -m "$mem")
 [[ -n $append_extra ]] && append+=" $append_extra"

@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PAGE		4096UL
@@ -326,11 +327,66 @@ static unsigned int queue_attr(const char *dev, const char *attr, unsigned int d
 	return v;
 }
 
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * make nvme-bench: @ios O_DIRECT writes, then as many reads, of each size,
+ * one at a time from a page-aligned buffer, and the guest nanoseconds per
+ * I/O (under QEMU's -icount shift=0, guest instructions and the device
+ * model's virtual latencies).  One "IODMA-NVMEBENCH" line per size and
+ * operation; status 1 if an I/O fails.
+ */
+static int bench(const char *dev, const char *label, unsigned int ios)
+{
+	static const size_t sizes[] = { 4096, 65536, 524288 };
+	int bfd = open(dev, O_RDWR | O_DIRECT);
+	unsigned int i, s, op;
+	__u8 *buf = map_buffer(MAX_IO);
+	__u64 dsize = 0;
+
+	if (bfd < 0 || ioctl(bfd, BLKGETSIZE64, &dsize) || dsize < MAX_IO) {
+		fprintf(stderr, "%s: %s\n", dev, strerror(errno));
+		return 1;
+	}
+	fill(buf, 0, MAX_IO);
+	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+		for (op = 0; op < 2; op++) {
+			__u64 t = now_ns();
+
+			for (i = 0; i < ios; i++) {
+				off_t off = (off_t)i * sizes[s] % (dsize / 2);
+				ssize_t n = op ? pread(bfd, buf, sizes[s], off) :
+						 pwrite(bfd, buf, sizes[s], off);
+
+				if (n != (ssize_t)sizes[s]) {
+					fprintf(stderr, "%s: I/O %u: %zd, %s\n", dev, i, n,
+						strerror(errno));
+					return 1;
+				}
+			}
+			t = now_ns() - t;
+			printf("IODMA-NVMEBENCH driver=%s op=%s size=%zu ios=%u ns_per_io=%llu\n",
+			       label, op ? "read" : "write", sizes[s], ios, t / ios);
+			fflush(stdout);
+		}
+	}
+	close(bfd);
+	return 0;
+}
+
 static void print_usage(FILE *f)
 {
 	fprintf(f, "usage: iodma_nvme_tool -d DEVICE [-s SEED]\n"
+		"       iodma_nvme_tool -B LABEL -d DEVICE [-n IOS]\n"
 		"  the KTAP suite iodma_nvme_e2e on stdout; the extents written and the seed\n"
-		"  as '# extent OFFSET LENGTH' and '# seed SEED' lines\n");
+		"  as '# extent OFFSET LENGTH' and '# seed SEED' lines\n"
+		"  -B: the benchmark, IODMA-NVMEBENCH driver=LABEL lines (make nvme-bench)\n");
 }
 
 int main(int argc, char **argv)
@@ -345,14 +401,21 @@ int main(int argc, char **argv)
 	static const size_t crossing[][2] = { { 4, 4096 }, { 4, 4096 }, { 4, 4096 },
 					      { 4, 4096 }, { 4, 4096 }, { 4, 4096 } };
 	size_t offs[5];
-	const char *dev = NULL;
+	const char *dev = NULL, *label = NULL;
+	unsigned int ios = 1000;
 	unsigned int noffs = 0, planned, i, j;
 	__u8 *wbuf, *rbuf;
 	struct stat st;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "d:s:h")) != -1) {
+	while ((opt = getopt(argc, argv, "B:d:n:s:h")) != -1) {
 		switch (opt) {
+		case 'B':
+			label = optarg;
+			break;
+		case 'n':
+			ios = strtoul(optarg, NULL, 0);
+			break;
 		case 'd':
 			dev = optarg;
 			break;
@@ -367,10 +430,12 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!dev) {
+	if (!dev || !ios) {
 		print_usage(stderr);
 		return 2;
 	}
+	if (label)
+		return bench(dev, label, ios);
 	printf("KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: iodma_nvme_e2e\n");
 	fd = open(dev, O_RDWR | O_DIRECT);
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
