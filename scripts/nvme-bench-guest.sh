@@ -6,13 +6,13 @@
 # iodma_nvme_tool -B measures the same O_DIRECT workload on /dev/nvme0n1
 # (Linux's driver) and /dev/iodma-nvme0n1, with data_mode=prp and then sgl,
 # twice each, alternating; its IODMA-NVMEBENCH lines go to the results port.
-# Kernel command line: iodma_nvme_bench.ios=N (default 500).
+# Kernel command line: iodma_nvme_bench.ios=N (default 1000).
 
 R=/dev/ttyS1
 [ -c $R ] || R=/dev/console
 NV=/sys/bus/pci/drivers/nvme
 ios=$(sed -n 's/.* iodma_nvme_bench\.ios=\([0-9]*\).*/\1/p' /proc/cmdline)
-ios=${ios:-500}
+ios=${ios:-1000}
 
 wait_dev() { # wait_dev DEV: up to 30 s for the block device
 	i=0

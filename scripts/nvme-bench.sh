@@ -21,14 +21,14 @@ usage: ${0##*/} [-o OUTDIR] [-t SECONDS] [-n IOS] [-h] [CONFIG]
   be built (make nvme-bench builds them first).
   -o DIR     output directory (default: results/nvme-bench)
   -t SEC     timeout for the guest (default \$TIMEOUT or 900)
-  -n IOS     I/Os per size, operation and round (default 500)
+  -n IOS     I/Os per size, operation and round (default 1000)
   -h         this help
 USAGE
 }
 
 outdir=$top/results/nvme-bench
 timeout_s=${TIMEOUT:-900}
-ios=500
+ios=1000
 while getopts "o:t:n:h" opt; do
 	case $opt in
 	o) outdir=$OPTARG ;;

@@ -102,7 +102,8 @@ fi
 	tap "$r" probe_with_parameters "$(dmesg | grep 'iodma_nvme .*I/O queues' | tail -n 1)"
 	dmesg | grep -q "iodma-nvme0n1: [0-9]* blocks of 512 bytes" && r=ok || r=fail
 	tap "$r" namespace_disk "$(dmesg | grep 'iodma-nvme0n1:' | tail -n 1)"
-	errs=$(dmesg | grep -c -e "NVMe status" -e "timed out" -e "iodma refused" -e "disabling the controller")
+	errs=$(dmesg | grep -c -e "NVMe status" -e "timed out" -e "iodma refused" -e "disabling the controller" \
+		-e "completion of")
 	[ "$errs" = 0 ] && r=ok || r=fail
 	tap "$r" no_nvme_errors "$errs NVMe error lines"
 	np=$(pools | wc -l)

@@ -445,6 +445,11 @@ static void io_cqe(struct iodma_nvme_queue *q, const struct nvme_completion *cqe
 		return;
 	}
 	rq = blk_mq_tag_to_rq(ctrl->tagset.tags[q->qid - 1], cqe->command_id);
+	if (unlikely(!rq)) {
+		dev_err(ctrl_dev(ctrl), "qid %u: completion of idle command ID %u\n", q->qid,
+			cqe->command_id);
+		return;
+	}
 	if (status)
 		dev_err_ratelimited(ctrl_dev(ctrl), "qid %u cid %u: NVMe status 0x%x\n",
 				    q->qid, cqe->command_id, status);
