@@ -8,8 +8,10 @@
 # iodma_nvme_tool on /dev/iodma-nvme0n1 (KTAP suite iodma_nvme_e2e, with
 # the seed and extents the host checks the image against), then the suite
 # iodma_nvme_driver: the probe's parameters, no NVMe error, the bounces
-# iodma counted against what the configuration implies, and an unbind under
-# I/O followed by a rebind.  Results are framed on the results port like the
+# iodma counted against what the configuration implies, an unbind under I/O
+# followed by a rebind, and a request the controller never sees (debugfs
+# drop_submissions): Abort, then the controller disabled and the I/O failed,
+# then an unbind.  Results are framed on the results port like the
 # KUnit suites; IODMA-NVME lines carry the summary and the pools' counts.
 # Kernel command line: iodma_nvme.seed=N (default 1).
 
@@ -95,7 +97,7 @@ else
 	expect=no
 fi
 {
-	printf 'KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: %s\n    1..6\n' $TS
+	printf 'KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: %s\n    1..8\n' $TS
 	irq="MSI-X"
 	[ "$intx" = 1 ] && irq=INTx
 	dmesg | grep -q "iodma_nvme .* $irq vectors, data_mode=$mode, addr_bits=$bits," && r=ok || r=fail
@@ -127,6 +129,23 @@ fi
 	echo "$bdf" >$DRV/bind
 	wait_dev 1 && r=ok || r=fail
 	tap "$r" rebind "$(ls -l $DEV 2>&1)"
+	# a dropped request: timeout, Abort (QEMU's does not abort), timeout,
+	# the controller disabled and its I/O failed
+	rmmod iodma_nvme
+	insmod /modules/iodma_nvme.ko data_mode="$mode" addr_bits="$bits" use_intx="$intx" \
+		io_timeout=3
+	wait_dev 1
+	echo 1 >$D/iodma_nvme/"$bdf"/drop_submissions
+	t0=$(date +%s)
+	dd if=$DEV of=/dev/null bs=4096 count=1 2>/dev/null && rd=succeeded || rd=failed
+	t=$(($(date +%s) - t0))
+	ab=$(dmesg | grep -c "timed out: aborting")
+	dis=$(dmesg | grep -c "disabling the controller")
+	[ "$rd" = failed ] && [ "$ab" = 1 ] && [ "$dis" = 1 ] && [ $t -le 30 ] && r=ok || r=fail
+	tap "$r" timeout_aborts_then_disables "read $rd after $t s; $ab Abort, $dis disable"
+	echo "$bdf" >$DRV/unbind
+	wait_dev 0 && [ ! -e $D/iodma/iodma-nvme0-q1 ] && r=ok || r=fail
+	tap "$r" unbind_after_failure "$bdf unbound, $DEV and the pools gone"
 	[ $tfail = 0 ] && echo "ok 1 $TS" || echo "not ok 1 $TS"
 } >/tmp/driver-ktap 2>&1
 echo "IODMA-KTAP-BEGIN $TS" >$R

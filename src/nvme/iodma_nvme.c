@@ -47,6 +47,7 @@
  */
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
+#include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/dmapool.h>
@@ -100,6 +101,7 @@ module_param(use_intx, bool, 0444);
 MODULE_PARM_DESC(use_intx, "use the INTx interrupt, not MSI-X");
 
 static DEFINE_IDA(iodma_nvme_ida);
+static struct dentry *iodma_nvme_debugfs;
 
 struct iodma_nvme_ctrl;
 
@@ -189,6 +191,9 @@ struct iodma_nvme_ns {
  * @namespaces: the namespaces with a disk
  * @reset_lock: serialises disabling the controller
  * @dead: the controller is disabled: I/O fails at once
+ * @debugfs: the controller's debugfs directory, iodma_nvme/<BDF>/
+ * @drop_submissions: debugfs: I/O commands to drop instead of submitting
+ *	(the controller never sees them: their requests time out)
  */
 struct iodma_nvme_ctrl {
 	struct pci_dev *pdev;
@@ -220,6 +225,8 @@ struct iodma_nvme_ctrl {
 	struct list_head namespaces;
 	struct mutex reset_lock;	/* disabling the controller */
 	bool dead;
+	struct dentry *debugfs;
+	atomic_t drop_submissions;
 };
 
 /**
@@ -735,6 +742,10 @@ static blk_status_t iodma_nvme_queue_rq(struct blk_mq_hw_ctx *hctx,
 	c.common.command_id = rq->tag;
 	c.common.nsid = cpu_to_le32(ns->nsid);
 	blk_mq_start_request(rq);
+	if (unlikely(atomic_dec_if_positive(&q->ctrl->drop_submissions) >= 0)) {
+		dev_warn(ctrl_dev(q->ctrl), "qid %u cid %u: dropped (debugfs)\n", q->qid, rq->tag);
+		return BLK_STS_OK;
+	}
 	submit(q, &c);
 	return BLK_STS_OK;
 }
@@ -1056,6 +1067,7 @@ static void free_namespaces(struct iodma_nvme_ctrl *ctrl)
 /* Everything after the vectors, in the reverse order of probe. */
 static void teardown(struct iodma_nvme_ctrl *ctrl)
 {
+	debugfs_remove_recursive(ctrl->debugfs);
 	fail_controller(ctrl, true);
 	free_namespaces(ctrl);
 	if (ctrl->tagset.tags)
@@ -1171,6 +1183,8 @@ static int iodma_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id
 		 ctrl->vwc ? "write cache" : "no write cache", ctrl->nr_vecs,
 		 pdev->msix_enabled ? "MSI-X" : pdev->msi_enabled ? "MSI" : "INTx",
 		 ctrl->sgl ? "sgl" : "prp", addr_bits, ctrl->max_transfer / SZ_1K);
+	ctrl->debugfs = debugfs_create_dir(pci_name(pdev), iodma_nvme_debugfs);
+	debugfs_create_atomic_t("drop_submissions", 0600, ctrl->debugfs, &ctrl->drop_submissions);
 	ret = scan_namespaces(ctrl);
 	if (ret)
 		goto err_namespaces;
@@ -1216,7 +1230,25 @@ static struct pci_driver iodma_nvme_driver = {
 	.remove = iodma_nvme_remove,
 	.shutdown = iodma_nvme_shutdown,
 };
-module_pci_driver(iodma_nvme_driver);
+
+static int __init iodma_nvme_init(void)
+{
+	int ret;
+
+	iodma_nvme_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	ret = pci_register_driver(&iodma_nvme_driver);
+	if (ret)
+		debugfs_remove_recursive(iodma_nvme_debugfs);
+	return ret;
+}
+module_init(iodma_nvme_init);
+
+static void __exit iodma_nvme_exit(void)
+{
+	pci_unregister_driver(&iodma_nvme_driver);
+	debugfs_remove_recursive(iodma_nvme_debugfs);
+}
+module_exit(iodma_nvme_exit);
 
 MODULE_DESCRIPTION("NVMe driver whose data DMA goes through iodma");
 MODULE_LICENSE("GPL");
