@@ -379,14 +379,17 @@ static int pooled_bvec_io(struct iodma_pool *pool, const struct bio_vec *bv, uns
 
 /*
  * 10,000 pooled bio_vec I/Os (multi-page entries, offsets past a page, an
- * empty entry; bounced or not) while every allocation of the task fails:
- * set_bvecs and prepare_nowait allocate nothing.
+ * empty entry; bounced or not, and bounced through a pool with a copy-buffer
+ * budget, whose buffers move from command to command) while every
+ * allocation of the task fails: set_bvecs and prepare_nowait allocate
+ * nothing.
  */
 static void pool_bvec_io_allocates_nothing(struct kunit *test)
 {
 	struct device *dev = iodma_test_dev(test, 64);
 	struct iodma_pool *pool = iodma_test_pool(test, dev, &pool_spec, 2);
 	struct iodma_pool *bpool = iodma_test_pool(test, dev, &bounce_spec, 2);
+	struct iodma_pool *budget = iodma_test_pool(test, dev, &bounce_spec, 3);
 	struct page *page = iodma_test_pages(test, 4);
 	const struct bio_vec bvs[2][3] = {
 		{
@@ -404,13 +407,16 @@ static void pool_bvec_io_allocates_nothing(struct kunit *test)
 	unsigned int i, ok = 0;
 	int first_err = 0;
 
+	/* a budget of two copy buffers: a bounced I/O takes an idle one, put parks it */
+	KUNIT_ASSERT_EQ(test, iodma_pool_set_bounce_budget(budget, 2 * SZ_64K), 0);
 	/* warm up: the DMA-API debug tracking of this memory exists before arming */
-	for (i = 0; i < 4; i++)
-		KUNIT_ASSERT_EQ(test, pooled_bvec_io(i & 1 ? bpool : pool, bvs[i & 1], 3,
-						     dirs[i & 1]), 0);
+	for (i = 0; i < 6; i++)
+		KUNIT_ASSERT_EQ(test, pooled_bvec_io(i & 1 ? (i & 2 ? budget : bpool) : pool,
+						     bvs[i & 1], 3, dirs[i & 1]), 0);
 	make_task_allocations_fail(test);
 	for (i = 0; i < 10000; i++) {
-		int ret = pooled_bvec_io(i & 1 ? bpool : pool, bvs[i & 1], 3, dirs[i & 1]);
+		int ret = pooled_bvec_io(i & 1 ? (i & 2 ? budget : bpool) : pool, bvs[i & 1], 3,
+					 dirs[i & 1]);
 
 		if (ret)
 			first_err = first_err ?: ret;
@@ -421,6 +427,45 @@ static void pool_bvec_io_allocates_nothing(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, first_err, 0);
 	KUNIT_EXPECT_EQ(test, ok, 10000U);
+}
+
+/*
+ * A request of sub-page pieces (a block driver's misaligned O_DIRECT I/O,
+ * 512-byte bio_vecs scattered over pages): a pool whose spec allows
+ * max_segments of them reserves a view that large, so that such I/Os within
+ * the limit allocate nothing either.
+ */
+static void pool_sub_page_bvecs_within_max_segments_allocate_nothing(struct kunit *test)
+{
+	static const struct iodma_spec spec = {
+		.max_transfer_size = SZ_32K, .max_segments = 64, .output = IODMA_OUT_HOST64,
+	};
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_pool *pool = iodma_test_pool(test, dev, &spec, 2);
+	struct page *page = iodma_test_pages(test, 5);
+	struct bio_vec *bv = kunit_kcalloc(test, 64, sizeof(*bv), GFP_KERNEL);
+	unsigned int i, ok = 0;
+	int first_err = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, bv);
+	/* 64 pieces of 512 bytes, each in a page of its own: 64 segments */
+	for (i = 0; i < 64; i++)
+		bv[i] = (struct bio_vec){ .bv_page = nth_page(page, i % 32),
+					  .bv_offset = 1024 * (i / 32), .bv_len = 512 };
+	KUNIT_ASSERT_EQ(test, pooled_bvec_io(pool, bv, 64, DMA_TO_DEVICE), 0);
+	make_task_allocations_fail(test);
+	for (i = 0; i < 1000; i++) {
+		int ret = pooled_bvec_io(pool, bv, 64, i & 1 ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
+
+		if (ret)
+			first_err = first_err ?: ret;
+		else
+			ok++;
+	}
+	current->make_it_fail = false;
+
+	KUNIT_EXPECT_EQ(test, first_err, 0);
+	KUNIT_EXPECT_EQ(test, ok, 1000U);
 }
 
 /* 10,000 pooled I/Os while every allocation of the task fails: none allocates. */
@@ -469,6 +514,7 @@ static struct kunit_case pool_test_cases[] = {
 	KUNIT_CASE(nowait_prepare_would_sleep_is_eagain),
 	KUNIT_CASE(pool_io_allocates_nothing),
 	KUNIT_CASE(pool_bvec_io_allocates_nothing),
+	KUNIT_CASE(pool_sub_page_bvecs_within_max_segments_allocate_nothing),
 	{}
 };
 

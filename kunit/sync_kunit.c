@@ -9,7 +9,9 @@
  * checks the slot's bytes too.
  */
 #include <kunit/test.h>
+#include <linux/mman.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/swiotlb.h>
 #include "iodma_kunit.h"
 
@@ -128,6 +130,71 @@ static void complete_partial_unbounced_syncs_only_done(struct kunit *test)
 	expect_bytes(test, io, 0, done, !slot);
 }
 
+struct user_case {
+	u64 done;
+	bool misaligned;
+};
+
+static const struct user_case user_cases[] = {
+	{ 0, true }, { 1, true }, { PARTIAL_LEN - 1, true }, { PARTIAL_LEN, true },
+	{ 0, false }, { 1, false }, { PARTIAL_LEN - 1, false }, { PARTIAL_LEN, false },
+};
+
+static void user_desc(const struct user_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "done=%llu %s", c->done,
+		 c->misaligned ? "bounced" : "unbounced");
+}
+
+KUNIT_ARRAY_PARAM(user, user_cases, user_desc);
+
+/*
+ * Pinned user memory, bounced (one byte off a 512-byte rule) or not: after
+ * complete_partial() the task reads the device's bytes in [0, done), and
+ * past @done what it wrote before the I/O where the device's bytes went to
+ * a copy (iodma's copy buffer, a swiotlb slot).
+ */
+static void complete_partial_user_memory_copies_back_only_done(struct kunit *test)
+{
+	const struct user_case *c = test->param_value;
+	struct iodma_spec spec = { .output = IODMA_OUT_HOST64 };
+	unsigned long uaddr = kunit_vm_mmap(test, NULL, 0, PARTIAL_LEN + PAGE_SIZE,
+					    PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	struct partial_io *io = kunit_kzalloc(test, sizeof(*io), GFP_KERNEL);
+	bool slot;
+
+	KUNIT_ASSERT_NE_MSG(test, uaddr, 0, "could not create a user mm");
+	KUNIT_ASSERT_LT(test, uaddr, (unsigned long)TASK_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, io);
+	if (c->misaligned) {
+		spec.alignment = 512;
+		uaddr++;
+	}
+	io->dev = iodma_test_dev(test, 64);
+	io->cmd = iodma_test_cmd(test, io->dev, &spec);
+	io->mem = kunit_kzalloc(test, PARTIAL_LEN, GFP_KERNEL);
+	io->before = kunit_kmalloc(test, PARTIAL_LEN, GFP_KERNEL);
+	io->device = kunit_kmalloc(test, PARTIAL_LEN, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, io->mem);
+	KUNIT_ASSERT_NOT_NULL(test, io->before);
+	KUNIT_ASSERT_NOT_NULL(test, io->device);
+	iodma_test_fill(io->before, PARTIAL_LEN, 3);
+	iodma_test_fill(io->device, PARTIAL_LEN, 4);
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)uaddr, io->before, PARTIAL_LEN), 0UL);
+	io->md = iodma_test_md(test, iodma_md_from_user(uaddr, PARTIAL_LEN, DMA_FROM_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(io->cmd, io->md, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_bounce_reason(io->cmd) == IODMA_BOUNCE_ALIGNMENT,
+			c->misaligned);
+	slot = c->misaligned || is_swiotlb_force_bounce(io->dev);
+	io->nsegs = iodma_test_segments(test, io->cmd, 16, &io->segs);
+	KUNIT_ASSERT_GT(test, io->nsegs, 0);
+	iodma_test_device_dma(test, io->dev, io->segs, io->nsegs, io->device, true);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete_partial(io->cmd, c->done, true, true), 0);
+	KUNIT_EXPECT_NULL(test, iodma_test_md_pinned(io->md));
+	KUNIT_ASSERT_EQ(test, copy_from_user(io->mem, (void __user *)uaddr, PARTIAL_LEN), 0UL);
+	expect_bytes(test, io, 0, c->done, !slot);
+}
+
 /* A nested prepare: only the last complete looks at @done. */
 static void complete_partial_nested_counts_down(struct kunit *test)
 {
@@ -238,6 +305,7 @@ static void synchronize_range_bad_range_fails(struct kunit *test)
 static struct kunit_case sync_cases[] = {
 	KUNIT_CASE_PARAM(complete_partial_bounced_copies_back_only_done, done_gen_params),
 	KUNIT_CASE_PARAM(complete_partial_unbounced_syncs_only_done, done_gen_params),
+	KUNIT_CASE_PARAM(complete_partial_user_memory_copies_back_only_done, user_gen_params),
 	KUNIT_CASE(complete_partial_nested_counts_down),
 	KUNIT_CASE(complete_partial_beyond_range_returns_einval),
 	KUNIT_CASE(synchronize_range_for_cpu_copies_only_the_range),

@@ -209,16 +209,14 @@ static void cbuf_rules(const struct iodma_cmd *cmd, u64 len, struct iodma_cbuf_r
 	}
 }
 
-/* A copy buffer of @length bytes for @cmd's device, as a descriptor of direction @dir. */
-static struct iodma_md *cbuf_md_alloc(const struct iodma_cmd *cmd, enum dma_data_direction dir,
-				      u64 length, gfp_t gfp, int *err)
+/* A copy buffer of @length bytes that meets @r, as a descriptor of direction @dir. */
+static struct iodma_md *cbuf_md_alloc(const struct iodma_cbuf_rules *r,
+				      enum dma_data_direction dir, u64 length, gfp_t gfp, int *err)
 {
-	struct iodma_cbuf_rules r;
 	struct iodma_cbuf cb;
 	struct iodma_md *md;
 
-	cbuf_rules(cmd, length, &r);
-	*err = iodma_cbuf_alloc(&cb, &r, length, gfp);
+	*err = iodma_cbuf_alloc(&cb, r, length, gfp);
 	if (*err)
 		return NULL;
 	md = iodma_md_from_cbuf(&cb, dir);
@@ -248,33 +246,299 @@ u64 iodma_bounce_max_len(const struct iodma_cmd *cmd, unsigned int order)
 	return round_down(max, lim->len_align);
 }
 
+void iodma_budget_init(struct iodma_budget *b)
+{
+	spin_lock_init(&b->lock);
+	init_waitqueue_head(&b->wait);
+	INIT_LIST_HEAD(&b->idle);
+}
+
+static void budget_charge(struct iodma_budget *b, u64 bytes)
+{
+	b->bytes += bytes;
+	b->high_water = max(b->high_water, b->bytes);
+}
+
+/* Give back @md (a copy buffer of the budget's, referenced once): free it. */
+static void budget_free(struct iodma_budget *b, struct iodma_md *md)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&b->lock, flags);
+	b->bytes -= md->cbuf.size;
+	spin_unlock_irqrestore(&b->lock, flags);
+	iodma_md_put(md);
+	wake_up(&b->wait);
+}
+
+/*
+ * iodma_bounce_drop() - free the command's copy buffer (set_spec, destroy).
+ *
+ * Context: Process context.
+ */
+void iodma_bounce_drop(struct iodma_cmd *cmd)
+{
+	struct iodma_md *md = cmd->cbuf_md;
+
+	if (!md)
+		return;
+	cmd->cbuf_md = NULL;
+	if (cmd->budget)
+		budget_free(cmd->budget, md);
+	else
+		iodma_md_put(md);
+}
+
+/*
+ * iodma_bounce_park() - a pool command put back with a budget hands its
+ * copy buffer to the budget's idle list, for the next command that needs
+ * one: the I/O path moves buffers, it does not free or allocate them.
+ *
+ * Context: Any context.
+ */
+void iodma_bounce_park(struct iodma_cmd *cmd)
+{
+	struct iodma_budget *b = cmd->budget;
+	struct iodma_md *md = cmd->cbuf_md;
+	unsigned long flags;
+
+	if (!md || !b || !READ_ONCE(b->limit))
+		return;
+	cmd->cbuf_md = NULL;
+	spin_lock_irqsave(&b->lock, flags);
+	list_add(&md->cbuf.node, &b->idle);
+	b->idle_bytes += md->cbuf.size;
+	spin_unlock_irqrestore(&b->lock, flags);
+	if (wq_has_sleeper(&b->wait))
+		wake_up(&b->wait);
+}
+
+/* Under b->lock: take an idle copy buffer, one that meets @r for @len if @r. */
+static struct iodma_md *budget_take_idle(struct iodma_budget *b,
+					 const struct iodma_cbuf_rules *r, u64 len)
+{
+	struct iodma_md *md;
+
+	list_for_each_entry(md, &b->idle, cbuf.node) {
+		if (r && !iodma_cbuf_meets(&md->cbuf, r, len))
+			continue;
+		list_del_init(&md->cbuf.node);
+		b->idle_bytes -= md->cbuf.size;
+		return md;
+	}
+	return NULL;
+}
+
+/* Could a sleeper waiting for @need bytes go on? */
+static bool budget_may_go_on(struct iodma_budget *b, u64 need)
+{
+	bool go;
+
+	spin_lock_irq(&b->lock);
+	go = !list_empty(&b->idle) || b->bytes + need <= b->limit;
+	spin_unlock_irq(&b->lock);
+	return go;
+}
+
+/*
+ * Give @cmd a copy buffer that meets @r for @len, within its budget: an
+ * idle one that meets them, else a new one if the budget has room (its old
+ * one goes back to the idle list, or is freed without a limit); over the
+ * limit, idle buffers (and its own) are freed to make room, and with none
+ * left the caller waits for a command to put one back.  Where @gfp does not
+ * allow blocking only an idle buffer will do (-EAGAIN).  -ENOBUFS if the
+ * budget could never hold the buffer; -EINTR on a fatal signal.
+ */
+static int budget_get(struct iodma_cmd *cmd, const struct iodma_cbuf_rules *r, u64 len,
+		      gfp_t gfp)
+{
+	bool block = gfpflags_allow_blocking(gfp);
+	struct iodma_budget *b = cmd->budget;
+	u64 need = iodma_cbuf_alloc_size(r, len);
+	struct iodma_md *md, *old = cmd->cbuf_md;
+	unsigned long flags;
+	int ret;
+
+	if (READ_ONCE(b->limit) && need > READ_ONCE(b->limit))
+		return -ENOBUFS;
+	for (;;) {
+		spin_lock_irqsave(&b->lock, flags);
+		md = budget_take_idle(b, r, len);
+		if (md) {
+			if (old) {
+				list_add(&old->cbuf.node, &b->idle);
+				b->idle_bytes += old->cbuf.size;
+			}
+			spin_unlock_irqrestore(&b->lock, flags);
+			cmd->cbuf_md = md;
+			return 0;
+		}
+		if (!block) {
+			spin_unlock_irqrestore(&b->lock, flags);
+			return -EAGAIN;
+		}
+		if (!b->limit || b->bytes + need <= b->limit)
+			break;
+		/* over the limit: an idle buffer, then our own, makes room */
+		md = budget_take_idle(b, NULL, 0) ?: old;
+		if (md) {
+			b->bytes -= md->cbuf.size;
+			spin_unlock_irqrestore(&b->lock, flags);
+			if (md == old) {
+				cmd->cbuf_md = NULL;
+				old = NULL;
+			}
+			iodma_md_put(md);
+			continue;
+		}
+		b->waits++;
+		spin_unlock_irqrestore(&b->lock, flags);
+		if (wait_event_killable(b->wait, budget_may_go_on(b, need)))
+			return -EINTR;
+	}
+	budget_charge(b, need);
+	spin_unlock_irqrestore(&b->lock, flags);
+
+	md = cbuf_md_alloc(r, DMA_BIDIRECTIONAL, len, gfp, &ret);
+	spin_lock_irqsave(&b->lock, flags);
+	/* charged for the most the buffer could take: keep what it took */
+	b->bytes -= need - (md ? md->cbuf.size : 0);
+	spin_unlock_irqrestore(&b->lock, flags);
+	wake_up(&b->wait);
+	if (!md)
+		return ret;
+	iodma_bounce_drop(cmd);
+	cmd->cbuf_md = md;
+	return 0;
+}
+
 /*
  * iodma_bounce_reserve() - make the command's own copy buffer hold @len
  * bytes: the only step of bouncing that allocates, and -EAGAIN where @gfp
  * may not block.  The buffer only grows, so a command reused for I/Os of
- * similar sizes allocates once.  With max_segments, its chunks must also be
- * large enough to hold @len in that many segments (-E2BIG where no chunk
- * can be).
+ * similar sizes allocates once; a pool's commands share their budget's
+ * (see budget_get()).  With max_segments, its chunks must also be large
+ * enough to hold @len in that many segments (-E2BIG where no chunk can be).
  */
 int iodma_bounce_reserve(struct iodma_cmd *cmd, u64 len, gfp_t gfp)
 {
-	u64 unit = segs_unit(&cmd->lim, len);
+	struct iodma_cbuf_rules r;
 	struct iodma_md *md;
 	int ret;
 
-	if (get_order(unit) > MAX_PAGE_ORDER)
+	if (get_order(segs_unit(&cmd->lim, len)) > MAX_PAGE_ORDER)
 		return -E2BIG;
-	if (!cmd->cbuf_md || cmd->cbuf_md->length < len || cmd->cbuf_md->cbuf.unit < unit) {
-		if (!gfpflags_allow_blocking(gfp))
-			return -EAGAIN;
-		md = cbuf_md_alloc(cmd, DMA_BIDIRECTIONAL, len, gfp, &ret);
-		if (!md)
-			return ret;
-		iodma_md_put(cmd->cbuf_md);
-		cmd->cbuf_md = md;
+	cbuf_rules(cmd, len, &r);
+	if (!cmd->cbuf_md || !iodma_cbuf_meets(&cmd->cbuf_md->cbuf, &r, len)) {
+		if (cmd->budget) {
+			ret = budget_get(cmd, &r, len, gfp);
+			if (ret)
+				return ret;
+		} else {
+			if (!gfpflags_allow_blocking(gfp))
+				return -EAGAIN;
+			md = cbuf_md_alloc(&r, DMA_BIDIRECTIONAL, len, gfp, &ret);
+			if (!md)
+				return ret;
+			iodma_md_put(cmd->cbuf_md);
+			cmd->cbuf_md = md;
+		}
 	}
 	/* the view's ranges for the chunks: one each at most */
 	return iodma_view_reserve(&cmd->view, 0, cmd->cbuf_md->cbuf.n, gfp);
+}
+
+/*
+ * iodma_budget_trim() - make @limit the budget's limit and free idle copy
+ * buffers until its buffers take at most @limit bytes, as far as idle ones
+ * can (a @limit of 0 frees them all and leaves no limit).
+ *
+ * Context: Process context.
+ */
+void iodma_budget_trim(struct iodma_budget *b, u64 limit)
+{
+	struct iodma_md *md;
+
+	for (;;) {
+		spin_lock_irq(&b->lock);
+		b->limit = limit;
+		md = limit < b->bytes ? budget_take_idle(b, NULL, 0) : NULL;
+		spin_unlock_irq(&b->lock);
+		if (!md)
+			break;
+		budget_free(b, md);
+	}
+}
+
+/*
+ * iodma_budget_fill() - allocate idle copy buffers of @len bytes for the
+ * commands of @cmd's kind until @count buffers are idle or the next would
+ * not fit the limit: the reservation of a pool with a budget, whose
+ * commands are all free.  0 or -ENOMEM.
+ *
+ * Context: Process context.
+ */
+int iodma_budget_fill(struct iodma_budget *b, const struct iodma_cmd *cmd, u64 len,
+		      unsigned int count)
+{
+	struct iodma_cbuf_rules r;
+	struct iodma_md *md;
+	unsigned int have;
+	u64 need;
+	int ret;
+
+	cbuf_rules(cmd, len, &r);
+	need = iodma_cbuf_alloc_size(&r, len);
+	have = 0;
+	spin_lock_irq(&b->lock);
+	list_for_each_entry(md, &b->idle, cbuf.node)
+		have++;
+	spin_unlock_irq(&b->lock);
+	for (ret = 0; have < count && !ret; have++) {
+		spin_lock_irq(&b->lock);
+		if (b->bytes + need > b->limit) {
+			spin_unlock_irq(&b->lock);
+			break;
+		}
+		budget_charge(b, need);
+		spin_unlock_irq(&b->lock);
+		md = cbuf_md_alloc(&r, DMA_BIDIRECTIONAL, len, GFP_KERNEL, &ret);
+		spin_lock_irq(&b->lock);
+		b->bytes -= need;
+		if (md) {
+			budget_charge(b, md->cbuf.size);
+			list_add_tail(&md->cbuf.node, &b->idle);
+			b->idle_bytes += md->cbuf.size;
+		}
+		spin_unlock_irq(&b->lock);
+	}
+	return ret;
+}
+
+/*
+ * iodma_bounce_may_need() - could an I/O of this command need its copy
+ * buffer?  Only if a rule other than the reach could be broken, or memory
+ * beyond its reach can exist: with translation, IOVAs the DMA API picks up
+ * to the DMA mask; without, RAM above the reach (dma_get_required_mask()
+ * covers all of it, read again when memory is hot-added).
+ */
+bool iodma_bounce_may_need(const struct iodma_cmd *cmd)
+{
+	const struct iodma_limits *lim = &cmd->lim;
+	u64 reach;
+
+	if (cmd->spec.map == IODMA_ITERATE_ONLY)
+		return false;
+	if (lim->align > 1 || lim->len_align > 1 || lim->int_align > 1 ||
+	    lim->max_segs != U64_MAX || lim->virt_mask)
+		return true;
+	/* an owned domain's IOVAs are allocated within the spec */
+	if (cmd->ops->cbuf == IODMA_CBUF_PHYS)
+		return false;
+	reach = cmd->ops->reach(cmd);
+	if (cmd->translated)
+		return reach < dma_get_mask(cmd->dev);
+	return reach < dma_get_required_mask(cmd->dev);
 }
 
 /*
@@ -481,13 +745,15 @@ EXPORT_SYMBOL_GPL(iodma_cmd_bounce_reason);
 struct iodma_md *iodma_cmd_create_copy_buffer(struct iodma_cmd *cmd,
 					      enum dma_data_direction dir, u64 length)
 {
+	struct iodma_cbuf_rules r;
 	struct iodma_md *md;
 	int ret;
 
 	might_sleep();
 	if (!cmd || !length || !iodma_dir_valid(dir))
 		return ERR_PTR(-EINVAL);
-	md = cbuf_md_alloc(cmd, dir, length, GFP_KERNEL, &ret);
+	cbuf_rules(cmd, length, &r);
+	md = cbuf_md_alloc(&r, dir, length, GFP_KERNEL, &ret);
 	if (!md)
 		return ERR_PTR(ret);
 	md->length = length;

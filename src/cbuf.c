@@ -183,11 +183,40 @@ int iodma_cbuf_alloc(struct iodma_cbuf *cb, const struct iodma_cbuf_rules *r, u6
 	}
 	cb->size = done;
 	cb->unit = PAGE_SIZE << min_order;
+	cb->limit = r->limit;
+	cb->align = r->align;
 	return 0;
 
 err_free:
 	iodma_cbuf_free(cb);
 	return ret;
+}
+
+/*
+ * iodma_cbuf_alloc_size() - the bytes iodma_cbuf_alloc() takes for @size
+ * bytes when every chunk comes at the first order it tries (a fallback to
+ * smaller chunks takes fewer): chunks of the largest order while more than
+ * one is left, then one chunk of the order the rest needs.
+ */
+u64 iodma_cbuf_alloc_size(const struct iodma_cbuf_rules *r, u64 size)
+{
+	unsigned int min_order = get_order(r->unit), max_order;
+	u64 big, full;
+
+	if (!size || min_order > MAX_PAGE_ORDER)
+		return size;
+	max_order = clamp_t(unsigned int, get_order(size), min_order,
+			    max_t(unsigned int, IODMA_CBUF_MAX_ORDER, min_order));
+	big = PAGE_SIZE << max_order;
+	full = div64_u64(size - 1, big) * big;
+	return full + (PAGE_SIZE << max_t(unsigned int, min_order, get_order(size - full)));
+}
+
+/* Can @cb stand in for a buffer of @size bytes allocated for @r? */
+bool iodma_cbuf_meets(const struct iodma_cbuf *cb, const struct iodma_cbuf_rules *r, u64 size)
+{
+	return cb->size >= size && cb->unit >= r->unit && cb->align >= r->align &&
+	       cb->limit <= r->limit && cb->dev == r->dev;
 }
 
 /* Call @fn for the chunks of [off, off + len) of a copy buffer, as pages or as bus ranges. */

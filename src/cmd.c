@@ -146,7 +146,7 @@ void iodma_cmd_destroy(struct iodma_cmd *cmd)
 	if (cmd->ops->release)
 		cmd->ops->release(cmd);
 	iodma_view_free(&cmd->view);
-	iodma_md_put(cmd->cbuf_md);
+	iodma_bounce_drop(cmd);
 	put_device(cmd->dev);
 	kfree(cmd);
 }
@@ -190,10 +190,8 @@ int iodma_cmd_set_spec(struct iodma_cmd *cmd, const struct iodma_spec *spec)
 	 * The copy buffer was laid out for the old rules (chunk alignment,
 	 * reach, DMA API or zone memory): the next bounce makes a new one.
 	 */
-	if (!spec_equal(spec, &cmd->spec)) {
-		iodma_md_put(cmd->cbuf_md);
-		cmd->cbuf_md = NULL;
-	}
+	if (!spec_equal(spec, &cmd->spec))
+		iodma_bounce_drop(cmd);
 	apply_spec(cmd, spec, &lim);
 	return 0;
 }
@@ -662,8 +660,11 @@ static int prepare_counted(struct iodma_cmd *cmd, u64 offset, u64 length, bool f
  * to an owned IOMMU domain and the command is not of it; -ENOMEM (also when
  * a needed copy buffer cannot be allocated); -E2BIG when the range needs
  * more than max_segments segments and neither the memory nor a copy buffer
- * can carry it in that many (see iodma_cmd_prepare_window()).  Any failure
- * leaves the command unprepared (or, when nested, as it was).
+ * can carry it in that many (see iodma_cmd_prepare_window()); for a command
+ * of a pool with a copy-buffer budget, -ENOBUFS when the copy buffer alone
+ * would exceed the budget and -EINTR on a fatal signal while waiting for it
+ * (see iodma_pool_set_bounce_budget()).  Any failure leaves the command
+ * unprepared (or, when nested, as it was).
  */
 int iodma_cmd_prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_cache,
 		      bool synchronize)
@@ -685,9 +686,11 @@ EXPORT_SYMBOL_GPL(iodma_cmd_prepare);
  *
  * For atomic context: where iodma_cmd_prepare() would sleep (pin user
  * memory that is not pinned yet, grow the command's scatterlist, range
- * array or copy buffer), this returns -EAGAIN and changes nothing.  Commands
- * of a pool (iodma_pool_create()) are preallocated for max_transfer_size,
- * so their I/Os up to that size in page-sized pieces do not need to.
+ * array or copy buffer, wait for a pool's copy-buffer budget), this returns
+ * -EAGAIN and changes nothing.  Commands of a pool (iodma_pool_create()) are
+ * preallocated for max_transfer_size, so their I/Os up to that size in
+ * page-sized pieces do not need to (with a budget, while an idle copy
+ * buffer is left).
  *
  * Context: Any context; does not sleep.
  * Return: as for iodma_cmd_prepare(), and -EAGAIN (see above).

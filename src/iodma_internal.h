@@ -76,8 +76,11 @@ struct iodma_cbuf {
 	struct device *dev;
 	u64 size;
 	u64 unit;		/* the smallest chunk */
+	u64 limit;		/* the rules it was made for: the last address ... */
+	u64 align;		/* ... and the chunks' alignment */
 	unsigned int n;
 	struct iodma_cbuf_chunk *chunks;
+	struct list_head node;	/* on a budget's idle list (bounce.c) */
 };
 
 /* The largest chunk tried first: large enough for few segments, small enough to find. */
@@ -102,6 +105,8 @@ struct iodma_cbuf_rules {
 
 int iodma_cbuf_alloc(struct iodma_cbuf *cb, const struct iodma_cbuf_rules *r, u64 size,
 		     gfp_t gfp);
+u64 iodma_cbuf_alloc_size(const struct iodma_cbuf_rules *r, u64 size);
+bool iodma_cbuf_meets(const struct iodma_cbuf *cb, const struct iodma_cbuf_rules *r, u64 size);
 void iodma_cbuf_free(struct iodma_cbuf *cb);
 struct iodma_chunk;
 typedef int (*iodma_chunk_fn)(void *ctx, const struct iodma_chunk *chunk);
@@ -417,7 +422,7 @@ void iodma_domain_free_iova(struct iodma_domain *d, unsigned long pfn, unsigned 
 struct iodma_domain *iodma_domain_get(struct iodma_domain *d);
 void iodma_domain_put(struct iodma_domain *d);
 
-#define IODMA_NR_ERRNOS	12	/* eleven counted errnos, the last slot for any other */
+#define IODMA_NR_ERRNOS	14	/* thirteen counted errnos, the last slot for any other */
 
 /**
  * struct iodma_cmd - a command (cmd.c)
@@ -455,6 +460,8 @@ void iodma_domain_put(struct iodma_domain *d);
  *
  * Bouncing (valid while prepared, @bounce set), and kept while idle:
  * @cbuf_md: the command's own copy buffer, grow-only, dropped by set_spec
+ *	(a pool command with a budget parks it on the budget at put)
+ * @budget: the pool's copy-buffer budget its copy buffers count against
  * @bounce: why the prepared range goes through @cbuf_md, or NONE
  * @force_bounce: IODMA_FORCE_DOUBLE_BUFFER until the last complete
  *
@@ -490,6 +497,7 @@ struct iodma_cmd {
 	struct iodma_cursor cur;
 
 	struct iodma_md *cbuf_md;
+	struct iodma_budget *budget;
 	enum iodma_bounce_reason bounce;
 	bool force_bounce;
 
@@ -516,6 +524,32 @@ int iodma_cmd_check_range(const struct iodma_cmd *cmd, const struct iodma_md *md
 void iodma_cmd_count_error(struct iodma_cmd *cmd, int err);
 const char *iodma_errno_name(unsigned int i);
 
+/*
+ * The copy buffers of a pool's commands and their byte budget (bounce.c;
+ * the pool owns it).  @bytes counts every copy buffer of those commands,
+ * in use or idle; with a @limit, commands put back park theirs on @idle for
+ * the next command that needs one, and a command that would go past the
+ * limit takes an idle one, frees idle ones or waits on @wait.
+ */
+struct iodma_budget {
+	spinlock_t lock;	/* protects all below */
+	wait_queue_head_t wait;
+	u64 limit;		/* 0: none */
+	u64 bytes;
+	u64 high_water;
+	u64 idle_bytes;
+	u64 waits;
+	struct list_head idle;	/* struct iodma_md copy buffers, by cbuf.node */
+};
+
+void iodma_budget_init(struct iodma_budget *b);
+void iodma_budget_trim(struct iodma_budget *b, u64 limit);
+int iodma_budget_fill(struct iodma_budget *b, const struct iodma_cmd *cmd, u64 len,
+		      unsigned int count);
+void iodma_bounce_park(struct iodma_cmd *cmd);
+void iodma_bounce_drop(struct iodma_cmd *cmd);
+bool iodma_bounce_may_need(const struct iodma_cmd *cmd);
+
 /* The bounce decision and double buffering (bounce.c). */
 bool iodma_bounce_in_place(const struct iodma_cmd *cmd, const struct iodma_md *md);
 bool iodma_bounce_possible(const struct iodma_cmd *cmd, const struct iodma_md *md,
@@ -535,6 +569,10 @@ void iodma_bounce_sync(struct iodma_cmd *cmd, bool for_device, u64 off, u64 len)
 struct iodma_pool {
 	spinlock_t lock;	/* protects free, in_use, high_water, waiters, dying, gets, puts */
 	struct list_head free;
+	struct list_head node;	/* on the list of pools (memory hot-add re-checks them) */
+	struct iodma_budget budget;
+	u64 max_len;		/* what each I/O's reservation is sized for */
+	bool reserving;		/* copy buffers are reserved (some I/O could bounce) */
 	wait_queue_head_t wait;
 	unsigned int count;
 	struct iodma_cmd **cmds;	/* all of them, for statistics and destroy */
@@ -557,9 +595,19 @@ struct iodma_pool_stats {
 	unsigned int high_water;
 	u64 gets;
 	u64 puts;
+	u64 bounce_budget;
+	u64 bounce_bytes;
+	u64 bounce_bytes_idle;
+	u64 bounce_high_water;
+	u64 bounce_waits;
 };
 
 void iodma_pool_stats(struct iodma_pool *pool, struct iodma_pool_stats *st);
+void iodma_pool_recheck(struct iodma_pool *pool);
+struct seq_file;
+int iodma_pool_stats_show(struct seq_file *m, void *unused);
+int iodma_pool_init(void);
+void iodma_pool_exit(void);
 
 struct dentry *iodma_debugfs_root(void);
 void iodma_debugfs_init(void);

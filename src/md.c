@@ -507,6 +507,7 @@ struct iodma_md *iodma_md_from_cbuf(struct iodma_cbuf *cb, enum dma_data_directi
 	if (!md)
 		return NULL;
 	md->cbuf = *cb;
+	INIT_LIST_HEAD(&md->cbuf.node);
 	return md;
 }
 

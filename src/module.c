@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * iodma module glue: the version, the tracepoints, the set-up of md.c's
- * workqueue and of debugfs, and the load message.  The API lives in the
- * files named for its objects (iodma_internal.h lists them in their order).
+ * workqueue, of pool.c's memory notifier and of debugfs, and the load
+ * message.  The API lives in the files named for its objects
+ * (iodma_internal.h lists them in their order).
  */
 #include <linux/module.h>
 #include "iodma_internal.h"
@@ -34,6 +35,11 @@ static int __init iodma_init(void)
 
 	if (ret)
 		return ret;
+	ret = iodma_pool_init();
+	if (ret) {
+		iodma_md_exit();
+		return ret;
+	}
 	iodma_debugfs_init();
 	pr_info("iodma %s loaded\n", IODMA_VERSION);
 	return 0;
@@ -42,6 +48,7 @@ static int __init iodma_init(void)
 static void __exit iodma_exit(void)
 {
 	iodma_debugfs_exit();
+	iodma_pool_exit();
 	iodma_md_exit();
 	pr_info("iodma %s unloaded\n", IODMA_VERSION);
 }

@@ -7,27 +7,26 @@
  * command is preallocated at creation for an I/O of max_transfer_size bytes
  * (its scatterlist, its range array and, where the specification may need
  * one, its copy buffer), so that get, set, prepare, gen, complete, clear and
- * put allocate nothing.  Statistics are the sum of the commands' counters,
- * shown in debugfs as iodma/<pool>/stats.
+ * put allocate nothing.  Copy buffers are reserved only where an I/O could
+ * need one: a rule memory may break, or memory beyond the device's reach
+ * (re-checked when memory is hot-added).  A byte budget caps them: the
+ * commands then share their copy buffers (bounce.c's struct iodma_budget).
+ * Statistics are the sum of the commands' counters, shown in debugfs as
+ * iodma/<pool>/stats.
  */
 #include <linux/debugfs.h>
+#include <linux/memory.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
 #include "iodma_internal.h"
 
-/* Could I/Os of this command need its copy buffer?  Then reserve one. */
-static bool may_bounce(struct iodma_cmd *cmd)
-{
-	const struct iodma_limits *lim = &cmd->lim;
-
-	if (cmd->spec.map == IODMA_ITERATE_ONLY)
-		return false;
-	return lim->align > 1 || lim->len_align > 1 || lim->int_align > 1 ||
-	       lim->addr_limit != U64_MAX || dma_get_mask(cmd->dev) != U64_MAX;
-}
+/* The pools, for memory hot-add; also serialises their budget and re-check. */
+static LIST_HEAD(pools);
+static DEFINE_MUTEX(pools_lock);
 
 /*
  * Preallocate what an I/O of up to @max_len bytes in page-sized pieces
@@ -35,8 +34,12 @@ static bool may_bounce(struct iodma_cmd *cmd)
  */
 static int cmd_reserve(struct iodma_cmd *cmd, u64 max_len)
 {
-	/* one entry per page, one more for an offset in the first; never wraps */
-	unsigned int n = min_t(u64, max_len / PAGE_SIZE + 2, SZ_64K);
+	/*
+	 * One entry per page, one more for an offset in the first, or as many
+	 * as max_segments allows (sub-page pieces); never wraps.
+	 */
+	unsigned int n = min_t(u64, max(max_len / PAGE_SIZE + 2, cmd->lim.max_segs == U64_MAX ?
+					 0 : cmd->lim.max_segs), SZ_64K);
 	int ret;
 
 	ret = iodma_view_reserve(&cmd->view, n, n, GFP_KERNEL);
@@ -54,9 +57,48 @@ static void pool_free_cmds(struct iodma_pool *pool)
 		iodma_cmd_destroy(pool->cmds[i]);
 	}
 	kvfree(pool->cmds);
+	iodma_budget_trim(&pool->budget, 0);
 }
 
-static int stats_show(struct seq_file *m, void *unused)
+/*
+ * Reserve copy buffers for the I/Os of a pool that may bounce: with a
+ * budget, idle buffers up to it; without, one per command, each free
+ * command taken off the free list while its buffer is allocated (a command
+ * in use reserves at its next prepare that may sleep).
+ */
+static int pool_fill(struct iodma_pool *pool)
+{
+	unsigned int i;
+	int ret = 0;
+
+	if (!pool->reserving)
+		return 0;
+	if (READ_ONCE(pool->budget.limit))
+		return iodma_budget_fill(&pool->budget, pool->cmds[0], pool->max_len,
+					 pool->count);
+	for (i = 0; i < pool->count && !ret; i++) {
+		struct iodma_cmd *cmd = pool->cmds[i];
+		bool taken;
+
+		spin_lock_irq(&pool->lock);
+		taken = !list_empty(&cmd->pool_node);
+		if (taken)
+			list_del_init(&cmd->pool_node);
+		spin_unlock_irq(&pool->lock);
+		if (!taken)
+			continue;
+		ret = iodma_bounce_reserve(cmd, pool->max_len, GFP_KERNEL);
+		spin_lock_irq(&pool->lock);
+		list_add_tail(&cmd->pool_node, &pool->free);
+		spin_unlock_irq(&pool->lock);
+		if (wq_has_sleeper(&pool->wait))
+			wake_up(&pool->wait);
+	}
+	return ret;
+}
+
+/* debugfs iodma/<name>/stats; m->private is the pool. */
+int iodma_pool_stats_show(struct seq_file *m, void *unused)
 {
 	struct iodma_pool *pool = m->private;
 	struct iodma_pool_stats st;
@@ -72,11 +114,17 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "bounces: %llu\n", st.cmd.bounces);
 	seq_printf(m, "bytes_bounced: %llu\n", st.cmd.bytes_bounced);
 	seq_printf(m, "splits: %llu\n", st.splits);
+	seq_printf(m, "bounce_budget: %llu\n", st.bounce_budget);
+	seq_printf(m, "bounce_bytes: %llu\n", st.bounce_bytes);
+	seq_printf(m, "bounce_bytes_idle: %llu\n", st.bounce_bytes_idle);
+	seq_printf(m, "bounce_bytes_high_water: %llu\n", st.bounce_high_water);
+	seq_printf(m, "bounce_waits: %llu\n", st.bounce_waits);
 	for (e = 0; e < IODMA_NR_ERRNOS; e++)
 		seq_printf(m, "failures_%s: %llu\n", iodma_errno_name(e), st.errors[e]);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(stats);
+EXPORT_SYMBOL_IF_KUNIT(iodma_pool_stats_show);
+DEFINE_SHOW_ATTRIBUTE(iodma_pool_stats);
 
 /* iodma/<name>/stats; -EEXIST if a pool of that name has it already. */
 static int pool_debugfs_add(struct iodma_pool *pool)
@@ -93,7 +141,7 @@ static int pool_debugfs_add(struct iodma_pool *pool)
 	dir = debugfs_create_dir(pool->name, root);
 	if (IS_ERR(dir))
 		return 0;
-	debugfs_create_file("stats", 0444, dir, pool, &stats_fops);
+	debugfs_create_file("stats", 0444, dir, pool, &iodma_pool_stats_fops);
 	pool->dir = dir;
 	return 0;
 }
@@ -113,6 +161,12 @@ static int pool_debugfs_add(struct iodma_pool *pool)
  * when a command would need a copy buffer of max_transfer_size bytes and
  * that is more than the machine's RAM (a max_transfer_size of U64_MAX with
  * an alignment rule, say).
+ *
+ * Each command gets a copy buffer of max_transfer_size bytes only if its
+ * I/Os could bounce: where @spec has an alignment, length, segment-count or
+ * gap rule, or where memory beyond the device's reach exists (RAM above
+ * addr_bits or the DMA mask; IOVAs above addr_bits).  The pool re-checks
+ * that when memory is hot-added.  iodma_pool_set_bounce_budget() caps it.
  */
 struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec *spec,
 				     unsigned int count, const char *name)
@@ -133,6 +187,7 @@ struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec
 	spin_lock_init(&pool->lock);
 	init_waitqueue_head(&pool->wait);
 	INIT_LIST_HEAD(&pool->free);
+	iodma_budget_init(&pool->budget);
 	strscpy(pool->name, name, sizeof(pool->name));
 	if (!iodma_should_fail(count * sizeof(*pool->cmds)))
 		pool->cmds = kvcalloc(count, sizeof(*pool->cmds), GFP_KERNEL | __GFP_NOWARN);
@@ -141,6 +196,7 @@ struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec
 		goto err_free_pool;
 	}
 	max_len = spec->max_transfer_size ? spec->max_transfer_size : SZ_64K;
+	pool->max_len = max_len;
 	for (pool->count = 0; pool->count < count; pool->count++) {
 		struct iodma_cmd *cmd = iodma_cmd_create(dev, spec);
 
@@ -150,8 +206,11 @@ struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec
 		}
 		pool->cmds[pool->count] = cmd;
 		cmd->pool = pool;
+		cmd->budget = &pool->budget;
+		if (!pool->count)
+			pool->reserving = iodma_bounce_may_need(cmd);
 		ret = cmd_reserve(cmd, max_len);
-		if (!ret && may_bounce(cmd))
+		if (!ret && pool->reserving)
 			ret = iodma_bounce_reserve(cmd, max_len, GFP_KERNEL);
 		if (ret) {
 			pool->count++;
@@ -159,7 +218,11 @@ struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec
 		}
 		list_add_tail(&cmd->pool_node, &pool->free);
 	}
+	mutex_lock(&pools_lock);
 	ret = pool_debugfs_add(pool);
+	if (!ret)
+		list_add(&pool->node, &pools);
+	mutex_unlock(&pools_lock);
 	if (ret)
 		goto err_free_cmds;
 	return pool;
@@ -285,6 +348,8 @@ int iodma_pool_put(struct iodma_pool *pool, struct iodma_cmd *cmd)
 	list_add(&cmd->pool_node, &pool->free);
 	pool->in_use--;
 	pool->puts++;
+	/* with a budget, its copy buffer serves whichever command needs one next */
+	iodma_bounce_park(cmd);
 	spin_unlock_irqrestore(&pool->lock, flags);
 	/* the barrier pairs with the waiter's queueing (see wq_has_sleeper()) */
 	if (wq_has_sleeper(&pool->wait))
@@ -316,7 +381,10 @@ void iodma_pool_destroy(struct iodma_pool *pool)
 	spin_unlock_irq(&pool->lock);
 	wake_up_all(&pool->wait);
 	wait_event(pool->wait, no_waiters(pool));
+	mutex_lock(&pools_lock);
+	list_del(&pool->node);
 	debugfs_remove_recursive(pool->dir);
+	mutex_unlock(&pools_lock);
 	pool_free_cmds(pool);
 	kfree(pool);
 }
@@ -343,5 +411,112 @@ void iodma_pool_stats(struct iodma_pool *pool, struct iodma_pool_stats *st)
 	st->high_water = READ_ONCE(pool->high_water);
 	st->gets = READ_ONCE(pool->gets);
 	st->puts = READ_ONCE(pool->puts);
+	spin_lock_irq(&pool->budget.lock);
+	st->bounce_budget = pool->budget.limit;
+	st->bounce_bytes = pool->budget.bytes;
+	st->bounce_bytes_idle = pool->budget.idle_bytes;
+	st->bounce_high_water = pool->budget.high_water;
+	st->bounce_waits = pool->budget.waits;
+	spin_unlock_irq(&pool->budget.lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(iodma_pool_stats);
+
+/**
+ * iodma_pool_set_bounce_budget() - cap the pool's copy buffers
+ * @pool: the pool
+ * @bytes: the most bytes of copy buffer its commands may hold at once, in
+ *	use or idle; 0 for no cap (the default)
+ *
+ * With a budget, the commands share their copy buffers: a command put
+ * back leaves its buffer for the next I/O that needs one.  A prepare that
+ * would take the pool past @bytes waits until a command is put back (a
+ * fatal signal: -EINTR); iodma_cmd_prepare_nowait() gets -EAGAIN unless an
+ * idle buffer fits.  An I/O whose copy buffer alone would exceed @bytes
+ * gets -ENOBUFS.  Buffers are reserved up to @bytes (one per command at
+ * most) where I/Os could bounce, and idle ones beyond it are freed; the
+ * high water in the statistics starts again from there.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, -EINVAL for a NULL @pool, -EBUSY while a command is out of
+ * the pool, -ENOMEM if the reservation could not be allocated (the budget
+ * is set all the same; I/Os allocate within it as they need).
+ */
+int iodma_pool_set_bounce_budget(struct iodma_pool *pool, u64 bytes)
+{
+	unsigned int i;
+	int ret = -EBUSY;
+
+	might_sleep();
+	if (!pool)
+		return -EINVAL;
+	mutex_lock(&pools_lock);
+	spin_lock_irq(&pool->lock);
+	if (!pool->in_use) {
+		WRITE_ONCE(pool->budget.limit, bytes);
+		/* every command is free: each leaves its buffer idle */
+		for (i = 0; i < pool->count; i++)
+			iodma_bounce_park(pool->cmds[i]);
+		ret = 0;
+	}
+	spin_unlock_irq(&pool->lock);
+	if (!ret) {
+		iodma_budget_trim(&pool->budget, bytes);
+		ret = pool_fill(pool);
+		/* the high water of this budget */
+		spin_lock_irq(&pool->budget.lock);
+		pool->budget.high_water = pool->budget.bytes;
+		spin_unlock_irq(&pool->budget.lock);
+	}
+	mutex_unlock(&pools_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(iodma_pool_set_bounce_budget);
+
+static void pool_recheck(struct iodma_pool *pool)
+{
+	lockdep_assert_held(&pools_lock);
+	if (pool->reserving || !iodma_bounce_may_need(pool->cmds[0]))
+		return;
+	pool->reserving = true;
+	/* -ENOMEM: prepares that may sleep allocate what they need */
+	pool_fill(pool);
+}
+
+/*
+ * iodma_pool_recheck() - memory was hot-added: I/Os of a pool that needed
+ * no copy buffer may need one now.
+ */
+void iodma_pool_recheck(struct iodma_pool *pool)
+{
+	mutex_lock(&pools_lock);
+	pool_recheck(pool);
+	mutex_unlock(&pools_lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(iodma_pool_recheck);
+
+static int memory_event(struct notifier_block *nb, unsigned long action, void *arg)
+{
+	struct iodma_pool *pool;
+
+	if (action != MEM_ONLINE)
+		return NOTIFY_OK;
+	mutex_lock(&pools_lock);
+	list_for_each_entry(pool, &pools, node)
+		pool_recheck(pool);
+	mutex_unlock(&pools_lock);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block memory_nb = {
+	.notifier_call = memory_event,
+};
+
+int iodma_pool_init(void)
+{
+	return register_memory_notifier(&memory_nb);
+}
+
+void iodma_pool_exit(void)
+{
+	unregister_memory_notifier(&memory_nb);
+}

@@ -11,7 +11,7 @@
 
 static const int counted_errnos[IODMA_NR_ERRNOS - 1] = {
 	EINVAL, ENODATA, EBUSY, ENOSPC, ENOMEM, EFAULT, ERANGE, EOVERFLOW, EOPNOTSUPP, EAGAIN,
-	E2BIG,
+	E2BIG, ENOBUFS, EINTR,
 };
 
 /* Count @err (negative) against @cmd. */
@@ -30,11 +30,12 @@ const char *iodma_errno_name(unsigned int i)
 {
 	static const char * const names[IODMA_NR_ERRNOS] = {
 		"EINVAL", "ENODATA", "EBUSY", "ENOSPC", "ENOMEM", "EFAULT", "ERANGE",
-		"EOVERFLOW", "EOPNOTSUPP", "EAGAIN", "E2BIG", "other",
+		"EOVERFLOW", "EOPNOTSUPP", "EAGAIN", "E2BIG", "ENOBUFS", "EINTR", "other",
 	};
 
 	return names[min_t(unsigned int, i, IODMA_NR_ERRNOS - 1)];
 }
+EXPORT_SYMBOL_IF_KUNIT(iodma_errno_name);
 
 /**
  * iodma_cmd_get_stats() - counters of a command

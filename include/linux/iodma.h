@@ -320,6 +320,7 @@ struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec
 struct iodma_cmd *iodma_pool_get(struct iodma_pool *pool, gfp_t gfp);
 int iodma_pool_put(struct iodma_pool *pool, struct iodma_cmd *cmd);
 void iodma_pool_destroy(struct iodma_pool *pool);
+int iodma_pool_set_bounce_budget(struct iodma_pool *pool, u64 bytes);
 
 /* Owned IOMMU domains */
 struct iodma_domain *iodma_domain_create(struct device *dev);

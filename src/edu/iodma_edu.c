@@ -14,9 +14,13 @@
  * the device cannot reach is bounced by iodma, not by the driver; the CPU
  * never touches the data.
  *
- * Requests longer than the specification's max_transfer_size are split into
- * several transfers.  Each transfer is moved through the device buffer in
- * windows of EDU_WINDOW bytes: source segments in, destination segments out.
+ * A request is described and pinned in pieces of EDU_PIN_CHUNK bytes (a
+ * bound on what one request pins), and each piece is moved in transfers:
+ * iodma_cmd_prepare_window() prepares the longest range that fits the
+ * specification (its max_transfer_size), the engine runs it, complete, and
+ * the next one.  Each transfer is moved through the device buffer in
+ * windows of EDU_WINDOW bytes: source segments in, destination segments
+ * out.
  *
  * Lifetime: the per-device state is refcounted; an open file keeps it (not
  * the device) alive, so an unbind while the device is open makes further
@@ -74,6 +78,8 @@
 #define EDU_MAX_SEGMENT		2048
 #define EDU_ADDR_BITS		28
 #define EDU_MAX_TRANSFER	SZ_64K
+/* User memory of one buffer pinned at once: two transfers' worth. */
+#define EDU_PIN_CHUNK		(2 * EDU_MAX_TRANSFER)
 
 #define EDU_NR_SLOTS		4
 #define EDU_SEG_BATCH		8
@@ -93,6 +99,7 @@ static const struct iodma_spec edu_spec = {
 struct edu_slot {
 	struct iodma_cmd *src;
 	struct iodma_cmd *dst;
+	bool pinned;		/* both descriptors wired by edu_piece() */
 };
 
 struct edu_stats {
@@ -332,32 +339,33 @@ static u64 edu_bytes_bounced(struct edu_slot *slot)
 	return src.bytes_bounced + dst.bytes_bounced;
 }
 
-/* One transfer: at most EDU_MAX_TRANSFER bytes, prepared and completed at once. */
-static int edu_transfer(struct edu_dev *e, struct edu_slot *slot, u64 src, u64 dst, u64 len,
+/*
+ * One transfer: the longest range from @off that both commands take
+ * (iodma_cmd_prepare_window() cuts it to max_transfer_size), run through
+ * the engine and completed.  *@len in: the most wanted; out: prepared.
+ */
+static int edu_transfer(struct edu_dev *e, struct edu_slot *slot, u64 off, u64 *len,
 			struct iodma_edu_copy *req)
 {
-	struct iodma_md *md;
+	u64 src_len = *len;
 	int ret;
 
-	md = iodma_md_from_user(src, len, DMA_TO_DEVICE);
-	if (IS_ERR(md))
-		return PTR_ERR(md);
-	/* Pins the pages, which may take long (a buffer backed by FUSE). */
-	ret = iodma_cmd_set_memory_descriptor(slot->src, md, true);
-	iodma_md_put(md);
+	ret = iodma_cmd_prepare_window(slot->src, off, &src_len);
 	if (ret)
 		return ret;
-
-	md = iodma_md_from_user(dst, len, DMA_FROM_DEVICE);
-	if (IS_ERR(md)) {
-		ret = PTR_ERR(md);
-		goto err_clear_src;
-	}
-	ret = iodma_cmd_set_memory_descriptor(slot->dst, md, true);
-	iodma_md_put(md);
+	*len = src_len;
+	ret = iodma_cmd_prepare_window(slot->dst, off, len);
 	if (ret)
-		goto err_clear_src;
-
+		goto out_src;
+	/* the destination takes less: the source's window shrinks to it */
+	if (*len < src_len) {
+		iodma_cmd_complete(slot->src, false, false);
+		ret = iodma_cmd_prepare(slot->src, off, *len, true, true);
+		if (ret) {
+			iodma_cmd_complete(slot->dst, false, false);
+			return ret;
+		}
+	}
 	req->transfers++;
 	/* An unbind may have begun while we pinned: leave the engine alone. */
 	if (READ_ONCE(e->removing)) {
@@ -366,22 +374,78 @@ static int edu_transfer(struct edu_dev *e, struct edu_slot *slot, u64 src, u64 d
 		ret = mutex_lock_interruptible(&e->engine_lock);
 		if (!ret) {
 			ret = READ_ONCE(e->broken) ? -EIO :
-			      edu_run(e, slot, len, &req->done, &req->dma_ops);
+			      edu_run(e, slot, *len, &req->done, &req->dma_ops);
 			mutex_unlock(&e->engine_lock);
 		}
 	}
 	/*
 	 * Only the request whose DMA the engine never finished keeps its
-	 * memory wired; one that finished, or never reached the engine, clears
-	 * its descriptors even if another request broke the engine meanwhile.
+	 * memory wired; one that finished, or never reached the engine,
+	 * completes even if another request broke the engine meanwhile.  Even
+	 * after an error, what the device wrote so far reaches the user.
 	 */
 	if (ret == -ETIMEDOUT)
 		return ret;
+	iodma_cmd_complete(slot->dst, true, true);
+out_src:
+	iodma_cmd_complete(slot->src, true, true);
+	return ret;
+}
 
-	/* Even after an error: what the device wrote so far reaches the user. */
-	iodma_cmd_clear_memory_descriptor(slot->dst, true);
-err_clear_src:
-	iodma_cmd_clear_memory_descriptor(slot->src, true);
+/*
+ * One piece of a request: at most EDU_PIN_CHUNK bytes of each buffer,
+ * described and pinned at once, moved in transfers.
+ */
+static int edu_piece(struct edu_dev *e, struct edu_slot *slot, u64 src, u64 dst, u64 len,
+		     struct iodma_edu_copy *req)
+{
+	struct iodma_md *md;
+	u64 off, win;
+	int ret;
+
+	md = iodma_md_from_user(src, len, DMA_TO_DEVICE);
+	if (IS_ERR(md))
+		return PTR_ERR(md);
+	ret = iodma_cmd_set_memory_descriptor(slot->src, md, false);
+	iodma_md_put(md);
+	if (ret)
+		return ret;
+	md = iodma_md_from_user(dst, len, DMA_FROM_DEVICE);
+	if (IS_ERR(md)) {
+		ret = PTR_ERR(md);
+		goto out_clear_src;
+	}
+	ret = iodma_cmd_set_memory_descriptor(slot->dst, md, false);
+	iodma_md_put(md);
+	if (ret)
+		goto out_clear_src;
+
+	/*
+	 * Pin both for all the transfers at once, which may take long (a buffer
+	 * backed by FUSE): a buffer with a hole fails here, before any DMA.
+	 */
+	ret = iodma_md_prepare(iodma_cmd_get_memory_descriptor(slot->src));
+	if (ret)
+		goto out_clear_dst;
+	ret = iodma_md_prepare(iodma_cmd_get_memory_descriptor(slot->dst));
+	if (ret)
+		goto out_unpin_src;
+	slot->pinned = true;
+	for (off = 0; off < len && !ret; off += win) {
+		win = len - off;
+		ret = edu_transfer(e, slot, off, &win, req);
+	}
+	/* the engine never finished: pinned until the device goes (edu_slots_destroy()) */
+	if (ret == -ETIMEDOUT)
+		return ret;
+	slot->pinned = false;
+	iodma_md_complete(iodma_cmd_get_memory_descriptor(slot->dst));
+out_unpin_src:
+	iodma_md_complete(iodma_cmd_get_memory_descriptor(slot->src));
+out_clear_dst:
+	iodma_cmd_clear_memory_descriptor(slot->dst, false);
+out_clear_src:
+	iodma_cmd_clear_memory_descriptor(slot->src, false);
 	return ret;
 }
 
@@ -439,8 +503,8 @@ static int edu_copy(struct edu_dev *e, struct iodma_edu_copy *req)
 		return PTR_ERR(slot);
 	bounced = edu_bytes_bounced(slot);
 	for (off = 0; off < req->len && !ret; off += n) {
-		n = min_t(u64, req->len - off, EDU_MAX_TRANSFER);
-		ret = edu_transfer(e, slot, req->src + off, req->dst + off, n, req);
+		n = min_t(u64, req->len - off, EDU_PIN_CHUNK);
+		ret = edu_piece(e, slot, req->src + off, req->dst + off, n, req);
 	}
 	req->bytes_bounced = edu_bytes_bounced(slot) - bounced;
 	/* A DMA the engine never finished keeps the slot, and the memory, wired. */
@@ -666,6 +730,10 @@ static void edu_slots_destroy(void *data)
 	 */
 	for (i = 0; i < EDU_NR_SLOTS; i++) {
 		set_bit(i, &e->slot_busy);
+		if (e->slots[i].pinned) {
+			iodma_md_complete(iodma_cmd_get_memory_descriptor(e->slots[i].src));
+			iodma_md_complete(iodma_cmd_get_memory_descriptor(e->slots[i].dst));
+		}
 		iodma_cmd_clear_memory_descriptor(e->slots[i].src, true);
 		iodma_cmd_clear_memory_descriptor(e->slots[i].dst, true);
 		iodma_cmd_destroy(e->slots[i].src);

@@ -489,31 +489,50 @@ static enum result t_unmapped_dst(void)
 }
 
 /*
- * The third transfer of the request runs into a hole: EFAULT, and the
- * outputs say that the first two transfers (128 KiB) reached the
- * destination, which they did.
+ * A 256 KiB copy whose source has a hole from @hole on.  The driver pins
+ * each buffer 128 KiB at a time: the piece with the hole fails (EFAULT)
+ * before any of its transfers, and the outputs say that the pieces before
+ * it reached the destination, which they did, and that nothing after did.
  */
-static enum result t_partly_unmapped_src(void)
+static enum result partly_unmapped_src(size_t hole, __u64 want_done, __u32 want_transfers)
 {
 	__u8 *p = map_buf(256 * KIB, PROT_READ | PROT_WRITE);
 	__u64 state = seed ^ 0x77;
 	struct iodma_edu_copy c;
 	enum result r = PASS;
+	size_t i;
 	int ret;
 
-	fill_random(p, 128 * KIB, &state);
-	munmap(p + 128 * KIB, 128 * KIB);
+	fill_random(p, hole, &state);
+	munmap(p + hole, 256 * KIB - hole);
 	memset(good_dst, 0, 256 * KIB);
 	ret = edu_copy(fd_main, good_dst, p, 256 * KIB, &c);
-	diag("256 KiB copy, source unmapped after 128 KiB: %s, done %llu, transfers %u",
-	     ret ? strerror(-ret) : "success", (unsigned long long)c.done, c.transfers);
-	diag("expected %s, done %llu, transfers 2", strerror(EFAULT), 128 * KIB);
-	if (ret != -EFAULT || c.done != 128 * KIB || c.transfers != 2)
+	diag("256 KiB copy, source unmapped after %zu KiB: %s, done %llu, transfers %u",
+	     hole / KIB, ret ? strerror(-ret) : "success", (unsigned long long)c.done,
+	     c.transfers);
+	diag("expected %s, done %llu, transfers %u", strerror(EFAULT),
+	     (unsigned long long)want_done, want_transfers);
+	if (ret != -EFAULT || c.done != want_done || c.transfers != want_transfers)
 		r = FAIL;
-	else if (memcmp(good_dst, p, 128 * KIB))
+	else if (memcmp(good_dst, p, want_done))
 		r = FAIL;
-	munmap(p, 128 * KIB);
+	for (i = want_done; i < 256 * KIB && r == PASS; i++)
+		if (good_dst[i])
+			r = FAIL;
+	munmap(p, hole);
 	return r;
+}
+
+/* The hole starts the second pinned piece: two transfers were done. */
+static enum result t_partly_unmapped_src(void)
+{
+	return partly_unmapped_src(128 * KIB, 128 * KIB, 2);
+}
+
+/* The hole is inside the second piece: none of its transfers ran. */
+static enum result t_hole_inside_a_piece(void)
+{
+	return partly_unmapped_src(192 * KIB, 128 * KIB, 2);
 }
 
 static enum result t_kernel_address(void)
@@ -1317,6 +1336,7 @@ static const struct e2e_case cases[] = {
 	{ "unmapped_src_is_efault", t_unmapped_src },
 	{ "unmapped_dst_is_efault", t_unmapped_dst },
 	{ "partly_unmapped_src_is_efault_with_done", t_partly_unmapped_src },
+	{ "hole_inside_a_pinned_piece_fails_before_its_transfers", t_hole_inside_a_piece },
 	{ "kernel_address_is_efault", t_kernel_address },
 	{ "readonly_dst_is_efault", t_readonly_dst },
 	{ "zero_length_is_einval", t_zero_length },

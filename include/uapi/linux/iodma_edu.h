@@ -8,7 +8,9 @@
  * internal buffer and writes it out to the destination by DMA; the CPU never
  * touches the data.  Requests longer than one transfer (the driver's
  * iodma max_transfer_size, 64 KiB) are split into several transfers, done
- * in order.
+ * in order; the buffers are pinned 128 KiB at a time, so a buffer with a
+ * hole fails (EFAULT) at the piece that holds it, before any of that
+ * piece's transfers.
  *
  * COPY errors:
  *   EINVAL	a length of 0 or above IODMA_EDU_MAX_LEN, unknown flags, a range
@@ -37,10 +39,11 @@
  *
  * Access: the node is created 0600, root's.  Whoever may open it can use
  * the device's engine and its request slots (a long copy, or a buffer whose
- * pages are slow to fault in, makes the others wait) and pin up to 128 KiB
- * of their memory per slot.  What would tell the physical layout of the
- * caller's memory (EXPLAIN, and COPY's @bytes_bounced and @dma_ops) is kept
- * for files opened with CAP_SYS_ADMIN, as /proc/<pid>/pagemap keeps
+ * pages are slow to fault in, makes the others wait) and pin up to 256 KiB
+ * of their memory per slot (128 KiB of each buffer at a time).  What would
+ * tell the physical layout of the caller's memory (EXPLAIN, and COPY's
+ * @bytes_bounced and @dma_ops) is kept for files opened with
+ * CAP_SYS_ADMIN, as /proc/<pid>/pagemap keeps
  * physical addresses: without it EXPLAIN fails with EPERM and those two
  * COPY outputs read 0.
  */
