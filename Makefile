@@ -47,7 +47,8 @@
 #
 # Variables: KDIR (kernel build dir for 'make modules'), CONFIGS (subset of
 # "direct swiotlb iommu"), EDU_CONFIGS (end-to-end runs; default: direct and
-# iommu if in CONFIGS), DEMO_CONFIGS, DEMO_STOCK, DEMO_JOBS, TIMEOUT (seconds
+# iommu if in CONFIGS), NVME_RUNS (make nvme), NVME_CHECK_RUNS (make check's
+# NVMe runs; empty: none), DEMO_CONFIGS, DEMO_STOCK, DEMO_JOBS, TIMEOUT (seconds
 # per guest), GUEST_JOBS (guests run at once by 'make check'), RESULTS (output
 # directory).
 
