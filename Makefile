@@ -5,8 +5,9 @@
 #   make modules     build iodma.ko, iodma_kunit.ko and iodma_edu.ko against KDIR
 #   make tool        the demo's user tool, src/edu/iodma_edu_tool (static)
 #   make check       all tests: KUnit in QEMU on the debug test kernel, in
-#                    each of CONFIGS, and the iodma_edu end-to-end test in
-#                    EDU_CONFIGS, the gates, the fuzzer and DKMS, with a
+#                    each of CONFIGS, the iodma_edu end-to-end test in
+#                    EDU_CONFIGS, the iodma_nvme one in NVME_CHECK_RUNS,
+#                    the gates, the fuzzer and DKMS, with a
 #                    progress line as each starts and finishes; then a
 #                    summary (its exit status; scripts/check.sh)
 #   make kunit       the edit-compile-test loop: the KUnit suites in each of
@@ -21,6 +22,16 @@
 #                    RESULTS/bench/bench.{md,csv,png} (BENCH_TIMEOUT per guest);
 #                    BENCH_KERNEL=stock: on Debian's stock 6.12 kernel, in
 #                    RESULTS/bench-stock/
+#   make nvme        the iodma_nvme end-to-end test (scripts/nvme.sh): QEMU's
+#                    NVMe controller driven by iodma_nvme.ko in NVME_RUNS
+#                    (CONFIG:MODE, default every config of direct swiotlb
+#                    iommu direct32 in prp and sgl), one guest at a time, each
+#                    backing image checked byte for byte on the host; results
+#                    in RESULTS/nvme/
+#   make nvme-bench  Linux's nvme driver against iodma_nvme (not a test): two
+#                    NVMe controllers with identical images in one guest
+#                    under -icount shift=0, guest ns per O_DIRECT I/O; report
+#                    in RESULTS/nvme-bench/nvme-bench.md
 #   make sparse      run sparse over the module (test kernel)
 #   make gates       checkpatch, kernel-doc, W=1, sparse, the Sphinx
 #                    documentation, and nothing installed under /boot
@@ -36,7 +47,8 @@
 #
 # Variables: KDIR (kernel build dir for 'make modules'), CONFIGS (subset of
 # "direct swiotlb iommu"), EDU_CONFIGS (end-to-end runs; default: direct and
-# iommu if in CONFIGS), DEMO_CONFIGS, DEMO_STOCK, DEMO_JOBS, TIMEOUT (seconds
+# iommu if in CONFIGS), NVME_RUNS (make nvme), NVME_CHECK_RUNS (make check's
+# NVMe runs; empty: none), DEMO_CONFIGS, DEMO_STOCK, DEMO_JOBS, TIMEOUT (seconds
 # per guest), GUEST_JOBS (guests run at once by 'make check'), RESULTS (output
 # directory).
 
@@ -58,6 +70,11 @@ DEMO_CONFIGS ?= direct iommu
 DEMO_STOCK ?= 1
 DEMO_JOBS ?= 2
 TOOL := src/edu/iodma_edu_tool
+NVME_TOOL := src/nvme/iodma_nvme_tool
+NVME_MODULES := iodma.ko iodma_nvme.ko
+NVME_RUNS ?=
+# make check's NVMe runs: every configuration and both modes once
+NVME_CHECK_RUNS ?= direct:prp swiotlb:sgl iommu:prp direct32:sgl
 BENCH_TIMEOUT ?= 900
 # test: the debug test kernel; stock: Debian's 6.12 (production costs)
 BENCH_KERNEL ?= test
@@ -81,7 +98,7 @@ KDIR ?= $(if $(wildcard $(HOST_KDIR)/Makefile),$(HOST_KDIR))
 test_kmake = kdir=$$($(SCRIPTS)/build-test-kernel.sh --print-dir) && \
 	$(MAKE) -C $$kdir M=$(CURDIR) $(1)
 
-.PHONY: all modules tool check kunit demo clean deps test-kernel check-modules check-build \
+.PHONY: all modules tool nvme nvme-bench check kunit demo clean deps test-kernel check-modules check-build \
 	kunit-build sparse bench gates dkms-test help
 
 all: modules tool
@@ -94,9 +111,12 @@ else
 endif
 
 # Static, so that it runs in the guest's busybox initramfs.
-tool: $(TOOL)
+tool: $(TOOL) $(NVME_TOOL)
 $(TOOL): src/edu/iodma_edu_tool.c include/uapi/linux/iodma_edu.h
 	$(CC) -static -O2 -Wall -Wextra -I$(CURDIR)/include/uapi -o $@ $<
+
+$(NVME_TOOL): src/nvme/iodma_nvme_tool.c
+	$(CC) -static -O2 -Wall -Wextra -o $@ $<
 
 deps:
 	@$(SCRIPTS)/install-deps.sh
@@ -115,15 +135,18 @@ sparse: deps
 kunit-build: check-modules
 	@$(SCRIPTS)/mkinitramfs.sh -o $(RESULTS)/initramfs.cpio $(MODULES)
 
-check-build: kunit-build $(TOOL)
+check-build: kunit-build $(TOOL) $(NVME_TOOL)
 	@$(SCRIPTS)/mkinitramfs.sh -o $(RESULTS)/initramfs-edu.cpio \
 		-x $(SCRIPTS)/demo-guest.sh -b $(TOOL) $(EDU_MODULES)
+	@$(SCRIPTS)/mkinitramfs.sh -o $(RESULTS)/initramfs-nvme.cpio \
+		-x $(SCRIPTS)/nvme-guest.sh -b $(NVME_TOOL) $(NVME_MODULES)
 
 # scripts/check.sh builds (check-build, kunit-build), runs the guests, the
 # gates, the fuzzer and DKMS, and ends with the summary's closing line.
 CHECK_ARGS = -o $(RESULTS) -c "$(CONFIGS)" -t $(TIMEOUT) -n $(CHECK_FUZZ_CASES)
 check:
-	@$(SCRIPTS)/check.sh $(CHECK_ARGS) -e "$(EDU_CONFIGS)" -j $(GUEST_JOBS) \
+	@$(SCRIPTS)/check.sh $(CHECK_ARGS) -e "$(EDU_CONFIGS)" -V "$(NVME_CHECK_RUNS)" \
+		-j $(GUEST_JOBS) \
 		-D $(if $(filter 1,$(DKMS)),$(if $(DKMS_BOOT),boot,build),off)
 
 # The quick loop: build, the KUnit guests all at once, the summary.
@@ -151,6 +174,14 @@ demo: check-modules $(TOOL)
 			$(DEMO_CONFIGS) || rc=1; fi; \
 	exit $$rc
 
+nvme: check-modules $(NVME_TOOL)
+	@$(SCRIPTS)/mkinitramfs.sh -o $(RESULTS)/nvme/initramfs.cpio \
+		-x $(SCRIPTS)/nvme-guest.sh -b $(NVME_TOOL) $(NVME_MODULES)
+	@$(SCRIPTS)/nvme.sh -t $(TIMEOUT) -i $(RESULTS)/nvme/initramfs.cpio $(RESULTS)/nvme $(NVME_RUNS)
+
+nvme-bench: check-modules $(NVME_TOOL)
+	@$(SCRIPTS)/nvme-bench.sh -t $(BENCH_TIMEOUT) -o $(RESULTS)/nvme-bench
+
 # Not a test: numbers, for the report. The modules are built for the test kernel.
 bench: check-modules
 	@$(SCRIPTS)/bench.sh -K $(BENCH_KERNEL) -t $(BENCH_TIMEOUT) \
@@ -171,6 +202,6 @@ clean:
 	rm -rf $(RESULTS)
 	find $(CURDIR) \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 		-o -name '.*.cmd' -o -name '*.mod.o' \) -not -path '*/.git/*' -delete
-	rm -f $(CURDIR)/Module.symvers $(CURDIR)/modules.order $(TOOL)
+	rm -f $(CURDIR)/Module.symvers $(CURDIR)/modules.order $(TOOL) $(NVME_TOOL)
 
 endif

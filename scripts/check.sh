@@ -2,8 +2,9 @@
 # make check and make kunit: build the modules and initramfs images (make
 # check-build or kunit-build), then run the tests and summarise them.
 #
-# make check runs the end-to-end guests (edu-CONFIG, the longest) first and
-# the KUnit guests (CONFIG) after them, GUEST_JOBS at once; beside them the
+# make check runs the end-to-end guests (edu-CONFIG, the longest) first, the
+# NVMe end-to-end runs (nvme-CONFIG-MODE, scripts/nvme.sh) next and the KUnit
+# guests (CONFIG) after them, GUEST_JOBS at once; beside them the
 # gates (scripts/gates.sh), the segment fuzzer (scripts/segfuzz.sh) and the
 # DKMS test (scripts/dkms-test.sh), so that the host's cores stay busy while
 # a guest waits. make kunit (-k) runs the KUnit guests only, all at once.
@@ -22,8 +23,8 @@ set -euo pipefail
 
 usage() {
 	cat <<USAGE
-usage: ${0##*/} [-k] [-o RESULTS] [-c CONFIGS] [-e EDU_CONFIGS] [-t SECONDS] [-j JOBS]
-                [-n CASES] [-D off|build|boot] [-h]
+usage: ${0##*/} [-k] [-o RESULTS] [-c CONFIGS] [-e EDU_CONFIGS] [-V NVME_RUNS] [-t SECONDS]
+                [-j JOBS] [-n CASES] [-D off|build|boot] [-h]
   Build, run the tests, print the summary (make check; -k: make kunit).
   -k          the quick loop: the KUnit guests only, all at once (no end-to-end
               guests, gates, fuzzer or DKMS), QEMU's TCG single-threaded
@@ -31,6 +32,7 @@ usage: ${0##*/} [-k] [-o RESULTS] [-c CONFIGS] [-e EDU_CONFIGS] [-t SECONDS] [-j
   -o DIR      results directory (default $top/results)
   -c LIST     KUnit configurations (default "direct swiotlb iommu")
   -e LIST     end-to-end configurations (default: direct and iommu of -c)
+  -V LIST     NVMe end-to-end runs, CONFIG:MODE[:intx] (scripts/nvme.sh; default none)
   -t SEC      timeout per guest (default 300)
   -j N        guests at once (default 2)
   -n N        the fuzzer's cases (default 100000)
@@ -44,16 +46,18 @@ kunit=0
 results=$top/results
 configs="direct swiotlb iommu"
 edu_configs=unset
+nvme_runs=""
 timeout_s=300
 jobs=2
 cases=100000
 dkms=boot
-while getopts "ko:c:e:t:j:n:D:h" opt; do
+while getopts "ko:c:e:V:t:j:n:D:h" opt; do
 	case $opt in
 	k) kunit=1 ;;
 	o) results=$OPTARG ;;
 	c) configs=$OPTARG ;;
 	e) edu_configs=$OPTARG ;;
+	V) nvme_runs=$OPTARG ;;
 	t) timeout_s=$OPTARG ;;
 	j) jobs=$OPTARG ;;
 	n) cases=$OPTARG ;;
@@ -74,9 +78,11 @@ if [[ $edu_configs == unset ]]; then
 else
 	read -ra edu_configs <<<"$edu_configs"
 fi
+read -ra nvme_runs <<<"$nvme_runs"
 if ((kunit)); then
 	PROG=kunit
 	edu_configs=()
+	nvme_runs=()
 	jobs=${#configs[@]}
 	export TCG_THREAD=${TCG_THREAD:-single}
 fi
@@ -114,6 +120,17 @@ guest() {
 	log "$name finished ($(counts "$results/$name")) after $(elapsed "$t")"
 }
 
+# nvme RUN: one scripts/nvme.sh run (its image checked on the host), with
+# its progress lines.
+nvme() {
+	local name=nvme-${1//:/-} t
+	t=$(date +%s)
+	log "started $name"
+	"$here/nvme.sh" -t "$timeout_s" -i "$results/initramfs-nvme.cpio" "$results" "$1" \
+		>"$results/$name.out" 2>&1 || true
+	log "$name finished ($(counts "$results/$name")) after $(elapsed "$t")"
+}
+
 log "building"
 target=check-build
 ((kunit)) && target=kunit-build
@@ -127,6 +144,7 @@ log "built in $(elapsed "$start")"
 dirs=()
 for c in "${configs[@]}"; do dirs+=("$results/$c"); done
 for c in "${edu_configs[@]}"; do dirs+=("$results/edu-$c"); done
+for r in "${nvme_runs[@]}"; do dirs+=("$results/nvme-${r//:/-}"); done
 rm -rf "${dirs[@]}"
 
 parts=()
@@ -146,6 +164,7 @@ fi
 # The guests, the end-to-end ones (the longest) first, JOBS at once.
 runs=()
 for c in "${edu_configs[@]}"; do runs+=("-e -i $results/initramfs-edu.cpio $c"); done
+for r in "${nvme_runs[@]}"; do runs+=("nvme $r"); done
 for c in "${configs[@]}"; do runs+=("-i $results/initramfs.cpio $c"); done
 declare -A running=()
 for r in "${runs[@]}"; do
@@ -154,7 +173,11 @@ for r in "${runs[@]}"; do
 		unset "running[$finished]"
 	fi
 	read -ra args <<<"$r"
-	guest "${args[@]}" &
+	if [[ ${args[0]} == nvme ]]; then
+		nvme "${args[1]}" &
+	else
+		guest "${args[@]}" &
+	fi
 	running[$!]=1
 done
 wait

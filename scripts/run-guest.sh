@@ -13,7 +13,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 usage() {
 	cat <<USAGE
-usage: ${0##*/} [-i INITRAMFS] [-k BZIMAGE] [-t SECONDS] [-a APPEND] [-e] [-v] CONFIG OUTDIR
+usage: ${0##*/} [-i INITRAMFS] [-k BZIMAGE] [-t SECONDS] [-a APPEND] [-e] [-n IMAGE [-N NAME]] [-v]
+                CONFIG OUTDIR
   CONFIG is one of:
     direct   -M pc, 1 GiB (512 MiB of it above 4 GiB), dma-direct
     swiotlb  as direct, guest swiotlb=force
@@ -27,6 +28,11 @@ usage: ${0##*/} [-i INITRAMFS] [-k BZIMAGE] [-t SECONDS] [-a APPEND] [-e] [-v] C
              -device edu, -M q35 for direct and swiotlb too,
              -icount shift=auto,sleep=off (an edu DMA takes 100 ms of
              virtual time; idle guest time then passes at once)
+  -n FILE    NVMe run (the iodma_nvme end-to-end test): QEMU's NVMe controller
+             with the raw image FILE as its namespace, -M q35 for every
+             CONFIG (no ACPI INTx routing delay), saved in OUTDIR/nvme-CONFIG;
+             given again, one more controller for each
+  -N NAME    the run's directory under OUTDIR instead (with -n)
   -v         also show the console on stdout while the guest runs
 Environment: MEM (guest RAM, default 1G), LOWMEM (direct: RAM below 4 GiB,
 default 512M), TCG_THREAD (single or multi: QEMU's TCG threading), TIMEOUT.
@@ -39,14 +45,18 @@ kernel=""
 timeout_s=${TIMEOUT:-300}
 append_extra=""
 edu=0
+nvme_imgs=()
+run_name=""
 verbose=0
-while getopts "i:k:t:a:evh" opt; do
+while getopts "i:k:t:a:en:N:vh" opt; do
 	case $opt in
 	i) initrd=$OPTARG ;;
 	k) kernel=$OPTARG ;;
 	t) timeout_s=$OPTARG ;;
 	a) append_extra=$OPTARG ;;
 	e) edu=1 ;;
+	n) nvme_imgs+=("$OPTARG") ;;
+	N) run_name=$OPTARG ;;
 	v) verbose=1 ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -104,6 +114,16 @@ if ((edu)); then
 	qemu+=(-icount shift=auto,sleep=off)
 	# -icount runs TCG in one thread anyway; thread=multi would be refused
 	qemu[2]=tcg
+fi
+if ((${#nvme_imgs[@]})); then
+	name=${run_name:-nvme-$config}
+	machine=q35
+	for i in "${!nvme_imgs[@]}"; do
+		img=${nvme_imgs[$i]}
+		[[ -w $img ]] || { echo "run-guest: no NVMe image $img" >&2; exit 1; }
+		qemu+=(-drive "file=$img,if=none,id=nvm$i,format=raw"
+		       -device "nvme,serial=iodma$i,drive=nvm$i")
+	done
 fi
 qemu+=(-M "$machine$machine_opts" -m "$mem")
 [[ -n $append_extra ]] && append+=" $append_extra"

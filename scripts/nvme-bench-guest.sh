@@ -1,0 +1,67 @@
+#!/bin/sh
+# make nvme-bench, inside the guest (scripts/nvme-bench.sh): two NVMe
+# controllers with identical images; /init has loaded iodma.ko, Linux's
+# nvme-core.ko and nvme.ko (which took both controllers) and iodma_nvme.ko.
+# The second controller is handed to iodma_nvme (driver_override), then
+# iodma_nvme_tool -B measures the same O_DIRECT workload on /dev/nvme0n1
+# (Linux's driver) and /dev/iodma-nvme0n1, with data_mode=prp and then sgl,
+# twice each, alternating; its IODMA-NVMEBENCH lines go to the results port.
+# Kernel command line: iodma_nvme_bench.ios=N (default 1000).
+
+R=/dev/ttyS1
+[ -c $R ] || R=/dev/console
+NV=/sys/bus/pci/drivers/nvme
+ios=$(sed -n 's/.* iodma_nvme_bench\.ios=\([0-9]*\).*/\1/p' /proc/cmdline)
+ios=${ios:-1000}
+
+wait_dev() { # wait_dev DEV: up to 30 s for the block device
+	i=0
+	while [ ! -b "$1" ] && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -b "$1" ]
+}
+
+bound() { # the controllers bound to nvme, one per line, in order
+	for d in "$NV"/0000:*; do
+		[ -e "$d" ] && echo "${d##*/}"
+	done
+}
+i=0
+while [ "$(bound | wc -l)" -lt 2 ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+bdf=$(bound | sort | sed -n 2p)
+if [ -z "$bdf" ]; then
+	echo "IODMA-NVMEBENCH error=no-second-controller" | tee $R
+	exit 1
+fi
+echo "$bdf" >$NV/unbind
+echo iodma_nvme >"/sys/bus/pci/devices/$bdf/driver_override"
+echo "$bdf" >/sys/bus/pci/drivers_probe
+if ! wait_dev /dev/nvme0n1 || ! wait_dev /dev/iodma-nvme0n1; then
+	echo "IODMA-NVMEBENCH error=no-disks $(echo /dev/*nvme*)" | tee $R
+	exit 1
+fi
+echo "IODMA-NVMEBENCH info=$(dmesg | grep 'iodma_nvme .*I/O queues' | tail -n 1 | cut -c16-)" >$R
+
+rc=0
+for mode in prp sgl; do
+	if [ $mode = sgl ]; then
+		echo "$bdf" >/sys/bus/pci/drivers/iodma_nvme/unbind
+		rmmod iodma_nvme
+		insmod /modules/iodma_nvme.ko data_mode=sgl
+		echo "$bdf" >/sys/bus/pci/drivers_probe
+		wait_dev /dev/iodma-nvme0n1 || rc=1
+	fi
+	for round in 1 2; do
+		/bin/iodma_nvme_tool -B "nvme" -d /dev/nvme0n1 -n "$ios" >$R || rc=1
+		/bin/iodma_nvme_tool -B "iodma_nvme-$mode" -d /dev/iodma-nvme0n1 -n "$ios" >$R ||
+			rc=1
+		echo "IODMA-NVMEBENCH round=$round mode=$mode done" >$R
+	done
+done
+echo "IODMA-NVMEBENCH test=done errors=$rc" | tee $R
+exit $rc

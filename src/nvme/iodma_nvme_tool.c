@@ -1,0 +1,521 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * iodma_nvme_tool: the iodma_nvme end-to-end test, run in the test guest.
+ *
+ * Writes known patterns to an iodma_nvme disk with O_DIRECT from user
+ * buffers of many sizes and in-page offsets (down to the queue's
+ * dma_alignment), with pwrite and multi-iovec pwritev, reads each back and
+ * compares, flushes, then reads the whole disk and checks every byte.  The
+ * results are the KTAP suite iodma_nvme_e2e on stdout.
+ *
+ * The pattern is a function of the byte's offset on the disk and the seed
+ * only: each 8-byte word at offset o is mix(seed, o / 8), little-endian.  So
+ * the host can check the controller's backing image after the guest is off:
+ * the tool prints the extents it wrote as "# extent OFFSET LENGTH" comment
+ * lines and "# seed SEED"; every other byte of the disk stays zero
+ * (scripts/nvme-check.py).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/types.h>
+#include <linux/fs.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE		4096UL
+#define CACHELINE	64
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define MiB		(1024UL * 1024)
+#define MAX_IO		(2 * MiB)
+#define MAX_EXTENTS	512
+#define MAX_IOV		16
+#define WRITERS		4
+#define WRITER_IOS	32
+#define WRITER_LEN	(64 * 1024UL)
+
+static __u64 seed = 1;
+static int fd = -1;
+static __u64 dev_size;
+static unsigned int dma_align;	/* the queue's dma_alignment mask */
+static __u64 max_io;		/* the queue's max_hw_sectors_kb, in bytes */
+static __u64 next_off = MiB;	/* where the next case writes */
+
+static struct { __u64 off, len; } extents[MAX_EXTENTS];
+static unsigned int nr_extents;
+
+static unsigned int ntests;
+static unsigned int nfailed;
+
+static __u64 mix(__u64 word)
+{
+	__u64 z = seed + word * 0x9e3779b97f4a7c15ULL;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* The pattern's byte at disk offset @off. */
+static __u8 pattern_byte(__u64 off)
+{
+	return mix(off / 8) >> (8 * (off % 8));
+}
+
+static void fill(__u8 *buf, __u64 off, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = pattern_byte(off + i);
+}
+
+/* Offset of the first byte that differs from the pattern, or -1. */
+static long long check(const __u8 *buf, __u64 off, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] != pattern_byte(off + i))
+			return i;
+	return -1;
+}
+
+static void diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("    # ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static void result(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	ntests++;
+	nfailed += !ok;
+	printf("    %s %u ", ok ? "ok" : "not ok", ntests);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static void add_extent(__u64 off, __u64 len)
+{
+	if (nr_extents == MAX_EXTENTS) {
+		fprintf(stderr, "too many extents\n");
+		exit(2);
+	}
+	extents[nr_extents].off = off;
+	extents[nr_extents].len = len;
+	nr_extents++;
+	diag("extent %llu %llu", off, len);
+}
+
+/* Disk space for a case: @len bytes at a 512-byte offset @sub in a fresh page. */
+static __u64 reserve(__u64 len, __u64 sub)
+{
+	__u64 off = next_off + sub;
+
+	next_off = (off + len + 2 * PAGE - 1) / PAGE * PAGE;
+	if (next_off > dev_size) {
+		fprintf(stderr, "the disk is too small\n");
+		exit(2);
+	}
+	return off;
+}
+
+static void *map_buffer(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		exit(2);
+	}
+	return p;
+}
+
+/*
+ * One pwrite/pread pair: @len bytes at buffer offset @boff (in a page),
+ * disk offset @doff; the read goes to another buffer at the same offset,
+ * unless the block layer splits it and the offset is inside a cache line:
+ * two requests mapped at once for the device to write the same cache line
+ * are what DMA-API debug refuses ("overlapping mappings"), for any driver.
+ */
+static void test_rw(__u8 *wbuf, __u8 *rbuf, size_t len, size_t boff, __u64 sub)
+{
+	__u64 off = reserve(len, sub);
+	size_t roff = len > max_io && boff % CACHELINE ? 0 : boff;
+	long long bad;
+	ssize_t n;
+
+	fill(wbuf + boff, off, len);
+	n = pwrite(fd, wbuf + boff, len, off);
+	if (n > 0)
+		add_extent(off, n);
+	result(n == (ssize_t)len, "write_%zu_buf%zu_dev%llu # returned %zd errno %d",
+	       len, boff, sub, n, n < 0 ? errno : 0);
+	memset(rbuf, 0xa5, len + roff);
+	n = pread(fd, rbuf + roff, len, off);
+	bad = n == (ssize_t)len ? check(rbuf + roff, off, len) : 0;
+	if (bad >= 0)
+		diag("read returned %zd (errno %d), first bad byte %lld", n, n < 0 ? errno : 0,
+		     bad);
+	result(bad < 0, "read_%zu_buf%zu_dev%llu # read at buffer offset %zu", len, boff,
+	       sub, roff);
+}
+
+/* A pwritev/preadv pair over @n (buffer offset, length) pieces, each in its own pages. */
+static void test_vec(const char *name, __u8 *wbuf, __u8 *rbuf, unsigned int n,
+		     const size_t (*pieces)[2])
+{
+	struct iovec wv[MAX_IOV], rv[MAX_IOV];
+	size_t total = 0, pos = 0, at = 0;
+	__u64 off;
+	unsigned int i;
+	long long bad = -1;
+	ssize_t ret;
+
+	for (i = 0; i < n; i++)
+		total += pieces[i][1];
+	off = reserve(total, 0);
+	for (i = 0; i < n; i++) {
+		wv[i].iov_base = wbuf + at + pieces[i][0];
+		rv[i].iov_base = rbuf + at + pieces[i][0];
+		/* a page apart: no piece is contiguous with the next */
+		at += (pieces[i][0] + pieces[i][1] + 2 * PAGE - 1) / PAGE * PAGE;
+		wv[i].iov_len = pieces[i][1];
+		rv[i].iov_len = pieces[i][1];
+		fill(wv[i].iov_base, off + pos, pieces[i][1]);
+		memset(rv[i].iov_base, 0xa5, pieces[i][1]);
+		pos += pieces[i][1];
+	}
+	ret = pwritev(fd, wv, n, off);
+	if (ret > 0)
+		add_extent(off, ret);
+	result(ret == (ssize_t)total, "writev_%s # %u pieces, %zu bytes, returned %zd errno %d",
+	       name, n, total, ret, ret < 0 ? errno : 0);
+	ret = preadv(fd, rv, n, off);
+	pos = 0;
+	for (i = 0; ret == (ssize_t)total && i < n && bad < 0; i++) {
+		bad = check(rv[i].iov_base, off + pos, pieces[i][1]);
+		pos += pieces[i][1];
+	}
+	if (ret != (ssize_t)total || bad >= 0)
+		diag("preadv returned %zd (errno %d), piece %u byte %lld", ret,
+		     ret < 0 ? errno : 0, i, bad);
+	result(ret == (ssize_t)total && bad < 0, "readv_%s", name);
+}
+
+/* An O_DIRECT request the queue's limits refuse: -EINVAL, nothing written. */
+static void test_refused(__u8 *buf, size_t len, size_t boff, const char *name)
+{
+	__u64 off = reserve(PAGE, 0);
+	ssize_t n;
+
+	fill(buf + boff, off, len);
+	n = pwrite(fd, buf + boff, len, off);
+	if (n > 0)
+		add_extent(off, n);	/* the whole-disk check stays right */
+	result(n < 0 && errno == EINVAL,
+	       "%s # pwrite of %zu bytes at buffer offset %zu: %zd errno %d", name, len, boff, n,
+	       n < 0 ? errno : 0);
+}
+
+/* WRITERS processes at once, each WRITER_IOS writes and reads: several queues busy. */
+static void test_parallel(void)
+{
+	__u64 base = reserve(WRITERS * WRITER_IOS * WRITER_LEN, 0);
+	int status, failed = 0;
+	unsigned int w;
+
+	for (w = 0; w < WRITERS; w++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			perror("fork");
+			exit(2);
+		}
+		if (!pid) {
+			__u8 *buf = map_buffer(WRITER_LEN + PAGE), *rbuf = buf;
+			unsigned int i;
+			ssize_t n;
+
+			for (i = 0; i < WRITER_IOS; i++) {
+				__u64 off = base + (i * WRITERS + w) * WRITER_LEN;
+				size_t boff = (i % 2) && dma_align < 4 ? 4 : 0;
+
+				fill(buf + boff, off, WRITER_LEN);
+				if (pwrite(fd, buf + boff, WRITER_LEN, off) != (ssize_t)WRITER_LEN)
+					_exit(1);
+				memset(rbuf, 0, WRITER_LEN + PAGE);
+				n = pread(fd, rbuf + boff, WRITER_LEN, off);
+				if (n != (ssize_t)WRITER_LEN ||
+				    check(rbuf + boff, off, WRITER_LEN) >= 0)
+					_exit(1);
+			}
+			_exit(0);
+		}
+	}
+	for (w = 0; w < WRITERS; w++)
+		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+			failed++;
+	add_extent(base, WRITERS * WRITER_IOS * WRITER_LEN);
+	result(!failed, "parallel_writers # %u processes, %u failed", WRITERS, failed);
+}
+
+/* Read the whole disk: the pattern in every extent, zero elsewhere. */
+static void test_whole_disk(__u8 *buf)
+{
+	__u64 off, bad_off = 0;
+	bool ok = true;
+
+	for (off = 0; ok && off < dev_size; off += MiB) {
+		if (pread(fd, buf, MiB, off) != (ssize_t)MiB) {
+			bad_off = off;
+			ok = false;
+			break;
+		}
+		for (size_t i = 0; ok && i < MiB; i++) {
+			__u64 o = off + i;
+			__u8 want = 0;
+
+			for (unsigned int e = 0; e < nr_extents; e++)
+				if (o >= extents[e].off && o < extents[e].off + extents[e].len) {
+					want = pattern_byte(o);
+					break;
+				}
+			if (buf[i] != want) {
+				bad_off = o;
+				ok = false;
+			}
+		}
+	}
+	if (!ok)
+		diag("first bad byte at %llu", bad_off);
+	result(ok, "whole_disk_matches # %llu bytes, %u extents", dev_size, nr_extents);
+}
+
+/* /sys/block/<disk>/queue/@attr, or @def */
+static unsigned int queue_attr(const char *dev, const char *attr, unsigned int def)
+{
+	const char *name = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
+	char path[256];
+	unsigned int v = def;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/queue/%s", name, attr);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%u", &v) != 1)
+		fprintf(stderr, "cannot read %s\n", path);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * The CPUs' busy time so far in ns, from /proc/stat's "cpu" line (user,
+ * nice, system, irq, softirq, steal; not idle or iowait): tick-sampled, in
+ * USER_HZ units.
+ */
+static __u64 busy_ns(void)
+{
+	unsigned long long v[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+			 &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+		v[0] = 0;
+	if (f)
+		fclose(f);
+	return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) * (1000000000ULL / hz);
+}
+
+/*
+ * make nvme-bench: @ios O_DIRECT writes, then as many reads, of each size,
+ * one at a time from a page-aligned buffer, and per I/O the guest's elapsed
+ * and busy nanoseconds: under QEMU's -icount shift=0 a guest nanosecond is
+ * an instruction, and the busy time leaves out the waits for the device
+ * (the host's time, with -icount's default sleep=on).  One
+ * "IODMA-NVMEBENCH" line per size and operation; status 1 if an I/O fails.
+ */
+static int bench(const char *dev, const char *label, unsigned int ios)
+{
+	static const size_t sizes[] = { 4096, 65536, 524288 };
+	int bfd = open(dev, O_RDWR | O_DIRECT);
+	unsigned int i, s, op;
+	__u8 *buf = map_buffer(MAX_IO);
+	__u64 dsize = 0;
+
+	if (bfd < 0 || ioctl(bfd, BLKGETSIZE64, &dsize) || dsize < MAX_IO) {
+		fprintf(stderr, "%s: %s\n", dev, strerror(errno));
+		return 1;
+	}
+	fill(buf, 0, MAX_IO);
+	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+		for (op = 0; op < 2; op++) {
+			__u64 t = now_ns(), busy = busy_ns();
+
+			for (i = 0; i < ios; i++) {
+				off_t off = (off_t)i * sizes[s] % (dsize / 2);
+				ssize_t n = op ? pread(bfd, buf, sizes[s], off) :
+						 pwrite(bfd, buf, sizes[s], off);
+
+				if (n != (ssize_t)sizes[s]) {
+					fprintf(stderr, "%s: I/O %u: %zd, %s\n", dev, i, n,
+						strerror(errno));
+					return 1;
+				}
+			}
+			t = now_ns() - t;
+			busy = busy_ns() - busy;
+			printf("IODMA-NVMEBENCH driver=%s op=%s size=%zu ios=%u", label,
+			       op ? "read" : "write", sizes[s], ios);
+			printf(" ns=%llu busy_ns=%llu\n", t / ios, busy / ios);
+			fflush(stdout);
+		}
+	}
+	close(bfd);
+	return 0;
+}
+
+static void print_usage(FILE *f)
+{
+	fprintf(f, "usage: iodma_nvme_tool -d DEVICE [-s SEED]\n"
+		"       iodma_nvme_tool -B LABEL -d DEVICE [-n IOS]\n"
+		"  the KTAP suite iodma_nvme_e2e on stdout; the extents written and the seed\n"
+		"  as '# extent OFFSET LENGTH' and '# seed SEED' lines\n"
+		"  -B: the benchmark, IODMA-NVMEBENCH driver=LABEL lines (make nvme-bench)\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const size_t sizes[] = { 512, 1024, 4096, 8192, 12288, 65536, 131072,
+					524288, MiB, MAX_IO };
+	static const size_t aligned[][2] = { { 0, 4096 }, { 0, 4096 }, { 0, 4096 } };
+	static const size_t small[][2] = { { 512, 512 }, { 1024, 512 }, { 2048, 1024 },
+					   { 3584, 512 } };
+	static const size_t mixed[][2] = { { 4, 1024 }, { 0, 3072 }, { 2048, 512 },
+					   { 8, 8192 } };
+	static const size_t crossing[][2] = { { 4, 4096 }, { 4, 4096 }, { 4, 4096 },
+					      { 4, 4096 }, { 4, 4096 }, { 4, 4096 } };
+	size_t offs[5];
+	const char *dev = NULL, *label = NULL;
+	unsigned int ios = 1000;
+	unsigned int noffs = 0, planned, i, j;
+	__u8 *wbuf, *rbuf;
+	struct stat st;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "B:d:n:s:h")) != -1) {
+		switch (opt) {
+		case 'B':
+			label = optarg;
+			break;
+		case 'n':
+			ios = strtoul(optarg, NULL, 0);
+			break;
+		case 'd':
+			dev = optarg;
+			break;
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'h':
+			print_usage(stdout);
+			return 0;
+		default:
+			print_usage(stderr);
+			return 2;
+		}
+	}
+	if (!dev || !ios) {
+		print_usage(stderr);
+		return 2;
+	}
+	if (label)
+		return bench(dev, label, ios);
+	printf("KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: iodma_nvme_e2e\n");
+	fd = open(dev, O_RDWR | O_DIRECT);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		dev_size = st.st_size;	/* a file: for trying the tool on the host */
+	else if (fd >= 0 && ioctl(fd, BLKGETSIZE64, &dev_size))
+		dev_size = 0;
+	if (fd < 0 || !dev_size) {
+		diag("%s: %s", dev, strerror(errno));
+		printf("    1..1\n    not ok 1 open_device\nnot ok 1 iodma_nvme_e2e\n");
+		return 1;
+	}
+	dma_align = queue_attr(dev, "dma_alignment", 511);
+	max_io = queue_attr(dev, "max_hw_sectors_kb", MAX_IO / 1024) * 1024ULL;
+	diag("seed %llu", seed);
+	diag("device %s, %llu bytes, dma_alignment %u, max_hw_sectors_kb %llu",
+	     dev, dev_size, dma_align, max_io / 1024);
+
+	/* buffer offsets: aligned, a sector in, and as low as the queue allows */
+	offs[noffs++] = 0;
+	offs[noffs++] = 512;
+	if (dma_align < 4) {
+		offs[noffs++] = 4;
+		offs[noffs++] = PAGE - 4;
+	}
+	if (dma_align < 2)
+		offs[noffs++] = 2;
+	wbuf = map_buffer(MAX_IO + 64 * PAGE);
+	rbuf = map_buffer(MAX_IO + 64 * PAGE);
+	/* rw pairs, writev/readv pairs, refusals, parallel, flushes, whole disk */
+	planned = 2 * noffs * ARRAY_SIZE(sizes) + 2 * (dma_align < 4 ? 4 : 2) +
+		  2 + 1 + 2 + 1;
+	printf("    1..%u\n", planned);
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		for (j = 0; j < noffs; j++)
+			test_rw(wbuf, rbuf, sizes[i], offs[j], (i + j) % 2 ? 512 : 0);
+	test_vec("aligned_pages", wbuf, rbuf, 3, aligned);
+	test_vec("sectors_in_separate_pages", wbuf, rbuf, 4, small);
+	if (dma_align < 4) {
+		test_vec("mixed_dword_offsets", wbuf, rbuf, 4, mixed);
+		test_vec("page_crossing", wbuf, rbuf, 6, crossing);
+	}
+	test_refused(wbuf, 512, 1, "misaligned_buffer_refused");
+	test_refused(wbuf, 100, 0, "partial_block_refused");
+	test_parallel();
+	errno = 0;
+	result(fdatasync(fd) == 0, "fdatasync # errno %d", errno);
+	errno = 0;
+	result(ioctl(fd, BLKFLSBUF, 0) == 0, "blkflsbuf # errno %d", errno);
+	test_whole_disk(rbuf);
+
+	if (ntests != planned) {
+		diag("%u tests ran, %u planned", ntests, planned);
+		nfailed++;
+	}
+	printf("%s 1 iodma_nvme_e2e\n", nfailed ? "not ok" : "ok");
+	fprintf(stderr, "iodma_nvme_tool: %u tests, %u failed, %u extents\n", ntests, nfailed,
+		nr_extents);
+	close(fd);
+	return nfailed ? 1 : 0;
+}
