@@ -564,7 +564,13 @@ static void fail_controller(struct iodma_nvme_ctrl *ctrl, bool shutdown)
 		goto out;
 	if (ctrl->tagset.tags)
 		blk_mq_quiesce_tagset(&ctrl->tagset);
+	/*
+	 * A controller that does not stop (CSTS.RDY stays set) could still
+	 * DMA into the memory of the requests cancelled below: cut its bus
+	 * mastering first.  The controller is dead from here on anyway.
+	 */
 	disable_controller(ctrl, shutdown);
+	pci_clear_master(ctrl->pdev);
 	WRITE_ONCE(ctrl->dead, true);
 	complete(&ctrl->admin_done);
 	for (i = 1; ctrl->tagset.tags && i <= ctrl->nr_io_queues; i++) {
@@ -1069,10 +1075,11 @@ static void teardown(struct iodma_nvme_ctrl *ctrl)
 {
 	debugfs_remove_recursive(ctrl->debugfs);
 	fail_controller(ctrl, true);
+	/* no completion handler may run once the tag set is gone */
+	free_vectors(ctrl);
 	free_namespaces(ctrl);
 	if (ctrl->tagset.tags)
 		blk_mq_free_tag_set(&ctrl->tagset);
-	free_vectors(ctrl);
 	free_io_pools(ctrl);
 	pci_free_irq_vectors(ctrl->pdev);
 	dma_pool_destroy(ctrl->list_pool);
