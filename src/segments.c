@@ -23,26 +23,33 @@
 #include "iodma_internal.h"
 #include "trace.h"
 
+/* Entry @idx of the view (@sg for scatterlist sources): its bus address and length. */
+static __always_inline void entry_at(const struct iodma_view *v, unsigned int idx,
+				     struct scatterlist *sg, u64 *addr, u64 *len)
+{
+	switch (v->src) {
+	case IODMA_SRC_SG_DMA:
+		*addr = sg_dma_address(sg);
+		*len = sg_dma_len(sg);
+		break;
+	case IODMA_SRC_SG_PHYS:
+		*addr = sg_phys(sg);
+		if (v->bus_dev)
+			*addr = phys_to_dma(v->bus_dev, *addr);
+		*len = sg->length;
+		break;
+	default:
+		*addr = v->ranges[idx].addr;
+		*len = v->ranges[idx].len;
+		break;
+	}
+}
+
 /* The bus address and length of the entry under the cursor. */
 static __always_inline void entry_of(const struct iodma_view *v,
 				     const struct iodma_cursor *cur, u64 *addr, u64 *len)
 {
-	switch (v->src) {
-	case IODMA_SRC_SG_DMA:
-		*addr = sg_dma_address(cur->sg);
-		*len = sg_dma_len(cur->sg);
-		break;
-	case IODMA_SRC_SG_PHYS:
-		*addr = sg_phys(cur->sg);
-		if (v->bus_dev)
-			*addr = phys_to_dma(v->bus_dev, *addr);
-		*len = cur->sg->length;
-		break;
-	default:
-		*addr = v->ranges[cur->idx].addr;
-		*len = v->ranges[cur->idx].len;
-		break;
-	}
+	entry_at(v, cur->idx, cur->sg, addr, len);
 }
 
 /* Move to the next entry; false at the end of the list. */
@@ -293,28 +300,6 @@ static __always_inline void put_seg(enum iodma_output out, void *segs, u32 i, u6
 	case IODMA_OUT_LITTLE64:
 		((struct iodma_seg64_le *)segs)[i] =
 			(struct iodma_seg64_le){ cpu_to_le64(addr), cpu_to_le64(len) };
-		break;
-	}
-}
-
-/* Entry @idx of the view (@sg for scatterlist sources): its bus address and length. */
-static __always_inline void entry_at(const struct iodma_view *v, unsigned int idx,
-				     struct scatterlist *sg, u64 *addr, u64 *len)
-{
-	switch (v->src) {
-	case IODMA_SRC_SG_DMA:
-		*addr = sg_dma_address(sg);
-		*len = sg_dma_len(sg);
-		break;
-	case IODMA_SRC_SG_PHYS:
-		*addr = sg_phys(sg);
-		if (v->bus_dev)
-			*addr = phys_to_dma(v->bus_dev, *addr);
-		*len = sg->length;
-		break;
-	default:
-		*addr = v->ranges[idx].addr;
-		*len = v->ranges[idx].len;
 		break;
 	}
 }
