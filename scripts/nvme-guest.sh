@@ -96,6 +96,12 @@ elif [ "$bits" -lt 64 ]; then
 else
 	expect=no
 fi
+# Lines the driver logs for an NVMe error, a timeout or a bad completion.
+nvme_errors() {
+	dmesg | grep -c -e "NVMe status" -e "timed out" -e "iodma refused" \
+		-e "disabling the controller" -e "completion of"
+}
+
 {
 	printf 'KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: %s\n    1..8\n' $TS
 	irq="MSI-X"
@@ -104,8 +110,7 @@ fi
 	tap "$r" probe_with_parameters "$(dmesg | grep 'iodma_nvme .*I/O queues' | tail -n 1)"
 	dmesg | grep -q "iodma-nvme0n1: [0-9]* blocks of 512 bytes" && r=ok || r=fail
 	tap "$r" namespace_disk "$(dmesg | grep 'iodma-nvme0n1:' | tail -n 1)"
-	errs=$(dmesg | grep -c -e "NVMe status" -e "timed out" -e "iodma refused" -e "disabling the controller" \
-		-e "completion of")
+	errs=$(nvme_errors)
 	[ "$errs" = 0 ] && r=ok || r=fail
 	tap "$r" no_nvme_errors "$errs NVMe error lines"
 	np=$(pools | wc -l)
@@ -127,8 +132,9 @@ fi
 	wait_dev 0 && [ ! -e $D/iodma/iodma-nvme0-q1 ] && r=ok || r=fail
 	tap "$r" unbind_under_io "$bdf unbound, $DEV and the pools gone"
 	echo "$bdf" >$DRV/bind
-	wait_dev 1 && r=ok || r=fail
-	tap "$r" rebind "$(ls -l $DEV 2>&1)"
+	# and still no NVMe error after the unbind under I/O and the rebind
+	wait_dev 1 && [ "$(nvme_errors)" = 0 ] && r=ok || r=fail
+	tap "$r" rebind "$(ls -l $DEV 2>&1); $(nvme_errors) NVMe error lines since boot"
 	# a dropped request: timeout, Abort (QEMU's does not abort), timeout,
 	# the controller disabled and its I/O failed
 	rmmod iodma_nvme

@@ -246,8 +246,24 @@ struct iodma_nvme_iod {
 	blk_status_t status;
 	bool done;
 	bool aborted;
+	u8 gen;			/* the command ID's generation, one more each start */
 	struct bio_vec bvecs[MAX_BVECS];
 };
+
+/*
+ * A command ID is the request's tag (depth at most 1024) and a 4-bit
+ * generation, as Linux's nvme_cid() does it: a late or duplicate
+ * completion of an earlier use of the tag is told from the current one.
+ */
+#define CID_TAG_BITS	12
+#define CID_TAG_MASK	(BIT(CID_TAG_BITS) - 1)
+
+static u16 rq_cid(struct request *rq)
+{
+	struct iodma_nvme_iod *iod = blk_mq_rq_to_pdu(rq);
+
+	return (iod->gen & 0xf) << CID_TAG_BITS | rq->tag;
+}
 
 static struct device *ctrl_dev(struct iodma_nvme_ctrl *ctrl)
 {
@@ -446,15 +462,16 @@ static void io_cqe(struct iodma_nvme_queue *q, const struct nvme_completion *cqe
 	u16 status = le16_to_cpu(cqe->status) >> 1;
 	struct request *rq;
 
-	if (cqe->command_id >= ctrl->tagset.queue_depth) {
+	if ((cqe->command_id & CID_TAG_MASK) >= ctrl->tagset.queue_depth) {
 		dev_err(ctrl_dev(ctrl), "qid %u: completion of unknown command ID %u\n", q->qid,
 			cqe->command_id);
 		return;
 	}
-	rq = blk_mq_tag_to_rq(ctrl->tagset.tags[q->qid - 1], cqe->command_id);
-	if (unlikely(!rq)) {
-		dev_err(ctrl_dev(ctrl), "qid %u: completion of idle command ID %u\n", q->qid,
-			cqe->command_id);
+	rq = blk_mq_tag_to_rq(ctrl->tagset.tags[q->qid - 1], cqe->command_id & CID_TAG_MASK);
+	/* a tag's request stays in the table after it ends: check it is this one */
+	if (unlikely(!rq || !blk_mq_request_started(rq) || rq_cid(rq) != cqe->command_id)) {
+		dev_err(ctrl_dev(ctrl), "qid %u: completion of idle or stale command ID %u\n",
+			q->qid, cqe->command_id);
 		return;
 	}
 	if (status)
@@ -745,7 +762,8 @@ static blk_status_t iodma_nvme_queue_rq(struct blk_mq_hw_ctx *hctx,
 	default:
 		return BLK_STS_NOTSUPP;
 	}
-	c.common.command_id = rq->tag;
+	iod->gen++;
+	c.common.command_id = rq_cid(rq);
 	c.common.nsid = cpu_to_le32(ns->nsid);
 	blk_mq_start_request(rq);
 	if (unlikely(atomic_dec_if_positive(&q->ctrl->drop_submissions) >= 0)) {
@@ -783,7 +801,7 @@ static enum blk_eh_timer_return iodma_nvme_timeout(struct request *rq)
 		dev_warn(ctrl_dev(ctrl), "qid %u cid %u timed out: aborting it\n", q->qid, rq->tag);
 		c.abort.opcode = nvme_admin_abort_cmd;
 		c.abort.sqid = cpu_to_le16(q->qid);
-		c.abort.cid = rq->tag;
+		c.abort.cid = rq_cid(rq);
 		if (!admin_exec(ctrl, &c, NULL))
 			return BLK_EH_RESET_TIMER;
 	}
