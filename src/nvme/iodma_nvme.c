@@ -237,6 +237,7 @@ struct iodma_nvme_ctrl {
  * @status: completion status
  * @done: the completion was seen (or the request cancelled)
  * @aborted: an Abort was sent for it
+ * @gen: the generation in its command ID, one more at each start
  * @bvecs: the request's bio_vec entries, described by @dma in place
  */
 struct iodma_nvme_iod {
@@ -246,7 +247,7 @@ struct iodma_nvme_iod {
 	blk_status_t status;
 	bool done;
 	bool aborted;
-	u8 gen;			/* the command ID's generation, one more each start */
+	u8 gen;
 	struct bio_vec bvecs[MAX_BVECS];
 };
 
