@@ -169,6 +169,7 @@ struct iodma_nvme_ns {
  * @ready_timeout_ms: CAP.TO
  * @instance: <C> of the disk names
  * @queues: admin queue, then the I/O queues
+ * @max_io_queues: the most I/O queues (online CPUs at probe)
  * @nr_io_queues: I/O queues
  * @nr_vecs: interrupt vectors
  * @nr_irqs: vectors with a handler (0 to @nr_irqs - 1)
@@ -203,6 +204,7 @@ struct iodma_nvme_ctrl {
 	u32 ready_timeout_ms;
 	int instance;
 	struct iodma_nvme_queue *queues;
+	unsigned int max_io_queues;
 	unsigned int nr_io_queues;
 	unsigned int nr_vecs;
 	unsigned int nr_irqs;
@@ -888,7 +890,8 @@ static int identify_controller(struct iodma_nvme_ctrl *ctrl)
 	if (ret)
 		return ret;
 	ctrl->max_transfer = MAX_TRANSFER;
-	if (id->mdts)
+	/* MDTS is a power of two of the minimum page: beyond 2^62 it limits nothing */
+	if (id->mdts && id->mdts + 12 + NVME_CAP_MPSMIN(ctrl->cap) < 63)
 		ctrl->max_transfer = min_t(u64, MAX_TRANSFER,
 					   1ULL << (id->mdts + 12 + NVME_CAP_MPSMIN(ctrl->cap)));
 	ctrl->vwc = id->vwc & NVME_CTRL_VWC_PRESENT;
@@ -934,7 +937,7 @@ static void free_io_pools(struct iodma_nvme_ctrl *ctrl)
 static int setup_io_queues(struct iodma_nvme_ctrl *ctrl)
 {
 	u16 depth = clamp(io_queue_depth, 2U, min(1024U, (u32)NVME_CAP_MQES(ctrl->cap) + 1));
-	unsigned int i, nr = num_online_cpus();
+	unsigned int i, nr = ctrl->max_io_queues;
 	char name[32];
 	int ret;
 
@@ -1000,6 +1003,11 @@ static int add_namespace(struct iodma_nvme_ctrl *ctrl, u32 nsid)
 		return ret;
 	if (!id->ncap)
 		return 0;
+	if ((id->flbas & NVME_NS_FLBAS_LBA_MASK) > id->nlbaf) {
+		dev_warn(ctrl_dev(ctrl), "namespace %u: LBA format %u of %u\n", nsid,
+			 id->flbas & NVME_NS_FLBAS_LBA_MASK, id->nlbaf + 1);
+		return 0;
+	}
 	lbaf = &id->lbaf[id->flbas & NVME_NS_FLBAS_LBA_MASK];
 	if (lbaf->ms || lbaf->ds < SECTOR_SHIFT || lbaf->ds > PAGE_SHIFT) {
 		dev_warn(ctrl_dev(ctrl), "namespace %u: LBA format (%u, metadata %u) not supported\n",
@@ -1169,7 +1177,9 @@ static int iodma_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id
 		return dev_err_probe(dev, -ENODEV, "no 4 KiB pages or no NVM command set\n");
 	ctrl->ident = dmam_alloc_coherent(dev, NVME_IDENTIFY_DATA_SIZE, &ctrl->ident_dma,
 					  GFP_KERNEL);
-	ctrl->queues = devm_kcalloc(dev, num_online_cpus() + 1, sizeof(*ctrl->queues),
+	/* read once: CPUs going on or off line later change nothing here */
+	ctrl->max_io_queues = num_online_cpus();
+	ctrl->queues = devm_kcalloc(dev, ctrl->max_io_queues + 1, sizeof(*ctrl->queues),
 				    GFP_KERNEL);
 	if (!ctrl->ident || !ctrl->queues)
 		return -ENOMEM;
@@ -1186,7 +1196,7 @@ static int iodma_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id
 		ret = -ENOMEM;
 		goto err_ida;
 	}
-	ret = pci_alloc_irq_vectors(pdev, 1, num_online_cpus() + 1, flags);
+	ret = pci_alloc_irq_vectors(pdev, 1, ctrl->max_io_queues + 1, flags);
 	if (ret < 0)
 		goto err_pool;
 	ctrl->nr_vecs = ret;
