@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit: pools and the non-blocking prepare.  Get and put, waiting for a
- * free command, statistics, prepare_nowait under a spinlock (lockdep and
+ * free command, statistics, prepare_nowait under a spinlock and the
+ * completion of such an I/O with interrupts off (lockdep and
  * DEBUG_ATOMIC_SLEEP watch), and the zero-allocation proof: 10,000 pooled
  * I/Os while failslab and fail_page_alloc fail every allocation of the task.
  */
@@ -14,6 +15,7 @@
 #include <linux/mman.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/uaccess.h>
 #include "iodma_kunit.h"
 
 static const struct iodma_spec pool_spec = {
@@ -287,6 +289,121 @@ static void nowait_prepare_would_sleep_is_eagain(struct kunit *test)
 }
 
 /*
+ * A block driver completes in its interrupt handler: a range prepared with
+ * prepare_nowait is completed (and the command's own bvec descriptor
+ * cleared and put back) with interrupts off, where DEBUG_ATOMIC_SLEEP
+ * reports any might_sleep(); bounced data is copied back there, and the
+ * last unpin of user memory (the other holder completed first) goes to
+ * iodma's workqueue.
+ */
+struct irq_io_row {
+	const char *name;
+	bool bounce;	/* offset 8 against bounce_spec's alignment of 512 */
+	bool user;	/* pinned user memory rather than the command's bvecs */
+};
+
+static const struct irq_io_row irq_io_rows[] = {
+	{ "kernel pages, mapped", false, false },
+	{ "kernel pages, bounced", true, false },
+	{ "user memory, mapped", false, true },
+	{ "user memory, bounced", true, true },
+};
+
+KUNIT_ARRAY_PARAM_DESC(irq_io, irq_io_rows, name);
+
+static void nowait_io_completes_with_interrupts_off(struct kunit *test)
+{
+	const struct irq_io_row *row = test->param_value;
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_pool *pool = iodma_test_pool(test, dev, row->bounce ? &bounce_spec :
+						  &pool_spec, 1);
+	unsigned int off = row->bounce ? 8 : 0, len = SZ_8K;
+	struct page *page = iodma_test_pages(test, 2);
+	u8 *pattern = kunit_kmalloc(test, len, GFP_KERNEL);
+	u8 *back = kunit_kzalloc(test, len, GFP_KERNEL);
+	struct bio_vec bv = { .bv_page = page, .bv_offset = off, .bv_len = len };
+	struct iodma_md *user = NULL;
+	struct iodma_seg64 *segs;
+	unsigned long uaddr = 0, flags;
+	struct iodma_cmd *cmd;
+	int n, ret[4];
+
+	KUNIT_ASSERT_NOT_NULL(test, pattern);
+	KUNIT_ASSERT_NOT_NULL(test, back);
+	iodma_test_fill(pattern, len, 17);
+	memset(page_address(page), 0, SZ_16K);
+	if (row->user) {
+		uaddr = kunit_vm_mmap(test, NULL, 0, SZ_16K, PROT_READ | PROT_WRITE,
+				      MAP_ANONYMOUS | MAP_PRIVATE, 0);
+		KUNIT_ASSERT_NE_MSG(test, uaddr, 0, "could not create a user mm");
+		KUNIT_ASSERT_EQ(test, clear_user((void __user *)uaddr, SZ_16K), 0UL);
+		user = iodma_test_md(test, iodma_md_from_user(uaddr + off, len, DMA_FROM_DEVICE));
+		/* pinned by another holder: prepare_nowait only counts */
+		KUNIT_ASSERT_EQ(test, iodma_md_prepare(user), 0);
+	}
+	cmd = iodma_pool_get(pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, cmd);
+	ret[0] = row->user ? iodma_cmd_set_memory_descriptor(cmd, user, false) :
+			     iodma_cmd_set_bvecs(cmd, &bv, 1, DMA_FROM_DEVICE, false);
+	KUNIT_ASSERT_EQ(test, ret[0], 0);
+	local_irq_save(flags);
+	ret[0] = iodma_cmd_prepare_nowait(cmd, 0, 0, true, true);
+	local_irq_restore(flags);
+	KUNIT_ASSERT_EQ(test, ret[0], 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd),
+			row->bounce ? IODMA_BOUNCE_ALIGNMENT : IODMA_BOUNCE_NONE);
+	if (row->user)
+		/* the other holder is done: the command's complete is the last */
+		KUNIT_ASSERT_EQ(test, iodma_md_complete(user), 0);
+	n = iodma_test_segments(test, cmd, 16, &segs);
+	KUNIT_ASSERT_GT(test, n, 0);
+	iodma_test_device_dma(test, dev, segs, n, pattern, true);
+
+	local_irq_save(flags);
+	ret[0] = iodma_cmd_complete(cmd, true, true);
+	ret[1] = row->user ? 0 : iodma_cmd_clear_memory_descriptor(cmd, false);
+	ret[2] = row->user ? 0 : iodma_pool_put(pool, cmd);
+	ret[3] = iodma_cmd_get_prepared_offset_and_length(cmd, NULL, NULL);
+	local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, ret[0], 0);
+	KUNIT_EXPECT_EQ(test, ret[1], 0);
+	KUNIT_EXPECT_EQ(test, ret[2], 0);
+	KUNIT_EXPECT_EQ(test, ret[3], -ENODATA);
+
+	if (row->user) {
+		KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, false), 0);
+		KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, cmd), 0);
+		flush_workqueue(iodma_wq);
+		KUNIT_EXPECT_EQ(test, iodma_test_md_wired(user), 0);
+		KUNIT_EXPECT_NULL(test, iodma_test_md_pinned(user));
+		KUNIT_ASSERT_EQ(test, copy_from_user(back, (void __user *)uaddr + off, len), 0UL);
+	} else {
+		memcpy(back, page_address(page) + off, len);
+		KUNIT_EXPECT_NULL(test, memchr_inv(page_address(page), 0, off));
+	}
+	KUNIT_EXPECT_EQ(test, memcmp(back, pattern, len), 0);
+}
+
+/* A blocking prepare's last complete unpins at once, in the caller. */
+static void blocking_prepare_unpins_in_its_complete(struct kunit *test)
+{
+	struct iodma_cmd *cmd = iodma_test_cmd(test, iodma_test_dev(test, 64), &pool_spec);
+	unsigned long uaddr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+					    MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	struct iodma_md *user;
+
+	KUNIT_ASSERT_NE_MSG(test, uaddr, 0, "could not create a user mm");
+	user = iodma_test_md(test, iodma_md_from_user(uaddr, PAGE_SIZE, DMA_FROM_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, user, true), 0);
+	KUNIT_EXPECT_NOT_NULL(test, iodma_test_md_pinned(user));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
+	/* no flush of the workqueue: the unpin was not deferred */
+	KUNIT_EXPECT_NULL(test, iodma_test_md_pinned(user));
+	KUNIT_EXPECT_EQ(test, iodma_test_md_wired(user), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, false), 0);
+}
+
+/*
  * The guest's /init arms failslab and fail_page_alloc for tasks with
  * make_it_fail (task-filter, probability 100, every time, ignore-gfp-wait
  * N, min-order 0): setting the flag on this task makes its allocations fail.
@@ -513,6 +630,8 @@ static struct kunit_case pool_test_cases[] = {
 	KUNIT_CASE(pool_io_data),
 	KUNIT_CASE(nowait_prepare_under_spinlock),
 	KUNIT_CASE(nowait_prepare_would_sleep_is_eagain),
+	KUNIT_CASE_PARAM(nowait_io_completes_with_interrupts_off, irq_io_gen_params),
+	KUNIT_CASE(blocking_prepare_unpins_in_its_complete),
 	KUNIT_CASE(pool_io_allocates_nothing),
 	KUNIT_CASE(pool_bvec_io_allocates_nothing),
 	KUNIT_CASE(pool_sub_page_bvecs_within_max_segments_allocate_nothing),

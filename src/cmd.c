@@ -369,7 +369,8 @@ EXPORT_SYMBOL_GPL(iodma_cmd_set_memory_descriptor);
  * set up inside it for each request, so that with a pooled command
  * (whose view is reserved) iodma_pool_get(), this call,
  * iodma_cmd_prepare_nowait(), iodma_cmd_gen_segments(), complete, clear
- * and iodma_pool_put() allocate nothing.  It behaves as
+ * and iodma_pool_put() allocate nothing, and complete, clear and put may
+ * run in the device's interrupt handler.  It behaves as
  * iodma_cmd_set_memory_descriptor() with a new descriptor: -EBUSY while
  * prepared, the previous descriptor released, and with @auto_prepare a
  * failed prepare leaves no descriptor set.
@@ -380,9 +381,9 @@ EXPORT_SYMBOL_GPL(iodma_cmd_set_memory_descriptor);
  * clearing or replacing the descriptor returns -EBUSY, and destroying the
  * command warns and leaks it.
  *
- * Context: Process context.  Without @auto_prepare, on a command that has
- * no descriptor or one set by this call, it neither sleeps nor allocates
- * (a blk-mq queue_rq); releasing another descriptor or preparing may sleep.
+ * Context: Any context without @auto_prepare, on a command that has no
+ * descriptor or one set by this call: it neither sleeps nor allocates (a
+ * blk-mq queue_rq); releasing another descriptor or preparing may sleep.
  * Return: 0; -EINVAL for a NULL @cmd or as for iodma_md_from_bvecs()
  * (nothing changes); -EBUSY (see above; nothing changes); or
  * iodma_cmd_prepare()'s error.
@@ -423,16 +424,18 @@ EXPORT_SYMBOL_GPL(iodma_cmd_set_bvecs);
  * @cmd: the command
  * @auto_complete: complete every outstanding prepare first
  *
- * Context: Process context; may sleep.
+ * Context: Process context; may sleep.  Any context (does not sleep) for
+ * the descriptor iodma_cmd_set_bvecs() set, unless @auto_complete has to
+ * complete a range not prepared with iodma_cmd_prepare_nowait().
  * Return: 0, -EINVAL for a NULL @cmd, -EBUSY if prepared and not
  * @auto_complete, or while the descriptor set by iodma_cmd_set_bvecs() is
  * referenced elsewhere (nothing changes).
  */
 int iodma_cmd_clear_memory_descriptor(struct iodma_cmd *cmd, bool auto_complete)
 {
-	might_sleep();
 	if (!cmd)
 		return -EINVAL;
+	might_sleep_if(cmd->md != &cmd->bvec_md || (cmd->prepared && !cmd->prep_nowait));
 	if (!md_releasable(cmd))
 		return -EBUSY;
 	if (cmd->prepared) {
@@ -627,6 +630,8 @@ static int prepare_counted(struct iodma_cmd *cmd, u64 offset, u64 length, bool f
 
 	if (ret)
 		iodma_cmd_count_error(cmd, ret);
+	else if (!gfpflags_allow_blocking(gfp))
+		cmd->prep_nowait = true;
 	trace_iodma_prepare(cmd, ret ? offset : cmd->prep_off, ret ? length : cmd->prep_len,
 			    cmd->md ? cmd->md->dir : DMA_NONE, ret ? 0 : cmd->view.src_n,
 			    cmd->bounce, ret);
@@ -691,6 +696,9 @@ EXPORT_SYMBOL_GPL(iodma_cmd_prepare);
  * preallocated for max_transfer_size, so their I/Os up to that size in
  * page-sized pieces do not need to (with a budget, while an idle copy
  * buffer is left).
+ *
+ * The range so prepared may be completed in any context too
+ * (iodma_cmd_complete()).
  *
  * Context: Any context; does not sleep.
  * Return: as for iodma_cmd_prepare(), and -EAGAIN (see above).
@@ -806,7 +814,9 @@ EXPORT_SYMBOL_GPL(iodma_cmd_prepare_window);
  * short read, an aborted command).  Only the last complete of a nest looks
  * at @done.
  *
- * Context: Process context; may sleep.
+ * Context: Process context; may sleep.  Any context (does not sleep) when
+ * the range was prepared with iodma_cmd_prepare_nowait(): a last unpin of
+ * user memory then goes to a worker.
  * Return: 0, -EINVAL for a NULL @cmd or @done beyond the prepared range,
  * -ENODATA if not prepared.
  */
@@ -815,9 +825,9 @@ int iodma_cmd_complete_partial(struct iodma_cmd *cmd, u64 done, bool invalidate_
 {
 	bool sync = invalidate_cache || synchronize;
 
-	might_sleep();
 	if (!cmd)
 		return -EINVAL;
+	might_sleep_if(!cmd->prep_nowait);
 	if (!cmd->prepared)
 		return -ENODATA;
 	if (done > cmd->prep_len)
@@ -835,7 +845,8 @@ int iodma_cmd_complete_partial(struct iodma_cmd *cmd, u64 done, bool invalidate_
 			cmd->ops->sync(cmd, false, 0, done);
 		cmd->ops->unmap(cmd, DMA_ATTR_SKIP_CPU_SYNC);
 	}
-	iodma_md_complete(cmd->md);
+	iodma_md_unwire(cmd->md, cmd->prep_nowait ? GFP_ATOMIC : GFP_KERNEL);
+	cmd->prep_nowait = false;
 	cmd->force_bounce = false;
 	cmd->in_place = false;
 	cmd->view.src = IODMA_SRC_NONE;
@@ -854,7 +865,9 @@ EXPORT_SYMBOL_GPL(iodma_cmd_complete_partial);
  * The last complete of a nest unmaps the range and unpins the memory; the
  * emitted addresses are no longer valid for the device.
  *
- * Context: Process context; may sleep.
+ * Context: Process context; may sleep.  Any context (does not sleep) when
+ * the range was prepared with iodma_cmd_prepare_nowait(): the interrupt
+ * handler of a driver that prepared in atomic context completes there too.
  * Return: 0, -EINVAL for a NULL @cmd, -ENODATA if not prepared.
  */
 int iodma_cmd_complete(struct iodma_cmd *cmd, bool invalidate_cache, bool synchronize)

@@ -453,6 +453,8 @@ void iodma_domain_put(struct iodma_domain *d);
  *
  * Valid while prepared (@prepared > 0):
  * @prepared: nesting count of prepares
+ * @prep_nowait: one of them was iodma_cmd_prepare_nowait(): the last
+ *	complete must not sleep either (a last unpin goes to iodma_wq)
  * @prep_off: the prepared range, in the descriptor
  * @prep_len: its length
  * @in_place: the descriptor is a copy buffer this command uses as it is
@@ -491,6 +493,7 @@ struct iodma_cmd {
 	struct iodma_md bvec_md;
 
 	unsigned int prepared;
+	bool prep_nowait;
 	u64 prep_off;
 	u64 prep_len;
 	bool in_place;
