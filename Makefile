@@ -30,8 +30,9 @@
 #                    in RESULTS/nvme/
 #   make nvme-bench  Linux's nvme driver against iodma_nvme (not a test): two
 #                    NVMe controllers with identical images in one guest
-#                    under -icount shift=0, guest ns per O_DIRECT I/O; report
-#                    in RESULTS/nvme-bench/nvme-bench.md
+#                    under -icount shift=0, guest instructions per O_DIRECT
+#                    I/O, on each of NVME_BENCH_KERNELS (default "test
+#                    stock"); report in RESULTS/nvme-bench/nvme-bench.md
 #   make sparse      run sparse over the module (test kernel)
 #   make gates       checkpatch, kernel-doc, W=1, sparse, the Sphinx
 #                    documentation, and nothing installed under /boot
@@ -48,7 +49,7 @@
 # Variables: KDIR (kernel build dir for 'make modules'), CONFIGS (subset of
 # "direct swiotlb iommu"), EDU_CONFIGS (end-to-end runs; default: direct and
 # iommu if in CONFIGS), NVME_RUNS (make nvme), NVME_CHECK_RUNS (make check's
-# NVMe runs; empty: none), DEMO_CONFIGS, DEMO_STOCK, DEMO_JOBS, TIMEOUT (seconds
+# NVMe runs; empty: none), NVME_BENCH_KERNELS, DEMO_CONFIGS, DEMO_STOCK, DEMO_JOBS, TIMEOUT (seconds
 # per guest), GUEST_JOBS (guests run at once by 'make check'), RESULTS (output
 # directory).
 
@@ -74,10 +75,11 @@ NVME_TOOL := src/nvme/iodma_nvme_tool
 NVME_MODULES := iodma.ko iodma_nvme.ko
 NVME_RUNS ?=
 # make check's NVMe runs: every configuration and both modes once
-NVME_CHECK_RUNS ?= direct:prp swiotlb:sgl iommu:prp direct32:sgl
+NVME_CHECK_RUNS ?= direct:prp:intx swiotlb:sgl iommu:prp direct32:sgl
 BENCH_TIMEOUT ?= 900
 # test: the debug test kernel; stock: Debian's 6.12 (production costs)
 BENCH_KERNEL ?= test
+NVME_BENCH_KERNELS ?= test stock
 DKMS ?= 1
 # make kunit runs its three guests at once on what may be two host cores:
 # one host thread per guest wastes less than multi-threaded TCG there.
@@ -180,7 +182,8 @@ nvme: check-modules $(NVME_TOOL)
 	@$(SCRIPTS)/nvme.sh -t $(TIMEOUT) -i $(RESULTS)/nvme/initramfs.cpio $(RESULTS)/nvme $(NVME_RUNS)
 
 nvme-bench: check-modules $(NVME_TOOL)
-	@$(SCRIPTS)/nvme-bench.sh -t $(BENCH_TIMEOUT) -o $(RESULTS)/nvme-bench
+	@$(SCRIPTS)/nvme-bench.sh -t $(BENCH_TIMEOUT) -K "$(NVME_BENCH_KERNELS)" \
+		-o $(RESULTS)/nvme-bench
 
 # Not a test: numbers, for the report. The modules are built for the test kernel.
 bench: check-modules

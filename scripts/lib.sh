@@ -100,7 +100,8 @@ stock_unpack() {
 		p=$root.tmp/lib/modules/$rel/$p
 		[[ -L $p ]] && ln -sfn "$root$(readlink "$p")" "$p"
 	done
-	# The guests load iodma's modules only: the image's own are left out.
+	# The guests load iodma's modules only: the image's own are left out
+	# (stock_modules keeps the few make nvme-bench needs elsewhere).
 	rm -rf "$root.tmp/lib/modules/$rel/kernel"
 	echo "$want" >"$root.tmp/.iodma-unpacked"
 	rm -rf "$root"
@@ -110,7 +111,7 @@ stock_unpack() {
 }
 
 # stock_kernel SERIES: make sure the stock kernel of SERIES is unpacked in the
-# cache and set STOCK_RELEASE, STOCK_VMLINUZ (the image QEMU boots) and
+# cache and set STOCK_ROOT (where), STOCK_RELEASE, STOCK_VMLINUZ (the image QEMU boots) and
 # STOCK_KDIR (the headers' build directory, for make -C and dkms -k).
 # Downloads only when apt's candidate versions differ from those unpacked;
 # concurrent callers wait for each other.
@@ -119,6 +120,7 @@ stock_kernel() {
 
 	rel=$(stock_release "$1") || return 1
 	root=$IODMA_CACHE_DIR/stock/$rel
+	STOCK_ROOT=$root
 	STOCK_RELEASE=$rel
 	STOCK_VMLINUZ=$root/boot/vmlinuz-$rel
 	STOCK_KDIR=$root/usr/src/linux-headers-$rel
@@ -133,4 +135,52 @@ stock_kernel() {
 		return 1
 	[[ -r $STOCK_VMLINUZ && -r $STOCK_KDIR/Makefile ]] ||
 		{ log "no $STOCK_VMLINUZ or $STOCK_KDIR/Makefile in $root"; return 1; }
+}
+
+# stock_modules DIR NAME...: the stock kernel's (stock_kernel first) modules
+# NAME (as modinfo names them, e.g. nvme-core) and the modules they depend
+# on, decompressed into DIR; prints their paths in load order.  The image's
+# modules under drivers/nvme/ are kept in the cache beside the unpacked
+# kernel, in STOCK_ROOT.nvme-modules (stock_unpack drops the others).
+stock_modules() {
+	local dir=$1 name mods=$STOCK_ROOT.nvme-modules want tmp
+	local -A seen=()
+	shift
+	want=$(cat "$STOCK_ROOT/.iodma-unpacked")
+	if [[ ! -e $mods/.iodma-unpacked || $(cat "$mods/.iodma-unpacked") != "$want" ]]; then
+		tmp=$mods.tmp
+		rm -rf "$tmp"
+		mkdir -p "$tmp/deb"
+		log "fetching linux-image-$STOCK_RELEASE for its NVMe modules"
+		if ! (cd "$tmp/deb" && apt-get download "linux-image-$STOCK_RELEASE") \
+			>"$tmp/download.log" 2>&1; then
+			tail -n 5 "$tmp/download.log" >&2
+			return 1
+		fi
+		dpkg-deb --fsys-tarfile "$tmp"/deb/*.deb |
+			tar -x -C "$tmp" --wildcards '*/kernel/drivers/nvme/*'
+		rm -rf "$tmp/deb" "$tmp/download.log"
+		echo "$want" >"$tmp/.iodma-unpacked"
+		rm -rf "$mods"
+		mv "$tmp" "$mods"
+	fi
+	mkdir -p "$dir"
+	_stock_module() {
+		local n=$1 src dep
+		[[ -n ${seen[$n]:-} ]] && return 0
+		seen[$n]=1
+		src=$(find "$mods" \( -name "$n.ko*" -o -name "${n//_/-}.ko*" \) | head -n 1)
+		[[ -n $src ]] || { log "no module $n in $mods"; return 1; }
+		case $src in
+		*.xz) xz -dc "$src" >"$dir/$n.ko" ;;
+		*) cp "$src" "$dir/$n.ko" ;;
+		esac
+		for dep in $(modinfo -F depends "$dir/$n.ko" | tr ',' ' '); do
+			_stock_module "$dep" || return 1
+		done
+		echo "$dir/$n.ko"
+	}
+	for name in "$@"; do
+		_stock_module "$name" || return 1
+	done
 }

@@ -34,9 +34,11 @@
  * iodma bounces them (IODMA_BOUNCE_GAPS) instead of the block layer
  * splitting them, so that misaligned O_DIRECT memory exercises iodma.
  *
- * iodma_cmd_complete() and iodma_cmd_clear_memory_descriptor() may sleep,
- * so completions are handled in threaded interrupt handlers and the tag set
- * is BLK_MQ_F_BLOCKING (queue_rq undoes a failed prepare with a clear).
+ * A range prepared with iodma_cmd_prepare_nowait() is completed without
+ * sleeping, and clearing the command's own bio_vec descriptor and putting
+ * the command back do not sleep either: requests are completed in the hard
+ * interrupt handler, under the completion queue's spinlock, as
+ * drivers/nvme/host/pci.c does, and queue_rq runs in atomic context.
  *
  * The driver binds QEMU's NVMe controller (1b36:0010) by its ID.  For any
  * other NVMe controller, hand it over explicitly:
@@ -118,8 +120,7 @@ struct iodma_nvme_ctrl;
  * @cq_db: completion queue head doorbell
  * @sq_lock: protects @sq_tail and the submission queue
  * @sq_tail: next free submission entry
- * @cq_lock: protects @cq_head and @cq_phase; a mutex, since completing a
- *	request's iodma command may sleep
+ * @cq_lock: protects @cq_head and @cq_phase (taken in the interrupt handler)
  * @cq_head: next completion entry to look at
  * @cq_phase: phase bit of a new completion entry
  * @vector: interrupt vector of the completion queue
@@ -137,7 +138,7 @@ struct iodma_nvme_queue {
 	u32 __iomem *cq_db;
 	spinlock_t sq_lock;	/* the submission queue */
 	u16 sq_tail;
-	struct mutex cq_lock;	/* the completion queue */
+	spinlock_t cq_lock;	/* the completion queue */
 	u16 cq_head;
 	u8 cq_phase;
 	u16 vector;
@@ -184,7 +185,8 @@ struct iodma_nvme_ns {
  * @admin_lock: one admin command at a time
  * @admin_done: the admin command completed
  * @admin_next_cid: command ID of the next admin command
- * @admin_cid: command ID of the admin command waited for, or U32_MAX
+ * @admin_cid: command ID of the admin command waited for, or U32_MAX (set
+ *	under the admin completion queue's lock)
  * @admin_status: its status field
  * @admin_result: its result
  * @ident: Identify buffer
@@ -332,7 +334,7 @@ static int alloc_queue(struct iodma_nvme_ctrl *ctrl, u16 qid, u16 depth, u16 vec
 	q->sq_db = dbs + 2 * qid * ctrl->db_stride;
 	q->cq_db = dbs + (2 * qid + 1) * ctrl->db_stride;
 	spin_lock_init(&q->sq_lock);
-	mutex_init(&q->cq_lock);
+	spin_lock_init(&q->cq_lock);
 	q->sq_tail = 0;
 	q->cq_head = 0;
 	q->cq_phase = 1;
@@ -352,19 +354,35 @@ static void submit(struct iodma_nvme_queue *q, const struct nvme_command *c)
 
 /* Admin commands */
 
+/*
+ * The admin command ID a completion is awaited for (U32_MAX: none), set
+ * under the admin completion queue's lock: a late completion of a command
+ * that timed out either finished before this or is ignored, and never
+ * completes the next command's wait.
+ */
+static void admin_expect(struct iodma_nvme_ctrl *ctrl, u32 cid)
+{
+	struct iodma_nvme_queue *aq = &ctrl->queues[0];
+
+	spin_lock_irq(&aq->cq_lock);
+	ctrl->admin_cid = cid;
+	reinit_completion(&ctrl->admin_done);
+	spin_unlock_irq(&aq->cq_lock);
+}
+
 static int admin_exec(struct iodma_nvme_ctrl *ctrl, struct nvme_command *c, u32 *result)
 {
 	int ret = 0;
 
 	mutex_lock(&ctrl->admin_lock);
+	/* a late completion of a command that timed out has an older ID */
+	c->common.command_id = ctrl->admin_next_cid++;
+	admin_expect(ctrl, c->common.command_id);
+	/* after the reinit: fail_controller() sets dead, then completes */
 	if (READ_ONCE(ctrl->dead)) {
 		ret = -ENODEV;
 		goto out;
 	}
-	/* a late completion of a command that timed out has an older ID */
-	c->common.command_id = ctrl->admin_next_cid++;
-	reinit_completion(&ctrl->admin_done);
-	WRITE_ONCE(ctrl->admin_cid, c->common.command_id);
 	submit(&ctrl->queues[0], c);
 	if (!wait_for_completion_timeout(&ctrl->admin_done, ADMIN_TIMEOUT)) {
 		dev_err(ctrl_dev(ctrl), "admin opcode 0x%x timed out\n", c->common.opcode);
@@ -378,15 +396,16 @@ static int admin_exec(struct iodma_nvme_ctrl *ctrl, struct nvme_command *c, u32 
 	} else if (result) {
 		*result = ctrl->admin_result;
 	}
-	WRITE_ONCE(ctrl->admin_cid, U32_MAX);
 out:
+	admin_expect(ctrl, U32_MAX);
 	mutex_unlock(&ctrl->admin_lock);
 	return ret;
 }
 
+/* Under the admin completion queue's lock (see admin_expect()). */
 static void admin_cqe(struct iodma_nvme_ctrl *ctrl, const struct nvme_completion *cqe)
 {
-	if (cqe->command_id != READ_ONCE(ctrl->admin_cid))
+	if (cqe->command_id != ctrl->admin_cid)
 		return;	/* a command that timed out */
 	ctrl->admin_status = le16_to_cpu(cqe->status) >> 1;
 	ctrl->admin_result = le32_to_cpu(cqe->result.u32);
@@ -486,9 +505,10 @@ static void io_cqe(struct iodma_nvme_queue *q, const struct nvme_completion *cqe
 /* Handle the queue's new completion entries; whether there were any. */
 static bool process_cq(struct iodma_nvme_queue *q)
 {
+	unsigned long flags;
 	bool found = false;
 
-	mutex_lock(&q->cq_lock);
+	spin_lock_irqsave(&q->cq_lock, flags);
 	for (;;) {
 		struct nvme_completion *cqe = &q->cqes[q->cq_head];
 
@@ -508,17 +528,21 @@ static bool process_cq(struct iodma_nvme_queue *q)
 	}
 	if (found)
 		writel(q->cq_head, q->cq_db);
-	mutex_unlock(&q->cq_lock);
+	spin_unlock_irqrestore(&q->cq_lock, flags);
 	return found;
 }
 
-static irqreturn_t queue_irq_thread(int irq, void *data)
+static irqreturn_t queue_irq(int irq, void *data)
 {
 	return process_cq(data) ? IRQ_HANDLED : IRQ_NONE;
 }
 
-/* The only vector (INTx, or a single MSI-X vector): every queue. */
-static irqreturn_t ctrl_irq_thread(int irq, void *data)
+/*
+ * The only vector (INTx, or a single MSI-X vector): every queue.  A shared
+ * INTx line is fine: the handler consumes every entry and writes the head
+ * doorbells, which deasserts the controller's interrupt.
+ */
+static irqreturn_t ctrl_irq(int irq, void *data)
 {
 	struct iodma_nvme_ctrl *ctrl = data;
 	unsigned int i, n = READ_ONCE(ctrl->nr_io_queues);
@@ -540,9 +564,8 @@ static int request_vector(struct iodma_nvme_ctrl *ctrl)
 	u16 vector = ctrl->nr_irqs;
 	int ret;
 
-	ret = pci_request_irq(ctrl->pdev, vector, NULL,
-			      ctrl->nr_vecs == 1 ? ctrl_irq_thread : queue_irq_thread,
-			      vector_data(ctrl, vector), "iodma-nvme%d-q%u", ctrl->instance,
+	ret = pci_request_irq(ctrl->pdev, vector, ctrl->nr_vecs == 1 ? ctrl_irq : queue_irq,
+			      NULL, vector_data(ctrl, vector), "iodma-nvme%d-q%u", ctrl->instance,
 			      vector);
 	if (!ret)
 		ctrl->nr_irqs++;
@@ -598,9 +621,9 @@ static void fail_controller(struct iodma_nvme_ctrl *ctrl, bool shutdown)
 
 		/* what completed before the disable completes as it is */
 		process_cq(q);
-		mutex_lock(&q->cq_lock);
+		spin_lock_irq(&q->cq_lock);
 		blk_mq_tagset_busy_iter(&ctrl->tagset, cancel_request, q);
-		mutex_unlock(&q->cq_lock);
+		spin_unlock_irq(&q->cq_lock);
 	}
 	if (ctrl->tagset.tags) {
 		list_for_each_entry(ns, &ctrl->namespaces, node)
@@ -795,6 +818,7 @@ static enum blk_eh_timer_return iodma_nvme_timeout(struct request *rq)
 	struct iodma_nvme_iod *iod = blk_mq_rq_to_pdu(rq);
 	struct iodma_nvme_ctrl *ctrl = q->ctrl;
 	struct nvme_command c = {};
+	u32 result;
 
 	process_cq(q);
 	if (READ_ONCE(iod->done))
@@ -805,8 +829,16 @@ static enum blk_eh_timer_return iodma_nvme_timeout(struct request *rq)
 		c.abort.opcode = nvme_admin_abort_cmd;
 		c.abort.sqid = cpu_to_le16(q->qid);
 		c.abort.cid = rq_cid(rq);
-		if (!admin_exec(ctrl, &c, NULL))
+		/*
+		 * Aborted or not (result bit 0 set: not), the command's own
+		 * completion ends the request; without one by the next
+		 * timeout, the controller is failed.
+		 */
+		if (!admin_exec(ctrl, &c, &result)) {
+			dev_warn(ctrl_dev(ctrl), "qid %u cid %u: %s\n", q->qid, rq->tag,
+				 result & 1 ? "the controller did not abort it" : "abort accepted");
 			return BLK_EH_RESET_TIMER;
+		}
 	}
 	dev_err(ctrl_dev(ctrl), "qid %u cid %u not completed: disabling the controller\n",
 		q->qid, rq->tag);
@@ -983,8 +1015,7 @@ static int setup_tagset(struct iodma_nvme_ctrl *ctrl)
 	set->queue_depth = ctrl->queues[1].depth - 1;
 	set->numa_node = dev_to_node(ctrl_dev(ctrl));
 	set->cmd_size = sizeof(struct iodma_nvme_iod);
-	/* completing and clearing an iodma command may sleep (see the top) */
-	set->flags = BLK_MQ_F_BLOCKING | BLK_MQ_F_NO_SCHED_BY_DEFAULT;
+	set->flags = BLK_MQ_F_NO_SCHED_BY_DEFAULT;
 	set->timeout = io_timeout * HZ;
 	set->driver_data = ctrl;
 	return blk_mq_alloc_tag_set(set);
@@ -1138,6 +1169,8 @@ static int iodma_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	struct device *dev = &pdev->dev;
 	struct iodma_nvme_ctrl *ctrl;
 	unsigned int flags = use_intx ? PCI_IRQ_INTX : PCI_IRQ_ALL_TYPES;
+	resource_size_t bar_len;
+	u64 bar_qpairs;
 	int ret;
 
 	if (addr_bits < 32 || addr_bits > 64)
@@ -1166,11 +1199,21 @@ static int iodma_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	 * breaking the gap rule and bounce once more.
 	 */
 	dma_set_min_align_mask(dev, NVME_PAGE_SIZE - 1);
+	/* the registers and at least the admin queue's two doorbells */
+	bar_len = pci_resource_len(pdev, 0);
+	if (bar_len < NVME_REG_DBS + 2 * sizeof(u32))
+		return dev_err_probe(dev, -ENODEV, "BAR 0 of %llu bytes is too small\n",
+				     (u64)bar_len);
 	ctrl->bar = pcim_iomap_region(pdev, 0, KBUILD_MODNAME);
 	if (IS_ERR(ctrl->bar))
 		return PTR_ERR(ctrl->bar);
 	ctrl->cap = lo_hi_readq(ctrl->bar + NVME_REG_CAP);
 	ctrl->db_stride = 1U << NVME_CAP_STRIDE(ctrl->cap);
+	/* queue pairs whose doorbells lie in BAR 0, the admin queue's included */
+	bar_qpairs = (bar_len - NVME_REG_DBS) / (2 * sizeof(u32) * ctrl->db_stride);
+	if (bar_qpairs < 2)
+		return dev_err_probe(dev, -ENODEV, "BAR 0 of %llu bytes: no I/O queue doorbell\n",
+				     (u64)bar_len);
 	ctrl->ready_timeout_ms = (NVME_CAP_TIMEOUT(ctrl->cap) + 1) * 500;
 	if (NVME_CAP_MPSMIN(ctrl->cap) > NVME_PAGE_SHIFT - 12 ||
 	    !(NVME_CAP_CSS(ctrl->cap) & NVME_CAP_CSS_NVM))
@@ -1178,7 +1221,7 @@ static int iodma_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	ctrl->ident = dmam_alloc_coherent(dev, NVME_IDENTIFY_DATA_SIZE, &ctrl->ident_dma,
 					  GFP_KERNEL);
 	/* read once: CPUs going on or off line later change nothing here */
-	ctrl->max_io_queues = num_online_cpus();
+	ctrl->max_io_queues = min_t(u64, num_online_cpus(), bar_qpairs - 1);
 	ctrl->queues = devm_kcalloc(dev, ctrl->max_io_queues + 1, sizeof(*ctrl->queues),
 				    GFP_KERNEL);
 	if (!ctrl->ident || !ctrl->queues)

@@ -27,7 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/aio_abi.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -336,70 +340,265 @@ static __u64 now_ns(void)
 }
 
 /*
- * The CPUs' busy time so far in ns, from /proc/stat's "cpu" line (user,
- * nice, system, irq, softirq, steal; not idle or iowait): tick-sampled, in
- * USER_HZ units.
+ * make nvme-bench counts the guest instructions an I/O costs.  Under QEMU's
+ * -icount shift=0 the guest clock advances one nanosecond per instruction
+ * executed by any vCPU, but also, while every vCPU halts, with the host's
+ * time (the device's work, -icount sleep=on).  So no CPU may halt: a
+ * spinner per CPU, at SCHED_IDLE (anything else preempts it at once), runs
+ * a loop of exactly SPIN_INSNS instructions that counts its turns.  An
+ * I/O's cost is then the elapsed guest time less the spinners' turns: what
+ * the kernel, the driver, the interrupts and the tool executed, the wait
+ * for the device left out.  The background (the timer tick, the spinners'
+ * own overheads) is measured while nothing else runs and taken out in
+ * proportion to the elapsed time.
  */
-static __u64 busy_ns(void)
-{
-	unsigned long long v[8] = { 0 };
-	FILE *f = fopen("/proc/stat", "r");
-	long hz = sysconf(_SC_CLK_TCK);
+#define SPIN_INSNS	2
+#define MAX_SPINNERS	64
 
-	if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-			 &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
-		v[0] = 0;
-	if (f)
-		fclose(f);
-	return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) * (1000000000ULL / hz);
+static unsigned long *spin_counts;	/* one cache line per spinner, shared */
+static pid_t spinners[MAX_SPINNERS];
+static unsigned int nr_spinners;
+static double background;	/* instructions per guest ns not the spinners' */
+
+static void spin(unsigned long *count)
+{
+	/* incq + jmp: SPIN_INSNS instructions a turn */
+	asm volatile("1: incq (%0)\n\tjmp 1b" : : "r"(count) : "memory");
+}
+
+static void stop_spinners(void)
+{
+	while (nr_spinners) {
+		kill(spinners[--nr_spinners], SIGKILL);
+		waitpid(spinners[nr_spinners], NULL, 0);
+	}
+}
+
+static int start_spinners(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct sched_param sp = { 0 };
+
+	spin_counts = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (spin_counts == MAP_FAILED || cpus < 1)
+		return -1;
+	for (nr_spinners = 0; nr_spinners < cpus && nr_spinners < MAX_SPINNERS; nr_spinners++) {
+		pid_t pid = fork();
+		cpu_set_t set;
+
+		if (pid < 0) {
+			stop_spinners();
+			return -1;
+		}
+		if (!pid) {
+			CPU_ZERO(&set);
+			CPU_SET(nr_spinners, &set);
+			if (sched_setaffinity(0, sizeof(set), &set) ||
+			    sched_setscheduler(0, SCHED_IDLE, &sp))
+				_exit(1);
+			spin(&spin_counts[nr_spinners * (CACHELINE / sizeof(long))]);
+		}
+		spinners[nr_spinners] = pid;
+	}
+	return 0;
+}
+
+static unsigned long spun(void)
+{
+	unsigned long sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < nr_spinners; i++)
+		sum += __atomic_load_n(&spin_counts[i * (CACHELINE / sizeof(long))],
+				       __ATOMIC_RELAXED);
+	return sum;
+}
+
+/* A span of guest time and the spinners' turns in it. */
+struct span {
+	__u64 ns;
+	unsigned long turns;
+};
+
+static void span_start(struct span *s)
+{
+	s->turns = spun();
+	s->ns = now_ns();
+}
+
+/* The instructions of the span that were not the spinners' or the background. */
+static double span_work(struct span *s)
+{
+	double ns = now_ns() - s->ns, turns = spun() - s->turns;
+
+	return ns - SPIN_INSNS * turns - background * ns;
+}
+
+/* The background: a second of nothing but the spinners. */
+static void measure_background(void)
+{
+	struct span s;
+	struct timespec ts = { 1, 0 };
+
+	background = 0;
+	span_start(&s);
+	nanosleep(&ts, NULL);
+	background = span_work(&s) / 1e9;
+}
+
+/* The workloads of make nvme-bench, named as fio names them. */
+struct job {
+	const char *op;
+	bool write;
+	bool random;
+	size_t size;
+	unsigned int qd;
+};
+
+static const struct job jobs[] = {
+	{ "randread", false, true, 4096, 1 },
+	{ "randwrite", true, true, 4096, 1 },
+	{ "randread", false, true, 4096, 32 },
+	{ "randwrite", true, true, 4096, 32 },
+	{ "read", false, false, 131072, 1 },
+	{ "write", true, false, 131072, 1 },
+};
+
+#define MAX_QD	32
+
+static __u64 rng = 88172645463325252ULL;
+
+/* The next offset of @job on a disk whose first @span bytes it uses. */
+static __u64 job_offset(const struct job *job, __u64 span, unsigned int i)
+{
+	if (!job->random)
+		return (__u64)i * job->size % span;
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng % (span / job->size) * job->size;
+}
+
+/* Queue depth 1: one pread or pwrite after the other. */
+static int run_sync(int bfd, const struct job *job, __u8 *buf, __u64 span, unsigned int ios)
+{
+	unsigned int i;
+
+	for (i = 0; i < ios; i++) {
+		off_t off = job_offset(job, span, i);
+		ssize_t n = job->write ? pwrite(bfd, buf, job->size, off) :
+					 pread(bfd, buf, job->size, off);
+
+		if (n != (ssize_t)job->size) {
+			fprintf(stderr, "I/O %u: %zd, %s\n", i, n, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Queue depth @job->qd: Linux AIO, each completion followed by a new I/O. */
+static int run_aio(int bfd, const struct job *job, __u8 *buf, __u64 span, unsigned int ios)
+{
+	struct iocb cbs[MAX_QD], *cb;
+	struct io_event ev[MAX_QD];
+	aio_context_t ctx = 0;
+	unsigned int i, issued = 0, done = 0, qd = job->qd;
+	int n, ret = 0;
+
+	if (qd > MAX_QD || syscall(SYS_io_setup, qd, &ctx)) {
+		perror("io_setup");
+		return -1;
+	}
+	for (i = 0; i < qd && issued < ios; i++, issued++) {
+		memset(&cbs[i], 0, sizeof(cbs[i]));
+		cbs[i].aio_fildes = bfd;
+		cbs[i].aio_lio_opcode = job->write ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
+		cbs[i].aio_buf = (__u64)(unsigned long)(buf + i * job->size);
+		cbs[i].aio_nbytes = job->size;
+		cbs[i].aio_offset = job_offset(job, span, issued);
+		cb = &cbs[i];
+		if (syscall(SYS_io_submit, ctx, 1, &cb) != 1) {
+			perror("io_submit");
+			ret = -1;
+			break;
+		}
+	}
+	while (!ret && done < issued) {
+		n = syscall(SYS_io_getevents, ctx, 1, qd, ev, NULL);
+		if (n < 0) {
+			perror("io_getevents");
+			ret = -1;
+			break;
+		}
+		for (i = 0; i < (unsigned int)n; i++) {
+			cb = (struct iocb *)(unsigned long)ev[i].obj;
+			done++;
+			if (ev[i].res != (__s64)job->size) {
+				fprintf(stderr, "I/O %u: %lld\n", done, (long long)ev[i].res);
+				ret = -1;
+				continue;
+			}
+			if (ret || issued == ios)
+				continue;
+			cb->aio_offset = job_offset(job, span, issued++);
+			if (syscall(SYS_io_submit, ctx, 1, &cb) != 1) {
+				perror("io_submit");
+				ret = -1;
+			}
+		}
+	}
+	/* with an error, wait for what is still in flight before the buffers go */
+	while (done < issued && (n = syscall(SYS_io_getevents, ctx, 1, qd, ev, NULL)) > 0)
+		done += n;
+	syscall(SYS_io_destroy, ctx);
+	return ret;
 }
 
 /*
- * make nvme-bench: @ios O_DIRECT writes, then as many reads, of each size,
- * one at a time from a page-aligned buffer, and per I/O the guest's elapsed
- * and busy nanoseconds: under QEMU's -icount shift=0 a guest nanosecond is
- * an instruction, and the busy time leaves out the waits for the device
- * (the host's time, with -icount's default sleep=on).  One
- * "IODMA-NVMEBENCH" line per size and operation; status 1 if an I/O fails.
+ * make nvme-bench: each job of @ios O_DIRECT I/Os from page-aligned
+ * buffers on the first half of @dev, and per I/O the elapsed guest ns and
+ * the guest instructions it cost (see the spinners above).  One
+ * "IODMA-NVMEBENCH" line per job; status 1 if an I/O fails.
  */
 static int bench(const char *dev, const char *label, unsigned int ios)
 {
-	static const size_t sizes[] = { 4096, 65536, 524288 };
 	int bfd = open(dev, O_RDWR | O_DIRECT);
-	unsigned int i, s, op;
-	__u8 *buf = map_buffer(MAX_IO);
+	__u8 *buf = map_buffer(MAX_QD * 131072);
+	unsigned int j;
 	__u64 dsize = 0;
+	int ret = 0;
 
-	if (bfd < 0 || ioctl(bfd, BLKGETSIZE64, &dsize) || dsize < MAX_IO) {
+	if (bfd < 0 || ioctl(bfd, BLKGETSIZE64, &dsize) || dsize < 2 * MAX_QD * 131072) {
 		fprintf(stderr, "%s: %s\n", dev, strerror(errno));
 		return 1;
 	}
-	fill(buf, 0, MAX_IO);
-	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
-		for (op = 0; op < 2; op++) {
-			__u64 t = now_ns(), busy = busy_ns();
-
-			for (i = 0; i < ios; i++) {
-				off_t off = (off_t)i * sizes[s] % (dsize / 2);
-				ssize_t n = op ? pread(bfd, buf, sizes[s], off) :
-						 pwrite(bfd, buf, sizes[s], off);
-
-				if (n != (ssize_t)sizes[s]) {
-					fprintf(stderr, "%s: I/O %u: %zd, %s\n", dev, i, n,
-						strerror(errno));
-					return 1;
-				}
-			}
-			t = now_ns() - t;
-			busy = busy_ns() - busy;
-			printf("IODMA-NVMEBENCH driver=%s op=%s size=%zu ios=%u", label,
-			       op ? "read" : "write", sizes[s], ios);
-			printf(" ns=%llu busy_ns=%llu\n", t / ios, busy / ios);
-			fflush(stdout);
-		}
+	fill(buf, 0, MAX_QD * 131072);
+	if (start_spinners()) {
+		perror("spinners");
+		return 1;
 	}
+	measure_background();
+	printf("IODMA-NVMEBENCH driver=%s background=%.6f spinners=%u\n", label, background,
+	       nr_spinners);
+	for (j = 0; j < ARRAY_SIZE(jobs) && !ret; j++) {
+		const struct job *job = &jobs[j];
+		struct span s;
+		__u64 ns;
+		double work;
+
+		span_start(&s);
+		ret = job->qd > 1 ? run_aio(bfd, job, buf, dsize / 2, ios) :
+				    run_sync(bfd, job, buf, dsize / 2, ios);
+		ns = now_ns() - s.ns;
+		work = span_work(&s);
+		printf("IODMA-NVMEBENCH driver=%s op=%s size=%zu qd=%u ios=%u ns=%llu work=%.0f\n",
+		       label, job->op, job->size, job->qd, ios, ns / ios, work / ios);
+		fflush(stdout);
+	}
+	stop_spinners();
 	close(bfd);
-	return 0;
+	return ret ? 1 : 0;
 }
 
 static void print_usage(FILE *f)
