@@ -6,6 +6,7 @@
 # iodma_nvme_tool -B measures the same O_DIRECT workload on /dev/nvme0n1
 # (Linux's driver) and /dev/iodma-nvme0n1, with data_mode=prp and then sgl,
 # twice each, alternating; its IODMA-NVMEBENCH lines go to the results port.
+# Then the breakdown of iodma_nvme's data path, IODMA-NVMEPHASE lines.
 # Kernel command line: iodma_nvme_bench.ios=N (default 1000).
 
 R=/dev/ttyS1
@@ -61,6 +62,26 @@ for mode in prp sgl; do
 		/bin/iodma_nvme_tool -B "iodma_nvme-$mode" -d /dev/iodma-nvme0n1 -n "$ios" >$R ||
 			rc=1
 		echo "IODMA-NVMEBENCH round=$round mode=$mode done" >$R
+	done
+done
+# The breakdown: iodma_nvme again with phase_stats=1 (its clock reads cost
+# instructions of their own: these runs are not in the comparison), one job
+# at a time, with the guest time of each step of its data path.
+P=/sys/kernel/debug/iodma_nvme/phases
+for mode in prp sgl; do
+	echo "$bdf" >/sys/bus/pci/drivers/iodma_nvme/unbind
+	rmmod iodma_nvme
+	insmod /modules/iodma_nvme.ko data_mode=$mode phase_stats=1
+	echo "$bdf" >/sys/bus/pci/drivers_probe
+	wait_dev /dev/iodma-nvme0n1 || rc=1
+	for job in randread-4k-qd1 randwrite-4k-qd1 randread-4k-qd32 randwrite-4k-qd32 \
+		read-128k-qd1 write-128k-qd1; do
+		echo 0 >$P
+		/bin/iodma_nvme_tool -B "iodma_nvme-$mode-phases" -d /dev/iodma-nvme0n1 \
+			-n "$ios" -j $job >$R || rc=1
+		while read -r phase count ns; do
+			echo "IODMA-NVMEPHASE mode=$mode job=$job phase=$phase count=$count ns=$ns"
+		done <$P >$R
 	done
 done
 echo "IODMA-NVMEBENCH test=done errors=$rc" | tee $R

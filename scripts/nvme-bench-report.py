@@ -17,11 +17,11 @@ TARGET = 1.10
 
 
 def parse(path):
-    samples, info, background, done = {}, "", [], False
+    samples, phases, info, background, done = {}, {}, "", [], False
     with open(path, errors="replace") as f:
         for line in f:
             line = line.strip()
-            if not line.startswith("IODMA-NVMEBENCH "):
+            if not line.startswith(("IODMA-NVMEBENCH ", "IODMA-NVMEPHASE ")):
                 continue
             kv = dict(re.findall(r"(\w+)=(\S+)", line))
             if "info" in kv:
@@ -30,10 +30,16 @@ def parse(path):
                 done = kv.get("errors") == "0"
             if "background" in kv:
                 background.append(float(kv["background"]))
+            if line.startswith("IODMA-NVMEPHASE "):
+                phases[(kv["mode"], kv["job"], kv["phase"])] = (int(kv["count"]), int(kv["ns"]))
+                continue
+            if "work" in kv and kv["driver"].endswith("-phases"):
+                phases[(kv["driver"].split("-")[1], kv["job"], "ios")] = (int(kv["ios"]), 0)
+                continue
             if "work" in kv:
                 key = (kv["op"], int(kv["size"]), int(kv["qd"]), kv["driver"])
                 samples.setdefault(key, []).append((float(kv["work"]), int(kv["ns"])))
-    return samples, info, background, done
+    return samples, phases, info, background, done
 
 
 def table(samples, stock):
@@ -60,6 +66,37 @@ def table(samples, stock):
     return out
 
 
+def phase_table(phases):
+    """iodma_nvme's data path, step by step: instructions per I/O."""
+    modes = sorted({k[0] for k in phases})
+    jobs = []
+    for k in phases:
+        if k[1] not in jobs:
+            jobs.append(k[1])
+    steps = [p for p in ("gather", "get", "set_bvecs", "prepare_nowait", "gen_segments",
+                         "complete", "clear", "put")
+             if any(k[2] == p for k in phases)]
+    cols = [(m, j) for j in jobs for m in modes if (m, j, "ios") in phases]
+    if not cols:
+        return []
+    out = ["| step | " + " | ".join(f"{j} {m.upper()}" for m, j in cols) + " |",
+           "|" + " --- |" * (len(cols) + 1)]
+    totals = [0.0] * len(cols)
+    for step in steps:
+        cells = []
+        for i, (m, j) in enumerate(cols):
+            ios = phases[(m, j, "ios")][0]
+            count, ns = phases.get((m, j, step), (0, 0))
+            clk_n, clk_ns = phases.get((m, j, "clock"), (0, 0))
+            clock = clk_ns / clk_n if clk_n else 0.0
+            per_io = (ns - count * clock) / ios if ios else 0.0
+            totals[i] += per_io
+            cells.append(f"{per_io:,.0f}")
+        out.append(f"| {step} | " + " | ".join(cells) + " |")
+    out.append("| **all steps** | " + " | ".join(f"**{t:,.0f}**" for t in totals) + " |")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("results", nargs="+", help="KERNEL=results.txt, KERNEL test or stock")
@@ -78,7 +115,7 @@ def main():
     ok = True
     for arg in args.results:
         kernel, _, path = arg.partition("=")
-        samples, info, background, done = parse(path)
+        samples, phases, info, background, done = parse(path)
         title = {"test": "The debug test kernel (KASAN, lockdep, DMA-API debug)",
                  "stock": f"Debian's stock {args.release or 'kernel'} (production costs)"}
         out += [f"## {title.get(kernel, kernel)}", ""]
@@ -89,6 +126,13 @@ def main():
                     "instructions per guest ns outside the spinners.", ""]
         if samples:
             out += table(samples, kernel == "stock")
+        if phases:
+            out += ["", "iodma_nvme's data path step by step (a separate run with "
+                    "phase_stats=1; guest instructions per I/O, the clock reads taken out): "
+                    "gather is the driver's own rq_for_each_bvec(), gen_segments includes "
+                    "writing the PRP list or SGL, complete/clear/put run in the interrupt "
+                    "handler.", ""]
+            out += phase_table(phases)
         if not done or not samples:
             out += ["", "**The guest did not finish the benchmark cleanly.**"]
             ok = False

@@ -10,8 +10,8 @@
 # iodma_nvme_driver: the probe's parameters, no NVMe error, the bounces
 # iodma counted against what the configuration implies, an unbind under I/O
 # followed by a rebind, and a request the controller never sees (debugfs
-# drop_submissions): Abort, then the controller disabled and the I/O failed,
-# then an unbind.  Results are framed on the results port like the
+# drop_submissions): Abort, then a controller reset that fails the I/O,
+# I/O that goes on after it, then an unbind.  Results are framed on the results port like the
 # KUnit suites; IODMA-NVME lines carry the summary and the pools' counts.
 # Kernel command line: iodma_nvme.seed=N (default 1).
 
@@ -103,7 +103,7 @@ nvme_errors() {
 }
 
 {
-	printf 'KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: %s\n    1..8\n' $TS
+	printf 'KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: %s\n    1..9\n' $TS
 	irq="MSI-X"
 	[ "$intx" = 1 ] && irq=INTx
 	dmesg | grep -q "iodma_nvme .* $irq vectors, data_mode=$mode, addr_bits=$bits," && r=ok || r=fail
@@ -136,22 +136,31 @@ nvme_errors() {
 	wait_dev 1 && [ "$(nvme_errors)" = 0 ] && r=ok || r=fail
 	tap "$r" rebind "$(ls -l $DEV 2>&1); $(nvme_errors) NVMe error lines since boot"
 	# a dropped request: timeout, Abort (QEMU's does not abort), timeout,
-	# the controller disabled and its I/O failed
+	# a controller reset that fails it, and I/O goes on
 	rmmod iodma_nvme
 	insmod /modules/iodma_nvme.ko data_mode="$mode" addr_bits="$bits" use_intx="$intx" \
 		io_timeout=3
 	wait_dev 1
 	echo 1 >$D/iodma_nvme/"$bdf"/drop_submissions
 	t0=$(date +%s)
-	dd if=$DEV of=/dev/null bs=4096 count=1 2>/dev/null && rd=succeeded || rd=failed
+	# O_DIRECT: the page cache would retry a failed read after the reset
+	dd if=$DEV of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null && rd=succeeded ||
+		rd=failed
 	t=$(($(date +%s) - t0))
 	ab=$(dmesg | grep -c "timed out: aborting")
+	rs=$(dmesg | grep -c "controller reset: I/O goes on")
 	dis=$(dmesg | grep -c "disabling the controller")
-	[ "$rd" = failed ] && [ "$ab" = 1 ] && [ "$dis" = 1 ] && [ $t -le 30 ] && r=ok || r=fail
-	tap "$r" timeout_aborts_then_disables "read $rd after $t s; $ab Abort, $dis disable"
+	[ "$rd" = failed ] && [ "$ab" = 1 ] && [ "$rs" = 1 ] && [ "$dis" = 0 ] && [ $t -le 30 ] &&
+		r=ok || r=fail
+	tap "$r" timeout_aborts_then_resets "read $rd after $t s; $ab Abort, $rs reset, $dis disable"
+	# blocks no read has cached: the reset controller serves them
+	dd if=$DEV of=/tmp/after-reset bs=4096 count=16 skip=4096 iflag=direct 2>/dev/null &&
+		rd=succeeded || rd=failed
+	[ "$rd" = succeeded ] && [ "$(wc -c </tmp/after-reset)" = 65536 ] && r=ok || r=fail
+	tap "$r" io_after_reset "64 KiB read $rd"
 	echo "$bdf" >$DRV/unbind
 	wait_dev 0 && [ ! -e $D/iodma/iodma-nvme0-q1 ] && r=ok || r=fail
-	tap "$r" unbind_after_failure "$bdf unbound, $DEV and the pools gone"
+	tap "$r" unbind_after_reset "$bdf unbound, $DEV and the pools gone"
 	[ $tfail = 0 ] && echo "ok 1 $TS" || echo "not ok 1 $TS"
 } >/tmp/driver-ktap 2>&1
 echo "IODMA-KTAP-BEGIN $TS" >$R

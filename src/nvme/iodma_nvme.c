@@ -7,7 +7,8 @@
  * enable, an admin queue, Identify, one I/O queue pair per CPU (as many as
  * the controller grants), MSI-X with an INTx fallback, READ, WRITE and
  * FLUSH, a gendisk per namespace (/dev/iodma-nvme<C>n<N>) and request
- * timeouts (Abort, then the controller is disabled and its I/O failed).
+ * timeouts (Abort, then a controller reset that fails the I/O in flight;
+ * a controller that does not come back, or is gone, is disabled).
  *
  * The data path has no mapping code of its own.  Each I/O queue has an
  * iodma pool of as many commands as the queue has tags; a request's bio_vec
@@ -61,6 +62,10 @@
 #include <linux/module.h>
 #include <linux/nvme.h>
 #include <linux/pci.h>
+#include <linux/percpu.h>
+#include <linux/seq_file.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
 
 #define NVME_PAGE_SHIFT		12
 #define NVME_PAGE_SIZE		BIT(NVME_PAGE_SHIFT)
@@ -102,8 +107,94 @@ static bool use_intx;
 module_param(use_intx, bool, 0444);
 MODULE_PARM_DESC(use_intx, "use the INTx interrupt, not MSI-X");
 
+static bool phase_stats;
+module_param(phase_stats, bool, 0444);
+MODULE_PARM_DESC(phase_stats, "time each step of the data path (debugfs iodma_nvme/phases)");
+
 static DEFINE_IDA(iodma_nvme_ida);
 static struct dentry *iodma_nvme_debugfs;
+
+/*
+ * make nvme-bench's breakdown (phase_stats=1): the guest time of each step
+ * of a request's data path, summed per CPU.  Under QEMU's -icount shift=0,
+ * with no vCPU halting, a guest nanosecond is an instruction.  "clock" is
+ * the cost of the clock read each step adds (two reads in a row).
+ */
+enum phase {
+	PH_CLOCK, PH_GATHER, PH_GET, PH_SET, PH_PREPARE, PH_GEN,
+	PH_COMPLETE, PH_CLEAR, PH_PUT, NR_PHASES
+};
+
+static const char * const phase_names[NR_PHASES] = {
+	"clock", "gather", "get", "set_bvecs", "prepare_nowait", "gen_segments",
+	"complete", "clear", "put",
+};
+
+struct phase_sums {
+	u64 ns[NR_PHASES];
+	u64 count[NR_PHASES];
+};
+
+static DEFINE_PER_CPU(struct phase_sums, phase_sums);
+
+static u64 phase_start(void)
+{
+	return unlikely(phase_stats) ? ktime_get_ns() : 0;
+}
+
+/* Count the time since *@t as @ph and restart *@t. */
+static void phase_end(enum phase ph, u64 *t)
+{
+	u64 now;
+
+	if (likely(!phase_stats))
+		return;
+	now = ktime_get_ns();
+	this_cpu_add(phase_sums.ns[ph], now - *t);
+	this_cpu_inc(phase_sums.count[ph]);
+	*t = now;
+}
+
+static int phases_show(struct seq_file *m, void *unused)
+{
+	unsigned int ph, cpu;
+
+	for (ph = 0; ph < NR_PHASES; ph++) {
+		u64 ns = 0, count = 0;
+
+		for_each_possible_cpu(cpu) {
+			ns += per_cpu(phase_sums.ns[ph], cpu);
+			count += per_cpu(phase_sums.count[ph], cpu);
+		}
+		seq_printf(m, "%s %llu %llu\n", phase_names[ph], count, ns);
+	}
+	return 0;
+}
+
+static int phases_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, phases_show, NULL);
+}
+
+/* Any write starts the sums again. */
+static ssize_t phases_write(struct file *file, const char __user *buf, size_t len,
+			    loff_t *ppos)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		memset(per_cpu_ptr(&phase_sums, cpu), 0, sizeof(struct phase_sums));
+	return len;
+}
+
+static const struct file_operations phases_fops = {
+	.owner = THIS_MODULE,
+	.open = phases_open,
+	.read = seq_read,
+	.write = phases_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
 
 struct iodma_nvme_ctrl;
 
@@ -192,7 +283,7 @@ struct iodma_nvme_ns {
  * @ident: Identify buffer
  * @ident_dma: bus address of @ident
  * @namespaces: the namespaces with a disk
- * @reset_lock: serialises disabling the controller
+ * @reset_lock: serialises resetting and disabling the controller
  * @dead: the controller is disabled: I/O fails at once
  * @debugfs: the controller's debugfs directory, iodma_nvme/<BDF>/
  * @drop_submissions: debugfs: I/O commands to drop instead of submitting
@@ -227,7 +318,7 @@ struct iodma_nvme_ctrl {
 	void *ident;
 	dma_addr_t ident_dma;
 	struct list_head namespaces;
-	struct mutex reset_lock;	/* disabling the controller */
+	struct mutex reset_lock;	/* resetting or disabling the controller */
 	bool dead;
 	struct dentry *debugfs;
 	atomic_t drop_submissions;
@@ -453,17 +544,22 @@ static int create_queue_pair(struct iodma_nvme_queue *q)
 static void release_dma(struct iodma_nvme_queue *q, struct iodma_nvme_iod *iod, bool ok)
 {
 	struct iodma_cmd *cmd = iod->dma;
+	u64 t;
 
 	if (!cmd)
 		return;
 	iod->dma = NULL;
+	t = phase_start();
 	/* after a failure the memory keeps what it had: nothing is copied back */
 	if (ok)
 		iodma_cmd_complete(cmd, true, true);
 	else
 		iodma_cmd_complete_partial(cmd, 0, false, false);
+	phase_end(PH_COMPLETE, &t);
 	iodma_cmd_clear_memory_descriptor(cmd, true);
+	phase_end(PH_CLEAR, &t);
 	WARN_ON_ONCE(iodma_pool_put(q->pool, cmd));
+	phase_end(PH_PUT, &t);
 }
 
 static void finish_request(struct iodma_nvme_queue *q, struct request *rq, blk_status_t status)
@@ -593,6 +689,24 @@ static bool cancel_request(struct request *rq, void *data)
 }
 
 /*
+ * The controller is disabled: complete what it completed before, and fail
+ * every other request it still has.
+ */
+static void cancel_io(struct iodma_nvme_ctrl *ctrl)
+{
+	unsigned int i;
+
+	for (i = 1; ctrl->tagset.tags && i <= ctrl->nr_io_queues; i++) {
+		struct iodma_nvme_queue *q = &ctrl->queues[i];
+
+		process_cq(q);
+		spin_lock_irq(&q->cq_lock);
+		blk_mq_tagset_busy_iter(&ctrl->tagset, cancel_request, q);
+		spin_unlock_irq(&q->cq_lock);
+	}
+}
+
+/*
  * Disable the controller (shut it down first if @shutdown) and fail every
  * request it still has: after this no DMA is in flight and each iodma
  * command is back in its pool.  Later requests fail in queue_rq.
@@ -600,7 +714,6 @@ static bool cancel_request(struct request *rq, void *data)
 static void fail_controller(struct iodma_nvme_ctrl *ctrl, bool shutdown)
 {
 	struct iodma_nvme_ns *ns;
-	unsigned int i;
 
 	mutex_lock(&ctrl->reset_lock);
 	if (ctrl->dead)
@@ -616,15 +729,7 @@ static void fail_controller(struct iodma_nvme_ctrl *ctrl, bool shutdown)
 	pci_clear_master(ctrl->pdev);
 	WRITE_ONCE(ctrl->dead, true);
 	complete(&ctrl->admin_done);
-	for (i = 1; ctrl->tagset.tags && i <= ctrl->nr_io_queues; i++) {
-		struct iodma_nvme_queue *q = &ctrl->queues[i];
-
-		/* what completed before the disable completes as it is */
-		process_cq(q);
-		spin_lock_irq(&q->cq_lock);
-		blk_mq_tagset_busy_iter(&ctrl->tagset, cancel_request, q);
-		spin_unlock_irq(&q->cq_lock);
-	}
+	cancel_io(ctrl);
 	if (ctrl->tagset.tags) {
 		list_for_each_entry(ns, &ctrl->namespaces, node)
 			if (!ctrl->removed)
@@ -633,6 +738,75 @@ static void fail_controller(struct iodma_nvme_ctrl *ctrl, bool shutdown)
 	}
 out:
 	mutex_unlock(&ctrl->reset_lock);
+}
+
+/* A queue pair as a controller reset leaves it: empty. */
+static void reset_queue(struct iodma_nvme_queue *q)
+{
+	spin_lock_irq(&q->cq_lock);
+	memset(q->cqes, 0, q->depth * sizeof(*q->cqes));
+	q->cq_head = 0;
+	q->cq_phase = 1;
+	spin_unlock_irq(&q->cq_lock);
+	spin_lock(&q->sq_lock);
+	q->sq_tail = 0;
+	spin_unlock(&q->sq_lock);
+}
+
+/* The admin queue's registers, then CC.EN = 1. */
+static int start_controller(struct iodma_nvme_ctrl *ctrl)
+{
+	struct iodma_nvme_queue *aq = &ctrl->queues[0];
+
+	writel((aq->depth - 1) | (aq->depth - 1) << 16, ctrl->bar + NVME_REG_AQA);
+	lo_hi_writeq(aq->sq_dma, ctrl->bar + NVME_REG_ASQ);
+	lo_hi_writeq(aq->cq_dma, ctrl->bar + NVME_REG_ACQ);
+	return enable_controller(ctrl);
+}
+
+static int set_queue_count(struct iodma_nvme_ctrl *ctrl, unsigned int want);
+static int create_queue_pair(struct iodma_nvme_queue *q);
+
+/*
+ * A request the controller does not complete, even when aborted, or a
+ * fatal controller status: disable the controller, fail every request it
+ * had (it does no DMA once disabled), and enable it again with the same
+ * queues; I/O goes on.  A controller that does not come back is failed.
+ */
+static void reset_controller(struct iodma_nvme_ctrl *ctrl)
+{
+	unsigned int i;
+	int ret;
+
+	mutex_lock(&ctrl->reset_lock);
+	if (ctrl->dead) {
+		mutex_unlock(&ctrl->reset_lock);
+		return;
+	}
+	dev_warn(ctrl_dev(ctrl), "resetting the controller\n");
+	blk_mq_quiesce_tagset(&ctrl->tagset);
+	ret = disable_controller(ctrl, false);
+	if (!ret) {
+		cancel_io(ctrl);
+		for (i = 0; i <= ctrl->nr_io_queues; i++)
+			reset_queue(&ctrl->queues[i]);
+		ret = start_controller(ctrl);
+	}
+	if (!ret) {
+		ret = set_queue_count(ctrl, ctrl->nr_io_queues);
+		if (ret >= 0)
+			ret = ret == ctrl->nr_io_queues ? 0 : -ENODEV;
+	}
+	for (i = 1; !ret && i <= ctrl->nr_io_queues; i++)
+		ret = create_queue_pair(&ctrl->queues[i]);
+	blk_mq_unquiesce_tagset(&ctrl->tagset);
+	mutex_unlock(&ctrl->reset_lock);
+	if (ret) {
+		dev_err(ctrl_dev(ctrl), "reset failed (%d): disabling the controller\n", ret);
+		fail_controller(ctrl, false);
+	} else {
+		dev_info(ctrl_dev(ctrl), "controller reset: I/O goes on\n");
+	}
 }
 
 /* blk-mq */
@@ -722,25 +896,31 @@ static blk_status_t map_data(struct iodma_nvme_queue *q, struct request *rq,
 	enum dma_data_direction dir = rq_data_dir(rq) == WRITE ? DMA_TO_DEVICE :
 								  DMA_FROM_DEVICE;
 	struct iodma_cmd *cmd;
-	u64 len;
+	u64 len, t = phase_start();
 	int n, ret;
 
+	phase_end(PH_CLOCK, &t);
 	n = gather_bvecs(rq, iod->bvecs);
 	if (WARN_ON_ONCE(n < 0))
 		return BLK_STS_IOERR;
+	phase_end(PH_GATHER, &t);
 	cmd = iodma_pool_get(q->pool, GFP_NOWAIT);
 	if (!cmd)
 		return BLK_STS_RESOURCE;
+	phase_end(PH_GET, &t);
 	ret = iodma_cmd_set_bvecs(cmd, iod->bvecs, n, dir, false);
 	if (ret)
 		goto err_put;
+	phase_end(PH_SET, &t);
 	ret = iodma_cmd_prepare_nowait(cmd, 0, 0, true, true);
 	if (ret)
 		goto err_clear;
+	phase_end(PH_PREPARE, &t);
 	iodma_cmd_get_prepared_offset_and_length(cmd, NULL, &len);
 	ret = q->ctrl->sgl ? map_sgl(cmd, iod, len, c) : map_prps(cmd, iod, len, c);
 	if (ret)
 		goto err_complete;
+	phase_end(PH_GEN, &t);
 	iod->dma = cmd;
 	return BLK_STS_OK;
 
@@ -818,11 +998,23 @@ static enum blk_eh_timer_return iodma_nvme_timeout(struct request *rq)
 	struct iodma_nvme_iod *iod = blk_mq_rq_to_pdu(rq);
 	struct iodma_nvme_ctrl *ctrl = q->ctrl;
 	struct nvme_command c = {};
-	u32 result;
+	u32 csts, result;
 
 	process_cq(q);
 	if (READ_ONCE(iod->done))
 		return BLK_EH_DONE;
+	csts = readl(ctrl->bar + NVME_REG_CSTS);
+	if (csts == ~0U) {
+		/* surprise removal: nothing will complete, fail everything now */
+		dev_err(ctrl_dev(ctrl), "the controller is gone: failing its I/O\n");
+		fail_controller(ctrl, false);
+		return BLK_EH_DONE;
+	}
+	if (csts & NVME_CSTS_CFS) {
+		dev_err(ctrl_dev(ctrl), "controller fatal status\n");
+		reset_controller(ctrl);
+		return BLK_EH_DONE;
+	}
 	if (!READ_ONCE(ctrl->dead) && !iod->aborted) {
 		iod->aborted = true;
 		dev_warn(ctrl_dev(ctrl), "qid %u cid %u timed out: aborting it\n", q->qid, rq->tag);
@@ -832,7 +1024,7 @@ static enum blk_eh_timer_return iodma_nvme_timeout(struct request *rq)
 		/*
 		 * Aborted or not (result bit 0 set: not), the command's own
 		 * completion ends the request; without one by the next
-		 * timeout, the controller is failed.
+		 * timeout, the controller is reset.
 		 */
 		if (!admin_exec(ctrl, &c, &result)) {
 			dev_warn(ctrl_dev(ctrl), "qid %u cid %u: %s\n", q->qid, rq->tag,
@@ -840,9 +1032,8 @@ static enum blk_eh_timer_return iodma_nvme_timeout(struct request *rq)
 			return BLK_EH_RESET_TIMER;
 		}
 	}
-	dev_err(ctrl_dev(ctrl), "qid %u cid %u not completed: disabling the controller\n",
-		q->qid, rq->tag);
-	fail_controller(ctrl, false);
+	dev_err(ctrl_dev(ctrl), "qid %u cid %u not completed\n", q->qid, rq->tag);
+	reset_controller(ctrl);
 	return BLK_EH_DONE;
 }
 
@@ -1146,19 +1337,15 @@ static void teardown(struct iodma_nvme_ctrl *ctrl)
 
 static int setup_admin(struct iodma_nvme_ctrl *ctrl)
 {
-	struct iodma_nvme_queue *aq = &ctrl->queues[0];
 	int ret;
 
 	ret = alloc_queue(ctrl, 0, ADMIN_DEPTH, 0);
 	if (ret)
 		return ret;
-	writel((ADMIN_DEPTH - 1) | (ADMIN_DEPTH - 1) << 16, ctrl->bar + NVME_REG_AQA);
-	lo_hi_writeq(aq->sq_dma, ctrl->bar + NVME_REG_ASQ);
-	lo_hi_writeq(aq->cq_dma, ctrl->bar + NVME_REG_ACQ);
 	ret = request_vector(ctrl);
 	if (ret)
 		return ret;
-	ret = enable_controller(ctrl);
+	ret = start_controller(ctrl);
 	if (ret)
 		free_vectors(ctrl);
 	return ret;
@@ -1315,6 +1502,7 @@ static int __init iodma_nvme_init(void)
 	int ret;
 
 	iodma_nvme_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("phases", 0600, iodma_nvme_debugfs, NULL, &phases_fops);
 	ret = pci_register_driver(&iodma_nvme_driver);
 	if (ret)
 		debugfs_remove_recursive(iodma_nvme_debugfs);

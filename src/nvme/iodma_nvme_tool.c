@@ -561,7 +561,7 @@ static int run_aio(int bfd, const struct job *job, __u8 *buf, __u64 span, unsign
  * the guest instructions it cost (see the spinners above).  One
  * "IODMA-NVMEBENCH" line per job; status 1 if an I/O fails.
  */
-static int bench(const char *dev, const char *label, unsigned int ios)
+static int bench(const char *dev, const char *label, unsigned int ios, const char *only)
 {
 	int bfd = open(dev, O_RDWR | O_DIRECT);
 	__u8 *buf = map_buffer(MAX_QD * 131072);
@@ -583,17 +583,22 @@ static int bench(const char *dev, const char *label, unsigned int ios)
 	       nr_spinners);
 	for (j = 0; j < ARRAY_SIZE(jobs) && !ret; j++) {
 		const struct job *job = &jobs[j];
+		char name[64];
 		struct span s;
 		__u64 ns;
 		double work;
 
+		snprintf(name, sizeof(name), "%s-%zuk-qd%u", job->op, job->size / 1024, job->qd);
+		if (only && strcmp(only, name))
+			continue;
 		span_start(&s);
 		ret = job->qd > 1 ? run_aio(bfd, job, buf, dsize / 2, ios) :
 				    run_sync(bfd, job, buf, dsize / 2, ios);
 		ns = now_ns() - s.ns;
 		work = span_work(&s);
-		printf("IODMA-NVMEBENCH driver=%s op=%s size=%zu qd=%u ios=%u ns=%llu work=%.0f\n",
-		       label, job->op, job->size, job->qd, ios, ns / ios, work / ios);
+		printf("IODMA-NVMEBENCH driver=%s job=%s op=%s size=%zu qd=%u ios=%u ns=%llu",
+		       label, name, job->op, job->size, job->qd, ios, ns / ios);
+		printf(" work=%.0f\n", work / ios);
 		fflush(stdout);
 	}
 	stop_spinners();
@@ -604,10 +609,11 @@ static int bench(const char *dev, const char *label, unsigned int ios)
 static void print_usage(FILE *f)
 {
 	fprintf(f, "usage: iodma_nvme_tool -d DEVICE [-s SEED]\n"
-		"       iodma_nvme_tool -B LABEL -d DEVICE [-n IOS]\n"
+		"       iodma_nvme_tool -B LABEL -d DEVICE [-n IOS] [-j JOB]\n"
 		"  the KTAP suite iodma_nvme_e2e on stdout; the extents written and the seed\n"
 		"  as '# extent OFFSET LENGTH' and '# seed SEED' lines\n"
-		"  -B: the benchmark, IODMA-NVMEBENCH driver=LABEL lines (make nvme-bench)\n");
+		"  -B: the benchmark, IODMA-NVMEBENCH driver=LABEL lines (make nvme-bench);\n"
+		"      -j: only the job JOB (randread-4k-qd1, ..., write-128k-qd1)\n");
 }
 
 int main(int argc, char **argv)
@@ -622,15 +628,18 @@ int main(int argc, char **argv)
 	static const size_t crossing[][2] = { { 4, 4096 }, { 4, 4096 }, { 4, 4096 },
 					      { 4, 4096 }, { 4, 4096 }, { 4, 4096 } };
 	size_t offs[5];
-	const char *dev = NULL, *label = NULL;
+	const char *dev = NULL, *label = NULL, *only = NULL;
 	unsigned int ios = 1000;
 	unsigned int noffs = 0, planned, i, j;
 	__u8 *wbuf, *rbuf;
 	struct stat st;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "B:d:n:s:h")) != -1) {
+	while ((opt = getopt(argc, argv, "B:d:j:n:s:h")) != -1) {
 		switch (opt) {
+		case 'j':
+			only = optarg;
+			break;
 		case 'B':
 			label = optarg;
 			break;
@@ -656,7 +665,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (label)
-		return bench(dev, label, ios);
+		return bench(dev, label, ios, only);
 	printf("KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: iodma_nvme_e2e\n");
 	fd = open(dev, O_RDWR | O_DIRECT);
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
