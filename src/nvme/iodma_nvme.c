@@ -243,6 +243,8 @@ struct iodma_nvme_queue {
  * @nsid: namespace ID
  * @lba_shift: log2 of the logical block size
  * @disk: the gendisk
+ * @deleted: del_gendisk() has been or is being called (under the
+ *	controller's reset_lock)
  */
 struct iodma_nvme_ns {
 	struct list_head node;
@@ -250,6 +252,7 @@ struct iodma_nvme_ns {
 	u32 nsid;
 	u8 lba_shift;
 	struct gendisk *disk;
+	bool deleted;
 };
 
 /**
@@ -265,7 +268,6 @@ struct iodma_nvme_ns {
  * @nr_io_queues: I/O queues
  * @nr_vecs: interrupt vectors
  * @nr_irqs: vectors with a handler (0 to @nr_irqs - 1)
- * @removed: the disks are deleted
  * @tagset: the I/O queues' tag set
  * @list_pool: PRP list and SGL segment pages, one per request
  * @spec: the iodma specification of the data pointers
@@ -301,7 +303,6 @@ struct iodma_nvme_ctrl {
 	unsigned int nr_io_queues;
 	unsigned int nr_vecs;
 	unsigned int nr_irqs;
-	bool removed;
 	struct blk_mq_tag_set tagset;
 	struct dma_pool *list_pool;
 	struct iodma_spec spec;
@@ -545,18 +546,24 @@ static void release_dma(struct iodma_nvme_queue *q, struct iodma_nvme_iod *iod, 
 {
 	struct iodma_cmd *cmd = iod->dma;
 	u64 t;
+	int ret;
 
 	if (!cmd)
 		return;
 	iod->dma = NULL;
 	t = phase_start();
-	/* after a failure the memory keeps what it had: nothing is copied back */
+	/*
+	 * After a failure the memory keeps what it had: nothing is copied
+	 * back.  The command is prepared once and its descriptor is its own:
+	 * neither call can fail.
+	 */
 	if (ok)
-		iodma_cmd_complete(cmd, true, true);
+		ret = iodma_cmd_complete(cmd, true, true);
 	else
-		iodma_cmd_complete_partial(cmd, 0, false, false);
+		ret = iodma_cmd_complete_partial(cmd, 0, false, false);
+	WARN_ON_ONCE(ret);
 	phase_end(PH_COMPLETE, &t);
-	iodma_cmd_clear_memory_descriptor(cmd, true);
+	WARN_ON_ONCE(iodma_cmd_clear_memory_descriptor(cmd, true));
 	phase_end(PH_CLEAR, &t);
 	WARN_ON_ONCE(iodma_pool_put(q->pool, cmd));
 	phase_end(PH_PUT, &t);
@@ -732,7 +739,7 @@ static void fail_controller(struct iodma_nvme_ctrl *ctrl, bool shutdown)
 	cancel_io(ctrl);
 	if (ctrl->tagset.tags) {
 		list_for_each_entry(ns, &ctrl->namespaces, node)
-			if (!ctrl->removed)
+			if (!ns->deleted)
 				blk_mark_disk_dead(ns->disk);
 		blk_mq_unquiesce_tagset(&ctrl->tagset);
 	}
@@ -1300,12 +1307,18 @@ static void remove_namespaces(struct iodma_nvme_ctrl *ctrl)
 {
 	struct iodma_nvme_ns *ns;
 
-	/* del_gendisk() waits for the disk's I/O */
-	list_for_each_entry(ns, &ctrl->namespaces, node)
+	list_for_each_entry(ns, &ctrl->namespaces, node) {
+		/*
+		 * Marked first, under the lock fail_controller() takes: a
+		 * timeout of another disk's I/O while this one is being
+		 * deleted must not mark it dead.
+		 */
+		mutex_lock(&ctrl->reset_lock);
+		ns->deleted = true;
+		mutex_unlock(&ctrl->reset_lock);
+		/* del_gendisk() waits for the disk's I/O */
 		del_gendisk(ns->disk);
-	mutex_lock(&ctrl->reset_lock);
-	ctrl->removed = true;
-	mutex_unlock(&ctrl->reset_lock);
+	}
 }
 
 static void free_namespaces(struct iodma_nvme_ctrl *ctrl)
