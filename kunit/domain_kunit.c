@@ -161,6 +161,8 @@ static void scattered_mib_is_one_segment(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
 	/* the CPU view really is scattered */
 	KUNIT_EXPECT_GT(test, iodma_test_view(cmd)->orig_nents, n / 2);
+	/* one DMA entry, as dma_map_sg() merges behind an IOMMU */
+	KUNIT_EXPECT_EQ(test, iodma_test_view(cmd)->nents, 1);
 	nsegs = iodma_test_segments(test, cmd, 4, &segs);
 	KUNIT_ASSERT_EQ(test, nsegs, 1);
 	KUNIT_EXPECT_EQ(test, segs[0].len, (u64)SZ_1M);
@@ -169,6 +171,48 @@ static void scattered_mib_is_one_segment(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test,
 				    iommu_iova_to_phys(d->domain, segs[0].addr + i * PAGE_SIZE),
 				    page_to_phys(pages[i]), "page %u", i);
+}
+
+/*
+ * Entries that do not end on a page end are not contiguous in IOVA space
+ * (each entry starts a page of its own there): their DMA entries stay
+ * apart, each keeping its offset in its page, and the CPU entries are as
+ * they were.
+ */
+static void sub_page_entries_stay_apart(struct kunit *test)
+{
+	/* 0 ends mid-page: apart; 1 ends on its page end and 2 starts a page: merged */
+	static const unsigned int off[3] = { 64, 512, 0 };
+	static const unsigned int len[3] = { 512, PAGE_SIZE - 512, 512 };
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+	struct iodma_cmd *cmd = test_cmd(test, d, &spec64);
+	struct page **pages = scattered_pages(test, 3);
+	struct sg_table *sgt = iodma_test_sgtable(test, 3), *view;
+	struct iodma_seg64 *segs;
+	struct scatterlist *sg;
+	struct iodma_md *md;
+	unsigned int i;
+
+	for_each_sgtable_sg(sgt, sg, i)
+		sg_set_page(sg, pages[i], len[i], off[i]);
+	md = iodma_test_md(test, iodma_md_from_sgtable(sgt, DMA_TO_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	view = iodma_test_view(cmd);
+	KUNIT_EXPECT_EQ(test, view->orig_nents, 3);
+	KUNIT_EXPECT_EQ(test, view->nents, 2);
+	KUNIT_ASSERT_EQ(test, iodma_test_segments(test, cmd, 4, &segs), 2);
+	KUNIT_EXPECT_EQ(test, offset_in_page(segs[0].addr), 64);
+	KUNIT_EXPECT_EQ(test, segs[0].len, 512);
+	KUNIT_EXPECT_EQ(test, segs[1].addr, (segs[0].addr & PAGE_MASK) + PAGE_SIZE + 512);
+	KUNIT_EXPECT_EQ(test, segs[1].len, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(d->domain, segs[1].addr + PAGE_SIZE - 512),
+			page_to_phys(pages[2]));
+	/* the CPU side of the view keeps its offsets and lengths */
+	for_each_sgtable_sg(view, sg, i) {
+		KUNIT_EXPECT_EQ(test, sg->offset, off[i]);
+		KUNIT_EXPECT_EQ(test, sg->length, len[i]);
+	}
 }
 
 static void complete_unmaps_iova(struct kunit *test)
@@ -768,6 +812,7 @@ static struct kunit_case domain_test_cases[] = {
 	KUNIT_CASE(domain_is_the_device_domain),
 	KUNIT_CASE_PARAM(iovas_below_addr_bits, addr_bits_gen_params),
 	KUNIT_CASE(scattered_mib_is_one_segment),
+	KUNIT_CASE(sub_page_entries_stay_apart),
 	KUNIT_CASE(complete_unmaps_iova),
 	KUNIT_CASE(two_commands_do_not_overlap),
 	KUNIT_CASE(other_domain_iovas_not_visible),

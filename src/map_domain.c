@@ -108,47 +108,82 @@ static int prot_for(const struct iodma_cmd *cmd)
  * from the start of its first page, and map them with one iommu_map_sg()
  * call.  That maps whole pages only, so the entries are padded to pages
  * meanwhile (as dma-iommu does), their own offset and length kept in their
- * DMA fields, which then receive the IOVA.
+ * DMA fields.  Then the DMA fields receive the IOVAs, entries that follow
+ * each other in IOVA space merged into one, as dma_map_sg() merges them
+ * behind an IOMMU: the postflight and gen_segments then walk one entry per
+ * contiguous run rather than one per page.
  */
 static int domain_map_sg(struct iodma_cmd *cmd, struct domain_map *m, gfp_t gfp)
 {
 	struct sg_table *sgt = &cmd->view.sgt;
-	struct scatterlist *s;
+	struct scatterlist *s, *cur = NULL;
+	u64 iova = 0, addr, end = 0;
+	unsigned int i, len, n = 0;
+	ssize_t mapped = 0;
 	size_t span = 0;
-	ssize_t mapped;
-	unsigned int i;
-	u64 iova;
 	int ret;
 
 	for_each_sgtable_sg(sgt, s, i) {
 		sg_dma_address(s) = span + s->offset;
 		sg_dma_len(s) = s->length;
-		span += PAGE_ALIGN(s->offset + s->length);
-	}
-	ret = domain_iova_alloc(cmd, m, span >> PAGE_SHIFT);
-	if (ret)
-		return ret;
-	iova = (u64)m->pfn << PAGE_SHIFT;
-
-	for_each_sgtable_sg(sgt, s, i) {
 		s->length = PAGE_ALIGN(s->offset + s->length);
 		s->offset = 0;
+		span += s->length;
 	}
-	mapped = iommu_map_sg(cmd->domain->domain, iova, sgt->sgl, sgt->orig_nents,
-			      prot_for(cmd), gfp);
+	ret = domain_iova_alloc(cmd, m, span >> PAGE_SHIFT);
+	if (!ret) {
+		iova = (u64)m->pfn << PAGE_SHIFT;
+		mapped = iommu_map_sg(cmd->domain->domain, iova, sgt->sgl, sgt->orig_nents,
+				      prot_for(cmd), gfp);
+	}
+	/* entry i's DMA fields are read before slot n <= i is written */
 	for_each_sgtable_sg(sgt, s, i) {
-		s->offset = offset_in_page(sg_dma_address(s));
-		s->length = sg_dma_len(s);
-		sg_dma_address(s) += iova;
+		addr = sg_dma_address(s);
+		len = sg_dma_len(s);
+		s->offset = offset_in_page(addr);
+		s->length = len;
+		if (ret)
+			continue;
+		addr += iova;
+		if (cur && addr == end && sg_dma_len(cur) <= UINT_MAX - len) {
+			sg_dma_len(cur) += len;
+		} else {
+			cur = cur ? sg_next(cur) : sgt->sgl;
+			sg_dma_address(cur) = addr;
+			sg_dma_len(cur) = len;
+			n++;
+		}
+		end = addr + len;
 	}
+	if (ret)
+		return ret;
 	if (mapped < 0) {
 		domain_iova_release(cmd, m, false);
 		return -ENOMEM;
 	}
 	m->mapped = mapped;
+	sgt->nents = n;
 	cmd->view.src = IODMA_SRC_SG_DMA;
-	cmd->view.src_n = sgt->orig_nents;
+	cmd->view.src_n = n;
 	return 0;
+}
+
+/*
+ * Clear the page-table entries of the command's mapped bytes and flush the
+ * IOTLB for them once: after this the device cannot reach the memory.  The
+ * IOMMU driver gathers the range (and any page-table page it freed) in
+ * @gather, and iommu_iotlb_sync() issues the one invalidation and frees.
+ */
+static void domain_unmap_range(struct iodma_cmd *cmd, u64 iova, size_t size)
+{
+	struct iommu_domain *domain = cmd->domain->domain;
+	struct iommu_iotlb_gather gather;
+	size_t unmapped;
+
+	iommu_iotlb_gather_init(&gather);
+	unmapped = iommu_unmap_fast(domain, iova, size, &gather);
+	iommu_iotlb_sync(domain, &gather);
+	WARN_ON_ONCE(unmapped != size);
 }
 
 /*
@@ -190,7 +225,7 @@ static int domain_map_ranges(struct iodma_cmd *cmd, struct domain_map *m, int pr
 
 err_unmap:
 	if (done)
-		iommu_unmap(domain, iova, done);
+		domain_unmap_range(cmd, iova, done);
 	domain_iova_release(cmd, m, false);
 	return -ENOMEM;
 }
@@ -198,12 +233,9 @@ err_unmap:
 static void domain_unmap(struct iodma_cmd *cmd, unsigned long attrs)
 {
 	struct domain_map *m = cmd->backend;
-	size_t unmapped;
 
 	if (m->mapped) {
-		/* strict: the IOTLB is flushed before iommu_unmap() returns */
-		unmapped = iommu_unmap(cmd->domain->domain, (u64)m->pfn << PAGE_SHIFT, m->mapped);
-		WARN_ON_ONCE(unmapped != m->mapped);
+		domain_unmap_range(cmd, (u64)m->pfn << PAGE_SHIFT, m->mapped);
 		m->mapped = 0;
 	}
 	cmd->view.ranges_mapped = false;
