@@ -8,15 +8,21 @@
  * there page by page with a single iommu_map_sg() call: each scatterlist
  * entry keeps its offset in its first page and entries follow each other in
  * IOVA space, so pages that are scattered in memory become one contiguous
- * bus range and the segment cursor coalesces them (IODMA_SRC_SG_DMA).
+ * bus range, which the DMA fields then hold as one entry (IODMA_SRC_SG_DMA),
+ * as dma_map_sg() leaves them behind an IOMMU.
  * Physical-range descriptors are mapped range by range into one IOVA range;
  * descriptors already mapped for the device are used as they are.
  *
- * Complete unmaps with iommu_unmap(), which flushes the IOTLB before it
- * returns: once a command is completed the device cannot reach the memory.
- * A command that keeps its IOVA range (a pooled command, or one whose
- * backend was reserved) allocates it once; others take it from the iova
- * library's per-CPU caches at prepare and give it back at complete.
+ * Complete unmaps with iommu_unmap_fast() into an iommu_iotlb_gather and
+ * flushes the IOTLB once, with iommu_iotlb_sync(), before it returns: once a
+ * command is completed the device cannot reach the memory.  A command that
+ * keeps its IOVA range (a pooled command, iodma_pool_create_in_domain(), or
+ * one whose backend was reserved) allocates it once, so its I/Os call no
+ * allocator and find the page tables under the range where the last one
+ * left them (an IOMMU driver may still free a table that an unmap clears
+ * whole: intel-iommu does, for a 2 MiB-aligned run of 4 KiB pages); others
+ * take it from the iova library's per-CPU caches at prepare and give it
+ * back at complete.
  *
  * There is no cache maintenance: iodma_domain_create() accepts only devices
  * that snoop CPU caches, since the architecture's sync calls are the DMA
