@@ -110,24 +110,19 @@ static int prot_for(const struct iodma_cmd *cmd)
 }
 
 /*
- * CPU memory: lay the entries out one after the other in IOVA space, each
- * from the start of its first page, and map them with one iommu_map_sg()
- * call.  That maps whole pages only, so the entries are padded to pages
- * meanwhile (as dma-iommu does), their own offset and length kept in their
- * DMA fields.  Then the DMA fields receive the IOVAs, entries that follow
- * each other in IOVA space merged into one, as dma_map_sg() merges them
- * behind an IOMMU: the postflight and gen_segments then walk one entry per
- * contiguous run rather than one per page.
+ * Entries that do not cover whole pages: iommu_map_sg() maps whole pages
+ * only, so they are padded to pages meanwhile (as dma-iommu does), their
+ * own offset and length kept in their DMA fields.  Then the DMA fields
+ * receive the IOVAs, entries that follow each other in IOVA space merged
+ * into one (*@n of them).
  */
-static int domain_map_sg(struct iodma_cmd *cmd, struct domain_map *m, gfp_t gfp)
+static ssize_t domain_map_padded(struct iodma_cmd *cmd, struct sg_table *sgt, u64 iova,
+				 gfp_t gfp, unsigned int *n)
 {
-	struct sg_table *sgt = &cmd->view.sgt;
 	struct scatterlist *s, *cur = NULL;
-	u64 iova = 0, addr, end = 0;
-	unsigned int i, len, n = 0;
-	ssize_t mapped = 0;
-	size_t span = 0;
-	int ret;
+	u64 addr, end = 0, span = 0;
+	unsigned int i, len;
+	ssize_t mapped;
 
 	for_each_sgtable_sg(sgt, s, i) {
 		sg_dma_address(s) = span + s->offset;
@@ -136,20 +131,15 @@ static int domain_map_sg(struct iodma_cmd *cmd, struct domain_map *m, gfp_t gfp)
 		s->offset = 0;
 		span += s->length;
 	}
-	ret = domain_iova_alloc(cmd, m, span >> PAGE_SHIFT);
-	if (!ret) {
-		iova = (u64)m->pfn << PAGE_SHIFT;
-		mapped = iommu_map_sg(cmd->domain->domain, iova, sgt->sgl, sgt->orig_nents,
-				      prot_for(cmd), gfp);
-	}
-	/* entry i's DMA fields are read before slot n <= i is written */
+	mapped = iommu_map_sg(cmd->domain->domain, iova, sgt->sgl, sgt->orig_nents,
+			      prot_for(cmd), gfp);
+	/* entry i's DMA fields are read before slot *n <= i is written */
+	*n = 0;
 	for_each_sgtable_sg(sgt, s, i) {
 		addr = sg_dma_address(s);
 		len = sg_dma_len(s);
 		s->offset = offset_in_page(addr);
 		s->length = len;
-		if (ret)
-			continue;
 		addr += iova;
 		if (cur && addr == end && sg_dma_len(cur) <= UINT_MAX - len) {
 			sg_dma_len(cur) += len;
@@ -157,12 +147,47 @@ static int domain_map_sg(struct iodma_cmd *cmd, struct domain_map *m, gfp_t gfp)
 			cur = cur ? sg_next(cur) : sgt->sgl;
 			sg_dma_address(cur) = addr;
 			sg_dma_len(cur) = len;
-			n++;
+			(*n)++;
 		}
 		end = addr + len;
 	}
+	return mapped;
+}
+
+/*
+ * CPU memory: lay the entries out one after the other in IOVA space, each
+ * from the start of its first page, and map them with one iommu_map_sg()
+ * call.  The DMA fields then hold the runs that are contiguous in IOVA
+ * space, one entry each, as dma_map_sg() leaves them behind an IOMMU: the
+ * postflight and gen_segments walk one entry per run, not one per page.
+ * Entries of whole pages (the common case) are one run, mapped as they are.
+ */
+static int domain_map_sg(struct iodma_cmd *cmd, struct domain_map *m, gfp_t gfp)
+{
+	struct sg_table *sgt = &cmd->view.sgt;
+	struct scatterlist *s;
+	unsigned int i, n, parts = 0;
+	u64 span = 0, iova;
+	ssize_t mapped;
+	int ret;
+
+	for_each_sgtable_sg(sgt, s, i) {
+		parts |= s->offset | s->length;
+		span += PAGE_ALIGN(s->offset + s->length);
+	}
+	ret = domain_iova_alloc(cmd, m, span >> PAGE_SHIFT);
 	if (ret)
 		return ret;
+	iova = (u64)m->pfn << PAGE_SHIFT;
+	if (offset_in_page(parts) || span > UINT_MAX) {
+		mapped = domain_map_padded(cmd, sgt, iova, gfp, &n);
+	} else {
+		mapped = iommu_map_sg(cmd->domain->domain, iova, sgt->sgl, sgt->orig_nents,
+				      prot_for(cmd), gfp);
+		sg_dma_address(sgt->sgl) = iova;
+		sg_dma_len(sgt->sgl) = span;
+		n = 1;
+	}
 	if (mapped < 0) {
 		domain_iova_release(cmd, m, false);
 		return -ENOMEM;
