@@ -182,6 +182,8 @@ static void buf_free(struct bench_buf *buf)
 {
 	unsigned int i;
 
+	if (!buf->pages)
+		return;
 	for (i = 0; i < buf->n; i++)
 		if (buf->pages[i])
 			__free_pages(buf->pages[i], buf->order);
@@ -189,34 +191,58 @@ static void buf_free(struct bench_buf *buf)
 	buf->pages = NULL;
 }
 
+static void spacers_free(struct page **spacers, unsigned int n, unsigned int order)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (spacers[i])
+			__free_pages(spacers[i], order);
+	kfree(spacers);
+}
+
 /*
- * The page allocator tends to hand out ascending neighbours; taking the
- * chunks in the reverse order keeps the DMA layers (and iodma) from merging
- * them, so that the scatterlist really has @n pieces.
+ * The page allocator tends to hand out neighbours, ascending or descending;
+ * a spacer chunk taken after each chunk (and given back at the end) and
+ * the chunks in the reverse order keep the DMA layers (and iodma) from
+ * merging them, so that the scatterlist really has @n pieces from run to
+ * run.  What still touches is counted in buf->adjacent.
  */
 static int buf_alloc(struct bench_buf *buf, unsigned int n, size_t chunk)
 {
+	struct page **spacers;
 	unsigned int i;
+	int ret = 0;
 
 	buf->n = n;
 	buf->order = get_order(chunk);
 	buf->adjacent = 0;
 	buf->pages = kcalloc(n, sizeof(*buf->pages), GFP_KERNEL);
-	if (!buf->pages)
-		return -ENOMEM;
+	spacers = kcalloc(n, sizeof(*spacers), GFP_KERNEL);
+	if (!buf->pages || !spacers) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		buf->pages[n - 1 - i] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, buf->order);
 		if (!buf->pages[n - 1 - i]) {
-			buf_free(buf);
-			return -ENOMEM;
+			ret = -ENOMEM;
+			goto out;
 		}
 		memset(page_address(buf->pages[n - 1 - i]), i, PAGE_SIZE << buf->order);
+		/* none is fine: the spacer only makes neighbours less likely */
+		spacers[i] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, buf->order);
 	}
 	for (i = 1; i < n; i++)
 		if (page_to_phys(buf->pages[i]) ==
 		    page_to_phys(buf->pages[i - 1]) + (PAGE_SIZE << buf->order))
 			buf->adjacent++;
-	return 0;
+out:
+	if (spacers)
+		spacers_free(spacers, n, buf->order);
+	if (ret)
+		buf_free(buf);
+	return ret;
 }
 
 /*
