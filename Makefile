@@ -18,10 +18,11 @@
 #                    default) Debian's stock 6.12 kernel, unpacked in the
 #                    cache, not installed
 #   make bench       the benchmark (iodma_bench.ko) in each of CONFIGS, one
-#                    guest at a time, with -icount shift=0; report in
-#                    RESULTS/bench/bench.{md,csv,png} (BENCH_TIMEOUT per guest);
-#                    BENCH_KERNEL=stock: on Debian's stock 6.12 kernel, in
-#                    RESULTS/bench-stock/
+#                    guest at a time, with -icount shift=0, on Debian's stock
+#                    6.12 kernel (unpacked in the cache, not installed); report
+#                    with the targets' table in RESULTS/bench/bench.{md,csv,png}
+#                    (BENCH_TIMEOUT per guest); BENCH_KERNEL=test: on the debug
+#                    test kernel, in RESULTS/bench-test/
 #   make nvme        the iodma_nvme end-to-end test (scripts/nvme.sh): QEMU's
 #                    NVMe controller driven by iodma_nvme.ko in NVME_RUNS
 #                    (CONFIG:MODE, default every config of direct swiotlb
@@ -77,8 +78,8 @@ NVME_RUNS ?=
 # make check's NVMe runs: every configuration and both modes once
 NVME_CHECK_RUNS ?= direct:prp:intx swiotlb:sgl iommu:prp direct32:sgl
 BENCH_TIMEOUT ?= 900
-# test: the debug test kernel; stock: Debian's 6.12 (production costs)
-BENCH_KERNEL ?= test
+# stock: Debian's 6.12 (production costs); test: the debug test kernel
+BENCH_KERNEL ?= stock
 NVME_BENCH_KERNELS ?= test stock
 DKMS ?= 1
 # make kunit runs its three guests at once on what may be two host cores:
@@ -188,7 +189,7 @@ nvme-bench: check-modules $(NVME_TOOL)
 # Not a test: numbers, for the report. The modules are built for the test kernel.
 bench: check-modules
 	@$(SCRIPTS)/bench.sh -K $(BENCH_KERNEL) -t $(BENCH_TIMEOUT) \
-		-o $(RESULTS)/bench$(if $(filter stock,$(BENCH_KERNEL)),-stock) $(CONFIGS)
+		-o $(RESULTS)/bench$(if $(filter test,$(BENCH_KERNEL)),-test) $(CONFIGS)
 
 # The segment fuzzer, on the host: no kernel needed.  make check runs
 # CHECK_FUZZ_CASES of it beside the guests (a few seconds).

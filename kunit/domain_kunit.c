@@ -12,6 +12,7 @@
 #include <linux/iommu.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include "iodma_kunit.h"
 
 static const struct iodma_spec spec64 = { .output = IODMA_OUT_HOST64 };
@@ -160,6 +161,8 @@ static void scattered_mib_is_one_segment(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
 	/* the CPU view really is scattered */
 	KUNIT_EXPECT_GT(test, iodma_test_view(cmd)->orig_nents, n / 2);
+	/* one DMA entry, as dma_map_sg() merges behind an IOMMU */
+	KUNIT_EXPECT_EQ(test, iodma_test_view(cmd)->nents, 1);
 	nsegs = iodma_test_segments(test, cmd, 4, &segs);
 	KUNIT_ASSERT_EQ(test, nsegs, 1);
 	KUNIT_EXPECT_EQ(test, segs[0].len, (u64)SZ_1M);
@@ -168,6 +171,48 @@ static void scattered_mib_is_one_segment(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test,
 				    iommu_iova_to_phys(d->domain, segs[0].addr + i * PAGE_SIZE),
 				    page_to_phys(pages[i]), "page %u", i);
+}
+
+/*
+ * Entries that do not end on a page end are not contiguous in IOVA space
+ * (each entry starts a page of its own there): their DMA entries stay
+ * apart, each keeping its offset in its page, and the CPU entries are as
+ * they were.
+ */
+static void sub_page_entries_stay_apart(struct kunit *test)
+{
+	/* 0 ends mid-page: apart; 1 ends on its page end and 2 starts a page: merged */
+	static const unsigned int off[3] = { 64, 512, 0 };
+	static const unsigned int len[3] = { 512, PAGE_SIZE - 512, 512 };
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+	struct iodma_cmd *cmd = test_cmd(test, d, &spec64);
+	struct page **pages = scattered_pages(test, 3);
+	struct sg_table *sgt = iodma_test_sgtable(test, 3), *view;
+	struct iodma_seg64 *segs;
+	struct scatterlist *sg;
+	struct iodma_md *md;
+	unsigned int i;
+
+	for_each_sgtable_sg(sgt, sg, i)
+		sg_set_page(sg, pages[i], len[i], off[i]);
+	md = iodma_test_md(test, iodma_md_from_sgtable(sgt, DMA_TO_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	view = iodma_test_view(cmd);
+	KUNIT_EXPECT_EQ(test, view->orig_nents, 3);
+	KUNIT_EXPECT_EQ(test, view->nents, 2);
+	KUNIT_ASSERT_EQ(test, iodma_test_segments(test, cmd, 4, &segs), 2);
+	KUNIT_EXPECT_EQ(test, offset_in_page(segs[0].addr), 64);
+	KUNIT_EXPECT_EQ(test, segs[0].len, 512);
+	KUNIT_EXPECT_EQ(test, segs[1].addr, (segs[0].addr & PAGE_MASK) + PAGE_SIZE + 512);
+	KUNIT_EXPECT_EQ(test, segs[1].len, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(d->domain, segs[1].addr + PAGE_SIZE - 512),
+			page_to_phys(pages[2]));
+	/* the CPU side of the view keeps its offsets and lengths */
+	for_each_sgtable_sg(view, sg, i) {
+		KUNIT_EXPECT_EQ(test, sg->offset, off[i]);
+		KUNIT_EXPECT_EQ(test, sg->length, len[i]);
+	}
 }
 
 static void complete_unmaps_iova(struct kunit *test)
@@ -380,6 +425,89 @@ static void reserved_command_keeps_its_iova(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
 		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(d->domain, first), 0);
 		KUNIT_EXPECT_NOT_NULL(test, find_iova(&d->iovad, PFN_DOWN(first)));
+	}
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(pool_destroy_action, iodma_pool_destroy, struct iodma_pool *);
+
+/* A pool of @count commands in @d, destroyed (before @d) when the test ends. */
+static struct iodma_pool *test_domain_pool(struct kunit *test, struct iodma_domain *d,
+					   const struct iodma_spec *spec, unsigned int count)
+{
+	struct iodma_pool *pool = iodma_pool_create_in_domain(d, spec, count,
+							      iodma_test_name(test, "kunit-dpool"));
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pool_destroy_action, pool), 0);
+	return pool;
+}
+
+static void pool_in_null_domain_returns_einval(struct kunit *test)
+{
+	KUNIT_EXPECT_PTR_EQ(test, iodma_pool_create_in_domain(NULL, &spec64, 1, "kunit-null"),
+			    ERR_PTR(-EINVAL));
+}
+
+/* Each page of [iova, iova + len) is unmapped in @d. */
+static void expect_unmapped(struct kunit *test, struct iodma_domain *d, u64 iova, u64 len)
+{
+	u64 a;
+
+	for (a = iova & PAGE_MASK; a < iova + len; a += PAGE_SIZE)
+		KUNIT_EXPECT_EQ_MSG(test, iommu_iova_to_phys(d->domain, a), 0,
+				    "IOVA %#llx still mapped after complete", a);
+}
+
+/*
+ * A pooled command of a domain holds one IOVA range from the pool's
+ * creation: every I/O it serves lands there, the range stays allocated
+ * between I/Os, and each complete leaves no page of it mapped.  Two
+ * commands of the pool never share a range.
+ */
+static void pooled_command_reuses_its_reserved_iova(struct kunit *test)
+{
+	const struct iodma_spec spec = { .output = IODMA_OUT_HOST64,
+					 .max_transfer_size = SZ_256K };
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+	struct iodma_pool *pool = test_domain_pool(test, d, &spec, 2);
+	u8 *buf = iodma_test_vzalloc(test, SZ_256K);
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_kva(buf, SZ_256K,
+								    DMA_BIDIRECTIONAL));
+	struct iodma_cmd *cmd, *other;
+	struct iodma_seg64 *segs;
+	u64 first = 0, len;
+	int round;
+
+	for (round = 0; round < 3; round++) {
+		len = round == 1 ? SZ_256K : SZ_64K;
+		cmd = iodma_pool_get(pool, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, cmd);
+		KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, false), 0);
+		KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(cmd, 0, len, true, true), 0);
+		KUNIT_ASSERT_EQ(test, iodma_test_segments(test, cmd, 4, &segs), 1);
+		KUNIT_EXPECT_EQ(test, segs[0].len, len);
+		if (!round)
+			first = segs[0].addr;
+		KUNIT_EXPECT_EQ(test, segs[0].addr, first);
+		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(d->domain, first + len - 1),
+				page_to_phys(vmalloc_to_page(buf + len - 1)) +
+				offset_in_page(len - 1));
+		KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, true, true), 0);
+		expect_unmapped(test, d, first, len);
+		KUNIT_EXPECT_NOT_NULL(test, find_iova(&d->iovad, PFN_DOWN(first)));
+		KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, false), 0);
+		/* the other command takes the next I/O while this one is out */
+		other = iodma_pool_get(pool, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, other);
+		KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(other, md, true), 0);
+		KUNIT_ASSERT_EQ(test, iodma_test_segments(test, other, 4, &segs), 1);
+		KUNIT_EXPECT_TRUE(test, segs[0].addr + SZ_256K <= first ||
+				  first + SZ_256K <= segs[0].addr);
+		KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(other, true), 0);
+		expect_unmapped(test, d, segs[0].addr, SZ_256K);
+		KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, other), 0);
+		KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, cmd), 0);
 	}
 }
 
@@ -684,6 +812,7 @@ static struct kunit_case domain_test_cases[] = {
 	KUNIT_CASE(domain_is_the_device_domain),
 	KUNIT_CASE_PARAM(iovas_below_addr_bits, addr_bits_gen_params),
 	KUNIT_CASE(scattered_mib_is_one_segment),
+	KUNIT_CASE(sub_page_entries_stay_apart),
 	KUNIT_CASE(complete_unmaps_iova),
 	KUNIT_CASE(two_commands_do_not_overlap),
 	KUNIT_CASE(other_domain_iovas_not_visible),
@@ -691,6 +820,8 @@ static struct kunit_case domain_test_cases[] = {
 	KUNIT_CASE(dma_api_addresses_refused_in_owned_domain),
 	KUNIT_CASE_PARAM(data_through_fake_device, dir_gen_params),
 	KUNIT_CASE(reserved_command_keeps_its_iova),
+	KUNIT_CASE(pool_in_null_domain_returns_einval),
+	KUNIT_CASE(pooled_command_reuses_its_reserved_iova),
 	KUNIT_CASE(unreserved_command_frees_its_iova),
 	KUNIT_CASE(large_alignment_comes_from_the_iova),
 	KUNIT_CASE(misaligned_in_page_bounces_in_domain),

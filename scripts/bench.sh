@@ -17,7 +17,7 @@ ICOUNT="shift=0"
 usage() {
 	cat <<USAGE
 usage: ${0##*/} [-o OUTDIR] [-t SECONDS] [-a APPEND] [-K test|stock] [-h] [CONFIG...]
-  Boot the test kernel with iodma.ko and iodma_bench.ko under QEMU TCG with
+  Boot a kernel with iodma.ko and iodma_bench.ko under QEMU TCG with
   -icount $ICOUNT in each CONFIG (default: direct swiotlb iommu; see
   scripts/run-guest.sh), collect the benchmark's lines from the results port,
   run the kernel's dma_map_benchmark once per guest, and write the report.
@@ -25,12 +25,12 @@ usage: ${0##*/} [-o OUTDIR] [-t SECONDS] [-a APPEND] [-K test|stock] [-h] [CONFI
   -o DIR     output directory (default: results/bench)
   -t SEC     timeout per guest (default \$TIMEOUT or 900)
   -a ARGS    extra kernel command line, e.g. "iodma_bench.iters=50"
-  -K KERNEL  test (default): the debug test kernel, with the modules of the
-             tree; stock: Debian's linux-image-6.12-amd64, unpacked in the
-             cache (scripts/lib.sh; no KASAN, lockdep
-             or DMA-API debug: production costs), with iodma.ko and
-             iodma_bench.ko built for it in OUTDIR/build (the walk probe and
-             dma_map_benchmark need the test kernel and are left out)
+  -K KERNEL  stock (default): Debian's linux-image-6.12-amd64, unpacked in
+             the cache (scripts/lib.sh; no KASAN, lockdep or DMA-API debug:
+             production costs), with iodma.ko and iodma_bench.ko built for it
+             in OUTDIR/build (the walk probe and dma_map_benchmark need the
+             test kernel and are left out); test: the debug test kernel, with
+             the modules of the tree
   -h         this help
 USAGE
 }
@@ -38,7 +38,7 @@ USAGE
 outdir=$top/results/bench
 timeout_s=${TIMEOUT:-900}
 append=""
-kernel=test
+kernel=stock
 while getopts "o:t:a:K:h" opt; do
 	case $opt in
 	o) outdir=$OPTARG ;;

@@ -169,37 +169,22 @@ static int pool_debugfs_add(struct iodma_pool *pool)
 	return 0;
 }
 
-/**
- * iodma_pool_create() - create a pool of ready commands
- * @dev: the device of the commands
- * @spec: their specification (copied); its max_transfer_size sizes what each
- *	command preallocates (without it, one page-sized I/O of 64 KiB)
- * @count: number of commands, at least 1
- * @name: name of the pool's debugfs directory, iodma/<name>/
- *
- * Context: Process context; may sleep.
- * Return: the pool; ERR_PTR(-EINVAL) for a NULL @dev or @name, @count 0 or
- * an invalid @spec; ERR_PTR(-EOPNOTSUPP) as for iodma_cmd_create();
- * ERR_PTR(-EEXIST) if a pool of that name exists; ERR_PTR(-ENOMEM), also
- * when a command would need a copy buffer of max_transfer_size bytes and
- * that is more than the machine's RAM (a max_transfer_size of U64_MAX with
- * an alignment rule, say).
- *
- * Each command gets a copy buffer of max_transfer_size bytes only if its
- * I/Os could bounce: where @spec has an alignment, length, segment-count or
- * gap rule, or where memory beyond the device's reach exists (RAM above
- * addr_bits or the DMA mask; IOVAs above addr_bits).  The pool re-checks
- * that when memory is hot-added.  iodma_pool_set_bounce_budget() caps it.
- */
-struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec *spec,
-				     unsigned int count, const char *name)
+/* A command of the pool: in the owned domain @domain if there is one. */
+static struct iodma_cmd *pool_cmd_create(struct device *dev, struct iodma_domain *domain,
+					 const struct iodma_spec *spec)
+{
+	return domain ? iodma_cmd_create_in_domain(domain, spec) : iodma_cmd_create(dev, spec);
+}
+
+static struct iodma_pool *pool_create(struct device *dev, struct iodma_domain *domain,
+				      const struct iodma_spec *spec, unsigned int count,
+				      const char *name)
 {
 	struct iodma_pool *pool;
 	u64 max_len;
 	int ret;
 
-	might_sleep();
-	if (!dev || !name || !count)
+	if (!name || !count)
 		return ERR_PTR(-EINVAL);
 	ret = iodma_spec_validate(spec);
 	if (ret)
@@ -221,14 +206,14 @@ struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec
 	max_len = spec->max_transfer_size ? spec->max_transfer_size : SZ_64K;
 	pool->max_len = max_len;
 	/* the commands' rules, never handed out: what reservations are made for */
-	pool->tmpl = iodma_cmd_create(dev, spec);
+	pool->tmpl = pool_cmd_create(dev, domain, spec);
 	if (IS_ERR(pool->tmpl)) {
 		ret = PTR_ERR(pool->tmpl);
 		goto err_free_array;
 	}
 	pool->reserving = iodma_bounce_may_need(pool->tmpl);
 	for (pool->count = 0; pool->count < count; pool->count++) {
-		struct iodma_cmd *cmd = iodma_cmd_create(dev, spec);
+		struct iodma_cmd *cmd = pool_cmd_create(dev, domain, spec);
 
 		if (IS_ERR(cmd)) {
 			ret = PTR_ERR(cmd);
@@ -267,7 +252,69 @@ err_free_pool:
 	kfree(pool);
 	return ERR_PTR(ret);
 }
+
+/**
+ * iodma_pool_create() - create a pool of ready commands
+ * @dev: the device of the commands
+ * @spec: their specification (copied); its max_transfer_size sizes what each
+ *	command preallocates (without it, one page-sized I/O of 64 KiB)
+ * @count: number of commands, at least 1
+ * @name: name of the pool's debugfs directory, iodma/<name>/
+ *
+ * Context: Process context; may sleep.
+ * Return: the pool; ERR_PTR(-EINVAL) for a NULL @dev or @name, @count 0 or
+ * an invalid @spec; ERR_PTR(-EOPNOTSUPP) as for iodma_cmd_create();
+ * ERR_PTR(-EEXIST) if a pool of that name exists; ERR_PTR(-ENOMEM), also
+ * when a command would need a copy buffer of max_transfer_size bytes and
+ * that is more than the machine's RAM (a max_transfer_size of U64_MAX with
+ * an alignment rule, say).
+ *
+ * Each command gets a copy buffer of max_transfer_size bytes only if its
+ * I/Os could bounce: where @spec has an alignment, length, segment-count or
+ * gap rule, or where memory beyond the device's reach exists (RAM above
+ * addr_bits or the DMA mask; IOVAs above addr_bits).  The pool re-checks
+ * that when memory is hot-added.  iodma_pool_set_bounce_budget() caps it.
+ */
+struct iodma_pool *iodma_pool_create(struct device *dev, const struct iodma_spec *spec,
+				     unsigned int count, const char *name)
+{
+	might_sleep();
+	if (!dev)
+		return ERR_PTR(-EINVAL);
+	return pool_create(dev, NULL, spec, count, name);
+}
 EXPORT_SYMBOL_GPL(iodma_pool_create);
+
+/**
+ * iodma_pool_create_in_domain() - create a pool of ready commands in an owned IOMMU domain
+ * @domain: the domain, from iodma_domain_create()
+ * @spec: the commands' specification (copied), as for iodma_pool_create()
+ * @count: number of commands, at least 1
+ * @name: name of the pool's debugfs directory, iodma/<name>/
+ *
+ * As iodma_pool_create(), with commands made by iodma_cmd_create_in_domain().
+ * Each MAPPED command reserves, once, an IOVA range for an I/O of
+ * max_transfer_size bytes and keeps it until the pool is destroyed: its
+ * prepares allocate no IOVA, and the page tables under the range stay
+ * between I/Os.  Its complete still unmaps the range and flushes the IOTLB
+ * before it returns.
+ *
+ * Context: Process context; may sleep.
+ * Return: the pool; ERR_PTR(-EINVAL) for a NULL @domain or @name, @count 0
+ * or an invalid @spec; ERR_PTR(-EOPNOTSUPP) for IODMA_BYPASSED;
+ * ERR_PTR(-EEXIST) if a pool of that name exists; ERR_PTR(-ENOMEM), also
+ * when the domain has no IOVA range of max_transfer_size bytes left.
+ */
+struct iodma_pool *iodma_pool_create_in_domain(struct iodma_domain *domain,
+					       const struct iodma_spec *spec,
+					       unsigned int count, const char *name)
+{
+	might_sleep();
+	if (!domain)
+		return ERR_PTR(-EINVAL);
+	return pool_create(domain->dev, domain, spec, count, name);
+}
+EXPORT_SYMBOL_GPL(iodma_pool_create_in_domain);
 
 static struct iodma_cmd *take_free(struct iodma_pool *pool)
 {

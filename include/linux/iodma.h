@@ -327,6 +327,9 @@ struct iodma_domain *iodma_domain_create(struct device *dev);
 void iodma_domain_destroy(struct iodma_domain *domain);
 struct iodma_cmd *iodma_cmd_create_in_domain(struct iodma_domain *domain,
 					     const struct iodma_spec *spec);
+struct iodma_pool *iodma_pool_create_in_domain(struct iodma_domain *domain,
+					       const struct iodma_spec *spec,
+					       unsigned int count, const char *name);
 
 /* The module's version string, "major.minor.patch". */
 const char *iodma_version(void);

@@ -7,7 +7,7 @@
  * iodma_bench/results, one machine-readable line per measurement, for
  * scripts/bench.sh to collect and scripts/bench-report.py to tabulate.
  *
- * Four measurements, on one device (the QEMU edu PCI device when present,
+ * Five measurements, on one device (the QEMU edu PCI device when present,
  * behind the IOMMU in the iommu configuration; otherwise a platform device
  * registered here with a 64-bit mask):
  *
@@ -22,11 +22,18 @@
  *          BYPASSED and ITERATE_ONLY pools (iodma's work without a mapping);
  *          and the raw I/O called BENCH_DEPTH frames deeper (raw-deep), a
  *          control for what call depth alone costs on the debug kernel.
+ *  domain  (the edu device behind an IOMMU only) the same I/O once the device
+ *          is in an IOMMU domain iodma owns, on a pool of that domain,
+ *          interleaved with the hand-written owned-domain I/O
+ *          (iommu_map_sg at a fixed IOVA, iommu_unmap): the point's memory,
+ *          against the DMA API numbers of its default domain above.
  *  bounce  prepare with synchronize of a DMA_TO_DEVICE range that breaks the
  *          specification's alignment (so it goes through the copy buffer),
  *          against memcpy of the same bytes and, under swiotlb=force, against
  *          dma_map_sgtable of the same bytes (swiotlb's copy).
- *  gen     gen_segments over 1 Ki and 16 Ki physical ranges (iterate-only).
+ *  gen     gen_segments over 1 Ki and 16 Ki physical ranges (iterate-only),
+ *          with no rule and with each rule alone, against the raw walk of
+ *          a mapped sg_table of as many entries.
  *
  * Times are ktime_get_ns() deltas: with QEMU's -icount the guest clock counts
  * instructions, which is what makes runs repeatable; clock= says which mode
@@ -38,6 +45,7 @@
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/iodma.h>
+#include <linux/iommu.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
@@ -75,6 +83,7 @@ MODULE_PARM_DESC(clock, "clock mode the guest was booted with, for the output");
 #define BENCH_BOUNCE_CHUNK	SZ_64K
 #define BENCH_DEPTH		4	/* frames iodma adds above dma_map_sgtable() */
 #define BENCH_MAX_ITERS		1000000U	/* 8 MB per sample array, 64 MB in all */
+#define BENCH_DOMAIN_IOVA	SZ_1G	/* raw-domain's IOVA, far below iodma's (top-down) */
 
 static const size_t io_sizes[] = { SZ_4K, SZ_64K, SZ_256K, SZ_1M, SZ_4M };
 static const unsigned int io_chunks[] = { 1, 16, 64, 256 };
@@ -173,6 +182,8 @@ static void buf_free(struct bench_buf *buf)
 {
 	unsigned int i;
 
+	if (!buf->pages)
+		return;
 	for (i = 0; i < buf->n; i++)
 		if (buf->pages[i])
 			__free_pages(buf->pages[i], buf->order);
@@ -180,34 +191,58 @@ static void buf_free(struct bench_buf *buf)
 	buf->pages = NULL;
 }
 
+static void spacers_free(struct page **spacers, unsigned int n, unsigned int order)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (spacers[i])
+			__free_pages(spacers[i], order);
+	kfree(spacers);
+}
+
 /*
- * The page allocator tends to hand out ascending neighbours; taking the
- * chunks in the reverse order keeps the DMA layers (and iodma) from merging
- * them, so that the scatterlist really has @n pieces.
+ * The page allocator tends to hand out neighbours, ascending or descending;
+ * a spacer chunk taken after each chunk (and given back at the end) and
+ * the chunks in the reverse order keep the DMA layers (and iodma) from
+ * merging them, so that the scatterlist really has @n pieces from run to
+ * run.  What still touches is counted in buf->adjacent.
  */
 static int buf_alloc(struct bench_buf *buf, unsigned int n, size_t chunk)
 {
+	struct page **spacers;
 	unsigned int i;
+	int ret = 0;
 
 	buf->n = n;
 	buf->order = get_order(chunk);
 	buf->adjacent = 0;
 	buf->pages = kcalloc(n, sizeof(*buf->pages), GFP_KERNEL);
-	if (!buf->pages)
-		return -ENOMEM;
+	spacers = kcalloc(n, sizeof(*spacers), GFP_KERNEL);
+	if (!buf->pages || !spacers) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		buf->pages[n - 1 - i] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, buf->order);
 		if (!buf->pages[n - 1 - i]) {
-			buf_free(buf);
-			return -ENOMEM;
+			ret = -ENOMEM;
+			goto out;
 		}
 		memset(page_address(buf->pages[n - 1 - i]), i, PAGE_SIZE << buf->order);
+		/* none is fine: the spacer only makes neighbours less likely */
+		spacers[i] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, buf->order);
 	}
 	for (i = 1; i < n; i++)
 		if (page_to_phys(buf->pages[i]) ==
 		    page_to_phys(buf->pages[i - 1]) + (PAGE_SIZE << buf->order))
 			buf->adjacent++;
-	return 0;
+out:
+	if (spacers)
+		spacers_free(spacers, n, buf->order);
+	if (ret)
+		buf_free(buf);
+	return ret;
 }
 
 /*
@@ -460,6 +495,98 @@ static void bench_walk(struct bench *b, struct iodma_md *md, size_t size, const 
 }
 #endif
 
+/*
+ * The I/O a driver writes for an IOMMU domain it owns: map the entries back
+ * to back at a fixed IOVA, one segment, unmap (which flushes the IOTLB).  The
+ * floor of iodma's owned-domain path: the page-table work alone.
+ */
+static int io_raw_domain(struct bench *b, struct iommu_domain *domain, struct sg_table *sgt,
+			 u64 len, u64 *t)
+{
+	u64 t0, t1, t2;
+	ssize_t mapped;
+
+	t0 = now();
+	mapped = iommu_map_sg(domain, BENCH_DOMAIN_IOVA, sgt->sgl, sgt->orig_nents,
+			      IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE, GFP_KERNEL);
+	if (mapped < 0)
+		return mapped;
+	t1 = now();
+	b->segs[0].addr = BENCH_DOMAIN_IOVA;
+	b->segs[0].len = len;
+	t2 = now();
+	if (iommu_unmap(domain, BENCH_DOMAIN_IOVA, mapped) != mapped)
+		return -EIO;
+	t[PH_PREPARE] = t1 - t0;
+	t[PH_GEN] = t2 - t1;
+	t[PH_COMPLETE] = now() - t2;
+	t[PH_TOTAL] = t[PH_PREPARE] + t[PH_GEN] + t[PH_COMPLETE];
+	return 0;
+}
+
+/*
+ * The same I/O in an IOMMU domain iodma owns (iodma_domain_create(), the
+ * device leaves its default domain meanwhile) on a pool of that domain,
+ * interleaved with the hand-written owned-domain I/O (raw-domain).  Only
+ * the edu device behind an IOMMU can be owned: elsewhere nothing is done.
+ */
+static int bench_io_domain(struct bench *b, struct bench_mem *mem, size_t size,
+			   const char *head)
+{
+	const struct iodma_spec spec = {
+		.max_transfer_size = BENCH_MAX_SIZE,
+		.output = IODMA_OUT_HOST64,
+		.map = IODMA_MAPPED,
+	};
+	u64 sample[2][NR_PH], deadline;
+	struct iodma_domain *d;
+	struct iodma_pool *pool;
+	unsigned int i, k, p;
+	u32 segs = 0;
+	int ret;
+
+	if (!b->pdev || !device_iommu_mapped(b->dev))
+		return 0;
+	d = iodma_domain_create(b->dev);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	pool = iodma_pool_create_in_domain(d, &spec, 1, BENCH_NAME "_domain");
+	if (IS_ERR(pool)) {
+		ret = PTR_ERR(pool);
+		goto out_domain;
+	}
+	ret = io_iodma(b, pool, mem->md, size, NULL, &segs);
+	if (!ret)
+		ret = io_raw_domain(b, d->domain, &mem->sgt, size, sample[1]);
+	if (ret)
+		goto out_pool;
+	deadline = point_deadline(b, 2);
+	for (i = 0; !point_done(b, i, deadline); i++) {
+		for (k = 0; k < 2; k++) {
+			if ((i + k) & 1)
+				ret = io_raw_domain(b, d->domain, &mem->sgt, size, sample[1]);
+			else
+				ret = io_iodma(b, pool, mem->md, size, sample[0], &segs);
+			if (ret)
+				goto out_pool;
+		}
+		for (k = 0; k < 2; k++)
+			for (p = 0; p < NR_PH; p++)
+				b->t[k][p][i] = sample[k][p];
+		cond_resched();
+	}
+	line(b, "test=domain-info size=%zu segs_iodma=%u", size, segs);
+	for (p = 0; p < NR_PH; p++) {
+		report(b, head, "iodma-domain", ph_names[p], b->t[0][p], i);
+		report(b, head, "raw-domain", ph_names[p], b->t[1][p], i);
+	}
+out_pool:
+	iodma_pool_destroy(pool);
+out_domain:
+	iodma_domain_destroy(d);
+	return ret;
+}
+
 /* iodma alone: the same I/O on the pools that map nothing. */
 static int bench_io_unmapped(struct bench *b, struct iodma_pool **pools, struct iodma_md *md,
 			     size_t size, const char *head)
@@ -558,6 +685,8 @@ static int bench_io_point(struct bench *b, struct iodma_pool **pools, size_t siz
 	ret = bench_io_unmapped(b, pools, md, size, head);
 	if (!ret)
 		ret = bench_io_deep(b, sgt, head);
+	if (!ret)
+		ret = bench_io_domain(b, &mem, size, head);
 out:
 	bench_mem_free(&mem);
 	return ret;
@@ -723,19 +852,122 @@ out_free:
 }
 
 /*
+ * The specifications gen_segments is measured with: none of the rules, then
+ * each rule alone, with a value the ranges of bench_gen_point() already meet
+ * (so the segments are the same): what checking the rule costs.
+ */
+static const struct {
+	const char *impl;
+	struct iodma_spec spec;
+} gen_rules[] = {
+	{ "iodma", { .output = IODMA_OUT_HOST64, .map = IODMA_ITERATE_ONLY } },
+	{ "iodma-alignment", { .alignment = 8, .output = IODMA_OUT_HOST64,
+			       .map = IODMA_ITERATE_ONLY } },
+	{ "iodma-boundary", { .seg_boundary_mask = SZ_64K - 1, .output = IODMA_OUT_HOST64,
+			      .map = IODMA_ITERATE_ONLY } },
+	{ "iodma-max_segment_size", { .max_segment_size = SZ_64K, .output = IODMA_OUT_HOST64,
+				      .map = IODMA_ITERATE_ONLY } },
+	{ "iodma-virt_boundary", { .virt_boundary_mask = PAGE_SIZE - 1,
+				   .output = IODMA_OUT_HOST64, .map = IODMA_ITERATE_ONLY } },
+};
+
+/*
+ * The raw sg walk a driver writes over a mapped table of @n entries (the
+ * table's DMA fields set by hand: nothing is mapped), into the same array.
+ */
+static int bench_gen_raw(struct bench *b, unsigned int n, const char *head)
+{
+	u64 *v = b->t[0][2], t0, deadline;
+	struct scatterlist *sg;
+	struct sg_table sgt;
+	unsigned int i, j;
+	int ret;
+
+	ret = sg_alloc_table(&sgt, n, GFP_KERNEL);
+	if (ret)
+		return ret;
+	for_each_sgtable_sg(&sgt, sg, j) {
+		sg_dma_address(sg) = SZ_4G + (u64)j * 2 * PAGE_SIZE;
+		sg_dma_len(sg) = PAGE_SIZE;
+	}
+	sgt.nents = n;
+	deadline = point_deadline(b, 2);
+	for (i = 0; !point_done(b, i, deadline); i++) {
+		t0 = now();
+		for_each_sgtable_dma_sg(&sgt, sg, j) {
+			b->segs[j].addr = sg_dma_address(sg);
+			b->segs[j].len = sg_dma_len(sg);
+		}
+		v[i] = now() - t0;
+		cond_resched();
+	}
+	report(b, head, "raw", "gen_all", v, i);
+	sg_free_table(&sgt);
+	return 0;
+}
+
+/*
+ * gen_segments over the @n ranges of @md with specification @r of
+ * gen_rules[]: all at once, and (without rules) in batches of 64.
+ */
+static int bench_gen_rule(struct bench *b, struct iodma_md *md, unsigned int n, unsigned int r,
+			  const char *head)
+{
+	u64 *v = b->t[0][0], *vb = b->t[0][1], t0, off, len = (u64)n * PAGE_SIZE, deadline;
+	struct iodma_cmd *cmd;
+	unsigned int i;
+	u32 cnt;
+	int ret;
+
+	cmd = iodma_cmd_create(b->dev, &gen_rules[r].spec);
+	if (IS_ERR(cmd))
+		return PTR_ERR(cmd);
+	ret = iodma_cmd_set_memory_descriptor(cmd, md, true);
+	if (ret)
+		goto out_cmd;
+	deadline = point_deadline(b, r ? 4 : 1);
+	for (i = 0; !point_done(b, i, deadline) && !ret; i++) {
+		/* all at once */
+		off = 0;
+		cnt = n;
+		t0 = now();
+		ret = iodma_cmd_gen64_segments(cmd, &off, b->segs, &cnt);
+		v[i] = now() - t0;
+		if (!ret && (off != len || cnt != n))
+			ret = -EPROTO;
+		if (r)
+			continue;
+		/* in batches of 64, the driver's loop over a small ring */
+		off = 0;
+		t0 = now();
+		while (!ret && off < len) {
+			cnt = 64;
+			ret = iodma_cmd_gen64_segments(cmd, &off, b->segs, &cnt);
+		}
+		vb[i] = now() - t0;
+		cond_resched();
+	}
+	if (!ret) {
+		report(b, head, gen_rules[r].impl, "gen_all", v, i);
+		if (!r)
+			report(b, head, gen_rules[r].impl, "gen_batch64", vb, i);
+	}
+	iodma_cmd_clear_memory_descriptor(cmd, true);
+out_cmd:
+	iodma_cmd_destroy(cmd);
+	return ret;
+}
+
+/*
  * gen_segments over @n page-long, non-adjacent physical ranges: every range
  * is a segment.  Iterate-only, so that nothing is mapped or touched.
  */
 static int bench_gen_point(struct bench *b, unsigned int n)
 {
-	struct iodma_spec spec = { .output = IODMA_OUT_HOST64, .map = IODMA_ITERATE_ONLY };
-	u64 *v = b->t[0][0], *vb = b->t[0][1], t0, off, len = (u64)n * PAGE_SIZE, deadline;
 	struct iodma_phys_range *ranges;
-	struct iodma_cmd *cmd;
 	struct iodma_md *md;
-	unsigned int i, j;
+	unsigned int j, r;
 	char head[48];
-	u32 cnt;
 	int ret;
 
 	ranges = kvcalloc(n, sizeof(*ranges), GFP_KERNEL);
@@ -749,44 +981,10 @@ static int bench_gen_point(struct bench *b, unsigned int n)
 	kvfree(ranges);
 	if (IS_ERR(md))
 		return PTR_ERR(md);
-	cmd = iodma_cmd_create(b->dev, &spec);
-	if (IS_ERR(cmd)) {
-		ret = PTR_ERR(cmd);
-		goto out_md;
-	}
-	ret = iodma_cmd_set_memory_descriptor(cmd, md, true);
-	if (ret)
-		goto out_cmd;
 	snprintf(head, sizeof(head), "test=gen segs=%u", n);
-
-	deadline = point_deadline(b, 1);
-	for (i = 0; !point_done(b, i, deadline) && !ret; i++) {
-		/* all at once */
-		off = 0;
-		cnt = n;
-		t0 = now();
-		ret = iodma_cmd_gen64_segments(cmd, &off, b->segs, &cnt);
-		v[i] = now() - t0;
-		if (!ret && (off != len || cnt != n))
-			ret = -EPROTO;
-		/* in batches of 64, the driver's loop over a small ring */
-		off = 0;
-		t0 = now();
-		while (!ret && off < len) {
-			cnt = 64;
-			ret = iodma_cmd_gen64_segments(cmd, &off, b->segs, &cnt);
-		}
-		vb[i] = now() - t0;
-		cond_resched();
-	}
-	if (!ret) {
-		report(b, head, "iodma", "gen_all", v, i);
-		report(b, head, "iodma", "gen_batch64", vb, i);
-	}
-	iodma_cmd_clear_memory_descriptor(cmd, true);
-out_cmd:
-	iodma_cmd_destroy(cmd);
-out_md:
+	ret = bench_gen_raw(b, n, head);
+	for (r = 0; r < ARRAY_SIZE(gen_rules) && !ret; r++)
+		ret = bench_gen_rule(b, md, n, r, head);
 	iodma_md_put(md);
 	return ret;
 }
