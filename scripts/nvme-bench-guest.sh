@@ -39,6 +39,11 @@ if [ -z "$bdf" ]; then
 	echo "IODMA-NVMEBENCH error=no-second-controller" | tee $R
 	exit 1
 fi
+# 63 tags per queue: queue depth 32 never waits for a tag (Linux's nvme has
+# 1023; iodma_nvme's default of 31 would make the 32nd AIO sleep)
+QD=io_queue_depth=64
+rmmod iodma_nvme
+insmod /modules/iodma_nvme.ko $QD
 echo "$bdf" >$NV/unbind
 echo iodma_nvme >"/sys/bus/pci/devices/$bdf/driver_override"
 echo "$bdf" >/sys/bus/pci/drivers_probe
@@ -53,7 +58,7 @@ for mode in prp sgl; do
 	if [ $mode = sgl ]; then
 		echo "$bdf" >/sys/bus/pci/drivers/iodma_nvme/unbind
 		rmmod iodma_nvme
-		insmod /modules/iodma_nvme.ko data_mode=sgl
+		insmod /modules/iodma_nvme.ko data_mode=sgl $QD
 		echo "$bdf" >/sys/bus/pci/drivers_probe
 		wait_dev /dev/iodma-nvme0n1 || rc=1
 	fi
@@ -71,7 +76,7 @@ P=/sys/kernel/debug/iodma_nvme/phases
 for mode in prp sgl; do
 	echo "$bdf" >/sys/bus/pci/drivers/iodma_nvme/unbind
 	rmmod iodma_nvme
-	insmod /modules/iodma_nvme.ko data_mode=$mode phase_stats=1
+	insmod /modules/iodma_nvme.ko data_mode=$mode phase_stats=1 $QD
 	echo "$bdf" >/sys/bus/pci/drivers_probe
 	wait_dev /dev/iodma-nvme0n1 || rc=1
 	for job in randread-4k-qd1 randwrite-4k-qd1 randread-4k-qd32 randwrite-4k-qd32 \

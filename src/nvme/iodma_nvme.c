@@ -49,6 +49,7 @@
  *	echo <BDF> > /sys/bus/pci/drivers_probe
  */
 #include <linux/blk-mq.h>
+#include <linux/blk-mq-pci.h>
 #include <linux/blkdev.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -243,8 +244,8 @@ struct iodma_nvme_queue {
  * @nsid: namespace ID
  * @lba_shift: log2 of the logical block size
  * @disk: the gendisk
- * @deleted: del_gendisk() has been or is being called (under the
- *	controller's reset_lock)
+ * @live: added and not being deleted: a failed controller marks it dead
+ *	(under the controller's reset_lock)
  */
 struct iodma_nvme_ns {
 	struct list_head node;
@@ -252,7 +253,7 @@ struct iodma_nvme_ns {
 	u32 nsid;
 	u8 lba_shift;
 	struct gendisk *disk;
-	bool deleted;
+	bool live;
 };
 
 /**
@@ -284,9 +285,11 @@ struct iodma_nvme_ns {
  * @admin_result: its result
  * @ident: Identify buffer
  * @ident_dma: bus address of @ident
- * @namespaces: the namespaces with a disk
+ * @namespaces: the namespaces with a disk (changed under @reset_lock)
  * @reset_lock: serialises resetting and disabling the controller
  * @dead: the controller is disabled: I/O fails at once
+ * @resetting: a reset is under way: admin commands are refused (under the
+ *	admin completion queue's lock)
  * @debugfs: the controller's debugfs directory, iodma_nvme/<BDF>/
  * @drop_submissions: debugfs: I/O commands to drop instead of submitting
  *	(the controller never sees them: their requests time out)
@@ -321,6 +324,7 @@ struct iodma_nvme_ctrl {
 	struct list_head namespaces;
 	struct mutex reset_lock;	/* resetting or disabling the controller */
 	bool dead;
+	bool resetting;
 	struct dentry *debugfs;
 	atomic_t drop_submissions;
 };
@@ -408,6 +412,8 @@ static int enable_controller(struct iodma_nvme_ctrl *ctrl)
 	return wait_csts(ctrl, NVME_CSTS_RDY | NVME_CSTS_CFS, NVME_CSTS_RDY);
 }
 
+static struct lock_class_key admin_sq_key;
+
 static int alloc_queue(struct iodma_nvme_ctrl *ctrl, u16 qid, u16 depth, u16 vector)
 {
 	struct iodma_nvme_queue *q = &ctrl->queues[qid];
@@ -426,6 +432,13 @@ static int alloc_queue(struct iodma_nvme_ctrl *ctrl, u16 qid, u16 depth, u16 vec
 	q->sq_db = dbs + 2 * qid * ctrl->db_stride;
 	q->cq_db = dbs + (2 * qid + 1) * ctrl->db_stride;
 	spin_lock_init(&q->sq_lock);
+	/*
+	 * The admin queue's is taken only under its completion queue's lock
+	 * (admin_start()), interrupts off; the I/O queues' in queue_rq,
+	 * interrupts on, never under a completion queue's lock.
+	 */
+	if (!qid)
+		lockdep_set_class(&q->sq_lock, &admin_sq_key);
 	spin_lock_init(&q->cq_lock);
 	q->sq_tail = 0;
 	q->cq_head = 0;
@@ -447,40 +460,68 @@ static void submit(struct iodma_nvme_queue *q, const struct nvme_command *c)
 /* Admin commands */
 
 /*
- * The admin command ID a completion is awaited for (U32_MAX: none), set
- * under the admin completion queue's lock: a late completion of a command
- * that timed out either finished before this or is ignored, and never
- * completes the next command's wait.
+ * The admin command awaited: its ID (U32_MAX: none) is set, and the command
+ * submitted, under the admin completion queue's lock, which admin_cqe()
+ * runs under and admin_stop() takes: a late completion of a command that
+ * timed out is ignored, and a reset or failure either comes first (the
+ * command is refused) or ends the wait.
  */
-static void admin_expect(struct iodma_nvme_ctrl *ctrl, u32 cid)
+static int admin_start(struct iodma_nvme_ctrl *ctrl, struct nvme_command *c)
+{
+	struct iodma_nvme_queue *aq = &ctrl->queues[0];
+	int ret = 0;
+
+	spin_lock_irq(&aq->cq_lock);
+	if (ctrl->dead) {
+		ret = -ENODEV;
+	} else if (ctrl->resetting) {
+		ret = -EAGAIN;
+	} else {
+		ctrl->admin_cid = c->common.command_id;
+		ctrl->admin_status = 0;
+		reinit_completion(&ctrl->admin_done);
+		submit(aq, c);
+	}
+	spin_unlock_irq(&aq->cq_lock);
+	return ret;
+}
+
+/*
+ * A reset begins (@resetting) or ends, or the controller is failed: the
+ * command awaited, if any, ends as aborted by the host.
+ */
+static void admin_stop(struct iodma_nvme_ctrl *ctrl, bool resetting)
 {
 	struct iodma_nvme_queue *aq = &ctrl->queues[0];
 
 	spin_lock_irq(&aq->cq_lock);
-	ctrl->admin_cid = cid;
-	reinit_completion(&ctrl->admin_done);
+	ctrl->resetting = resetting;
+	if (ctrl->admin_cid != U32_MAX) {
+		ctrl->admin_cid = U32_MAX;
+		ctrl->admin_status = NVME_SC_HOST_ABORTED_CMD;
+		complete(&ctrl->admin_done);
+	}
 	spin_unlock_irq(&aq->cq_lock);
 }
 
 static int admin_exec(struct iodma_nvme_ctrl *ctrl, struct nvme_command *c, u32 *result)
 {
-	int ret = 0;
+	struct iodma_nvme_queue *aq = &ctrl->queues[0];
+	int ret;
 
 	mutex_lock(&ctrl->admin_lock);
 	/* a late completion of a command that timed out has an older ID */
 	c->common.command_id = ctrl->admin_next_cid++;
-	admin_expect(ctrl, c->common.command_id);
-	/* after the reinit: fail_controller() sets dead, then completes */
-	if (READ_ONCE(ctrl->dead)) {
-		ret = -ENODEV;
+	ret = admin_start(ctrl, c);
+	if (ret)
 		goto out;
-	}
-	submit(&ctrl->queues[0], c);
 	if (!wait_for_completion_timeout(&ctrl->admin_done, ADMIN_TIMEOUT)) {
 		dev_err(ctrl_dev(ctrl), "admin opcode 0x%x timed out\n", c->common.opcode);
 		ret = -ETIMEDOUT;
 	} else if (READ_ONCE(ctrl->dead)) {
 		ret = -ENODEV;
+	} else if (ctrl->admin_status == NVME_SC_HOST_ABORTED_CMD) {
+		ret = -ECANCELED;	/* a reset */
 	} else if (ctrl->admin_status) {
 		dev_err(ctrl_dev(ctrl), "admin opcode 0x%x: NVMe status 0x%x\n",
 			c->common.opcode, ctrl->admin_status);
@@ -489,12 +530,14 @@ static int admin_exec(struct iodma_nvme_ctrl *ctrl, struct nvme_command *c, u32 
 		*result = ctrl->admin_result;
 	}
 out:
-	admin_expect(ctrl, U32_MAX);
+	spin_lock_irq(&aq->cq_lock);
+	ctrl->admin_cid = U32_MAX;
+	spin_unlock_irq(&aq->cq_lock);
 	mutex_unlock(&ctrl->admin_lock);
 	return ret;
 }
 
-/* Under the admin completion queue's lock (see admin_expect()). */
+/* Under the admin completion queue's lock (see admin_start()). */
 static void admin_cqe(struct iodma_nvme_ctrl *ctrl, const struct nvme_completion *cqe)
 {
 	if (cqe->command_id != ctrl->admin_cid)
@@ -718,15 +761,9 @@ static void cancel_io(struct iodma_nvme_ctrl *ctrl)
  * request it still has: after this no DMA is in flight and each iodma
  * command is back in its pool.  Later requests fail in queue_rq.
  */
-static void fail_controller(struct iodma_nvme_ctrl *ctrl, bool shutdown)
+static void __fail_controller(struct iodma_nvme_ctrl *ctrl, bool shutdown)
 {
-	struct iodma_nvme_ns *ns;
-
-	mutex_lock(&ctrl->reset_lock);
-	if (ctrl->dead)
-		goto out;
-	if (ctrl->tagset.tags)
-		blk_mq_quiesce_tagset(&ctrl->tagset);
+	lockdep_assert_held(&ctrl->reset_lock);
 	/*
 	 * A controller that does not stop (CSTS.RDY stays set) could still
 	 * DMA into the memory of the requests cancelled below: cut its bus
@@ -735,15 +772,36 @@ static void fail_controller(struct iodma_nvme_ctrl *ctrl, bool shutdown)
 	disable_controller(ctrl, shutdown);
 	pci_clear_master(ctrl->pdev);
 	WRITE_ONCE(ctrl->dead, true);
-	complete(&ctrl->admin_done);
+	admin_stop(ctrl, false);
 	cancel_io(ctrl);
-	if (ctrl->tagset.tags) {
-		list_for_each_entry(ns, &ctrl->namespaces, node)
-			if (!ns->deleted)
-				blk_mark_disk_dead(ns->disk);
-		blk_mq_unquiesce_tagset(&ctrl->tagset);
+}
+
+/*
+ * After the tag set is running again (queue_rq fails everything once
+ * dead): marking a disk dead may wait for writeback.
+ */
+static void mark_disks_dead(struct iodma_nvme_ctrl *ctrl)
+{
+	struct iodma_nvme_ns *ns;
+
+	lockdep_assert_held(&ctrl->reset_lock);
+	list_for_each_entry(ns, &ctrl->namespaces, node)
+		if (ns->live)
+			blk_mark_disk_dead(ns->disk);
+}
+
+static void fail_controller(struct iodma_nvme_ctrl *ctrl, bool shutdown)
+{
+	mutex_lock(&ctrl->reset_lock);
+	if (!ctrl->dead) {
+		if (ctrl->tagset.tags)
+			blk_mq_quiesce_tagset(&ctrl->tagset);
+		__fail_controller(ctrl, shutdown);
+		if (ctrl->tagset.tags) {
+			blk_mq_unquiesce_tagset(&ctrl->tagset);
+			mark_disks_dead(ctrl);
+		}
 	}
-out:
 	mutex_unlock(&ctrl->reset_lock);
 }
 
@@ -754,10 +812,9 @@ static void reset_queue(struct iodma_nvme_queue *q)
 	memset(q->cqes, 0, q->depth * sizeof(*q->cqes));
 	q->cq_head = 0;
 	q->cq_phase = 1;
-	spin_unlock_irq(&q->cq_lock);
-	spin_lock(&q->sq_lock);
+	/* nothing submits: I/O is quiesced, admin commands refused (resetting) */
 	q->sq_tail = 0;
-	spin_unlock(&q->sq_lock);
+	spin_unlock_irq(&q->cq_lock);
 }
 
 /* The admin queue's registers, then CC.EN = 1. */
@@ -780,18 +837,21 @@ static int create_queue_pair(struct iodma_nvme_queue *q);
  * had (it does no DMA once disabled), and enable it again with the same
  * queues; I/O goes on.  A controller that does not come back is failed.
  */
-static void reset_controller(struct iodma_nvme_ctrl *ctrl)
+static void reset_controller(struct iodma_nvme_ctrl *ctrl, struct iodma_nvme_iod *iod)
 {
 	unsigned int i;
 	int ret;
 
 	mutex_lock(&ctrl->reset_lock);
-	if (ctrl->dead) {
+	/* a reset or failure that ran meanwhile (another disk's timeout) ended it */
+	if (ctrl->dead || READ_ONCE(iod->done)) {
 		mutex_unlock(&ctrl->reset_lock);
 		return;
 	}
 	dev_warn(ctrl_dev(ctrl), "resetting the controller\n");
 	blk_mq_quiesce_tagset(&ctrl->tagset);
+	/* an admin command awaited (another timeout's Abort) ends here */
+	admin_stop(ctrl, true);
 	ret = disable_controller(ctrl, false);
 	if (!ret) {
 		cancel_io(ctrl);
@@ -800,20 +860,23 @@ static void reset_controller(struct iodma_nvme_ctrl *ctrl)
 		ret = start_controller(ctrl);
 	}
 	if (!ret) {
+		admin_stop(ctrl, false);
 		ret = set_queue_count(ctrl, ctrl->nr_io_queues);
 		if (ret >= 0)
 			ret = ret == ctrl->nr_io_queues ? 0 : -ENODEV;
 	}
 	for (i = 1; !ret && i <= ctrl->nr_io_queues; i++)
 		ret = create_queue_pair(&ctrl->queues[i]);
-	blk_mq_unquiesce_tagset(&ctrl->tagset);
-	mutex_unlock(&ctrl->reset_lock);
 	if (ret) {
 		dev_err(ctrl_dev(ctrl), "reset failed (%d): disabling the controller\n", ret);
-		fail_controller(ctrl, false);
-	} else {
-		dev_info(ctrl_dev(ctrl), "controller reset: I/O goes on\n");
+		__fail_controller(ctrl, false);
 	}
+	blk_mq_unquiesce_tagset(&ctrl->tagset);
+	if (ret)
+		mark_disks_dead(ctrl);
+	else
+		dev_info(ctrl_dev(ctrl), "controller reset: I/O goes on\n");
+	mutex_unlock(&ctrl->reset_lock);
 }
 
 /* blk-mq */
@@ -1019,7 +1082,7 @@ static enum blk_eh_timer_return iodma_nvme_timeout(struct request *rq)
 	}
 	if (csts & NVME_CSTS_CFS) {
 		dev_err(ctrl_dev(ctrl), "controller fatal status\n");
-		reset_controller(ctrl);
+		reset_controller(ctrl, iod);
 		return BLK_EH_DONE;
 	}
 	if (!READ_ONCE(ctrl->dead) && !iod->aborted) {
@@ -1036,11 +1099,14 @@ static enum blk_eh_timer_return iodma_nvme_timeout(struct request *rq)
 		if (!admin_exec(ctrl, &c, &result)) {
 			dev_warn(ctrl_dev(ctrl), "qid %u cid %u: %s\n", q->qid, rq->tag,
 				 result & 1 ? "the controller did not abort it" : "abort accepted");
-			return BLK_EH_RESET_TIMER;
+			/* completed meanwhile, or ended by a reset: done */
+			return READ_ONCE(iod->done) ? BLK_EH_DONE : BLK_EH_RESET_TIMER;
 		}
+		if (READ_ONCE(iod->done))
+			return BLK_EH_DONE;
 	}
 	dev_err(ctrl_dev(ctrl), "qid %u cid %u not completed\n", q->qid, rq->tag);
-	reset_controller(ctrl);
+	reset_controller(ctrl, iod);
 	return BLK_EH_DONE;
 }
 
@@ -1071,7 +1137,25 @@ static void iodma_nvme_exit_request(struct blk_mq_tag_set *set, struct request *
 	dma_pool_free(ctrl->list_pool, iod->list, iod->list_dma);
 }
 
+/*
+ * Each CPU submits on the queue whose vector's interrupt is affine to it,
+ * so that a completion wakes its submitter on the same CPU, as in Linux's
+ * nvme; with one vector (INTx) or fewer queues than vectors, blk-mq's
+ * spread.
+ */
+static void iodma_nvme_map_queues(struct blk_mq_tag_set *set)
+{
+	struct iodma_nvme_ctrl *ctrl = set->driver_data;
+	struct blk_mq_queue_map *map = &set->map[HCTX_TYPE_DEFAULT];
+
+	if (ctrl->nr_vecs > 1 && ctrl->nr_vecs - 1 == ctrl->nr_io_queues)
+		blk_mq_pci_map_queues(map, ctrl->pdev, 1);
+	else
+		blk_mq_map_queues(map);
+}
+
 static const struct blk_mq_ops iodma_nvme_mq_ops = {
+	.map_queues = iodma_nvme_map_queues,
 	.queue_rq = iodma_nvme_queue_rq,
 	.complete = iodma_nvme_complete_rq,
 	.timeout = iodma_nvme_timeout,
@@ -1261,7 +1345,16 @@ static int add_namespace(struct iodma_nvme_ctrl *ctrl, u32 nsid)
 	lim.dma_alignment = ctrl->sgl && !ctrl->sgl_dword ? 1 : 3;
 	if (ctrl->vwc)
 		lim.features |= BLK_FEAT_WRITE_CACHE;
+	/*
+	 * The request queue is made under reset_lock, so that a reset
+	 * quiesces and unquiesces it or comes after; add_disk() does I/O (a
+	 * partition scan) and a timeout of it resets: not under the lock.
+	 */
+	mutex_lock(&ctrl->reset_lock);
 	ns->disk = blk_mq_alloc_disk(&ctrl->tagset, &lim, ns);
+	if (!IS_ERR(ns->disk))
+		list_add_tail(&ns->node, &ctrl->namespaces);
+	mutex_unlock(&ctrl->reset_lock);
 	if (IS_ERR(ns->disk)) {
 		ret = PTR_ERR(ns->disk);
 		goto err_free;
@@ -1271,9 +1364,14 @@ static int add_namespace(struct iodma_nvme_ctrl *ctrl, u32 nsid)
 	snprintf(ns->disk->disk_name, DISK_NAME_LEN, "iodma-nvme%dn%u", ctrl->instance, nsid);
 	set_capacity(ns->disk, le64_to_cpu(id->nsze) << (ns->lba_shift - SECTOR_SHIFT));
 	ret = add_disk(ns->disk);
+	mutex_lock(&ctrl->reset_lock);
+	if (ret)
+		list_del(&ns->node);
+	else
+		ns->live = true;
+	mutex_unlock(&ctrl->reset_lock);
 	if (ret)
 		goto err_put;
-	list_add_tail(&ns->node, &ctrl->namespaces);
 	dev_info(ctrl_dev(ctrl), "%s: %llu blocks of %u bytes\n", ns->disk->disk_name,
 		 le64_to_cpu(id->nsze), 1U << ns->lba_shift);
 	return 0;
@@ -1314,7 +1412,7 @@ static void remove_namespaces(struct iodma_nvme_ctrl *ctrl)
 		 * deleted must not mark it dead.
 		 */
 		mutex_lock(&ctrl->reset_lock);
-		ns->deleted = true;
+		ns->live = false;
 		mutex_unlock(&ctrl->reset_lock);
 		/* del_gendisk() waits for the disk's I/O */
 		del_gendisk(ns->disk);
@@ -1369,6 +1467,7 @@ static int iodma_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	struct device *dev = &pdev->dev;
 	struct iodma_nvme_ctrl *ctrl;
 	unsigned int flags = use_intx ? PCI_IRQ_INTX : PCI_IRQ_ALL_TYPES;
+	struct irq_affinity affd = { .pre_vectors = 1 };
 	resource_size_t bar_len;
 	u64 bar_qpairs;
 	int ret;
@@ -1439,7 +1538,9 @@ static int iodma_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id
 		ret = -ENOMEM;
 		goto err_ida;
 	}
-	ret = pci_alloc_irq_vectors(pdev, 1, ctrl->max_io_queues + 1, flags);
+	/* the I/O queues' vectors spread over the CPUs (map_queues), the admin's apart */
+	ret = pci_alloc_irq_vectors_affinity(pdev, 1, ctrl->max_io_queues + 1,
+					     flags | PCI_IRQ_AFFINITY, &affd);
 	if (ret < 0)
 		goto err_pool;
 	ctrl->nr_vecs = ret;
