@@ -137,6 +137,16 @@ static inline u64 iodma_clip(u64 *off, u64 *len, u64 size, u64 *in)
 }
 
 /*
+ * sg_next() for an entry known not to be the last (the caller counts the
+ * entries), inline: the walks of views and segments take it once an entry.
+ */
+static __always_inline struct scatterlist *iodma_sg_next(struct scatterlist *sg)
+{
+	sg++;
+	return sg_is_chain(sg) ? sg_chain_ptr(sg) : sg;
+}
+
+/*
  * A descriptor's memory is either CPU memory (pages the CPU can reach, mapped
  * by the command) or bus memory (addresses the device uses as they are, or
  * physical ranges without struct page).  A multi never mixes the two.

@@ -56,16 +56,6 @@ static __always_inline void entry_at(const struct iodma_view *v, unsigned int id
 	entry_src(v, v->src, idx, sg, addr, len);
 }
 
-/*
- * sg_next() for an entry known not to be the last (the view's source count
- * says so), inline: the segment loops call it once an entry.
- */
-static __always_inline struct scatterlist *sg_next_unchecked(struct scatterlist *sg)
-{
-	sg++;
-	return sg_is_chain(sg) ? sg_chain_ptr(sg) : sg;
-}
-
 /* The bus address and length of the entry under the cursor. */
 static __always_inline void entry_of(const struct iodma_view *v,
 				     const struct iodma_cursor *cur, u64 *addr, u64 *len)
@@ -362,7 +352,7 @@ static __always_inline void entry_step(const enum iodma_src_kind src, struct sca
 	if (src == IODMA_SRC_RANGES)
 		(*r)++;
 	else
-		*sg = sg_next_unchecked(*sg);
+		*sg = iodma_sg_next(*sg);
 }
 
 /* The entry at @sg or @r, as entry_src(). */

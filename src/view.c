@@ -16,6 +16,7 @@
  * it knows nothing of commands.  The backends (map_*.c) turn it into bus
  * addresses by setting its source.
  */
+#include <linux/bvec.h>
 #include <linux/dma-mapping.h>
 #include <linux/slab.h>
 #include "iodma_internal.h"
@@ -143,12 +144,13 @@ static void sg_clear_dma(struct scatterlist *sg)
 #endif
 }
 
-static int view_sg_chunk(void *arg, const struct iodma_chunk *c)
+/*
+ * Add [@phys, @phys + @left), physically contiguous CPU memory, to the walk:
+ * merged into the last entry where it continues it, else in new entries,
+ * cut at the entry limits.
+ */
+static int view_add_phys_slow(struct view_ctx *v, phys_addr_t phys, u64 left)
 {
-	struct view_ctx *v = arg;
-	phys_addr_t phys = page_to_phys(c->page) + c->pgoff;
-	u64 left = c->len;
-
 	while (left) {
 		u64 room = (phys | v->boundary) - phys + 1;
 		bool merge = v->n && phys == v->end && v->open_len < v->max_entry &&
@@ -168,7 +170,7 @@ static int view_sg_chunk(void *arg, const struct iodma_chunk *c)
 			if (v->fill) {
 				if (v->n == v->cap)
 					return -ENOSPC;
-				v->sg = v->n ? sg_next(v->sg) : v->view->sgt.sgl;
+				v->sg = v->n ? iodma_sg_next(v->sg) : v->view->sgt.sgl;
 				sg_set_page(v->sg, pfn_to_page(PHYS_PFN(phys)), take,
 					    offset_in_page(phys));
 				sg_clear_dma(v->sg);
@@ -183,6 +185,83 @@ static int view_sg_chunk(void *arg, const struct iodma_chunk *c)
 	}
 	v->max_end = max(v->max_end, v->end);
 	return 0;
+}
+
+/*
+ * view_add_phys_slow(), with the common case inline: a piece that does not
+ * continue the last entry and fits one entry whole is that entry.
+ */
+static __always_inline int view_add_phys(struct view_ctx *v, phys_addr_t phys, u64 left)
+{
+	if (unlikely((v->n && phys == v->end) || left > v->max_entry ||
+		     (phys | v->boundary) - phys < left - 1))
+		return view_add_phys_slow(v, phys, left);
+	if (v->fill) {
+		if (v->n == v->cap)
+			return -ENOSPC;
+		v->sg = v->n ? iodma_sg_next(v->sg) : v->view->sgt.sgl;
+		sg_set_page(v->sg, pfn_to_page(PHYS_PFN(phys)), left, offset_in_page(phys));
+		sg_clear_dma(v->sg);
+	}
+	v->n++;
+	v->bits |= phys | left;
+	v->open_len = left;
+	v->end = phys + left;
+	v->max_end = max(v->max_end, v->end);
+	return 0;
+}
+
+static int view_sg_chunk(void *arg, const struct iodma_chunk *c)
+{
+	return view_add_phys(arg, page_to_phys(c->page) + c->pgoff, c->len);
+}
+
+/*
+ * The descriptors of CPU memory a driver's I/O path uses most, an sg_table
+ * and a bio_vec array, walked here rather than through iodma_md_walk() and
+ * its callback: the same chunks in the same order (walk_sgt() and
+ * walk_bvecs() in md.c), with the walk's state in registers (a copy of the
+ * context, not the caller's, which the scatterlist stores could alias).
+ * Returns -EOPNOTSUPP for the other kinds.
+ */
+static int view_walk_cpu(struct iodma_md *md, u64 off, u64 len, struct view_ctx *ctx)
+{
+	struct view_ctx v = *ctx;
+	struct scatterlist *sg;
+	unsigned int i;
+	u64 take, in;
+	int ret = 0;
+
+	if (md->kind == IODMA_MD_SGTABLE) {
+		unsigned int n = md->sgt.sgt->orig_nents;
+
+		for (i = 0, sg = md->sgt.sgt->sgl; i < n; i++) {
+			take = iodma_clip(&off, &len, sg->length, &in);
+			if (take) {
+				ret = view_add_phys(&v, sg_phys(sg) + in, take);
+				if (ret || !len)
+					break;
+			}
+			if (i + 1 < n)
+				sg = iodma_sg_next(sg);
+		}
+	} else if (md->kind == IODMA_MD_BVEC) {
+		const struct bio_vec *bv = md->bvec.bv;
+
+		for (i = 0; i < md->bvec.n && len; i++) {
+			take = iodma_clip(&off, &len, bv[i].bv_len, &in);
+			if (!take)
+				continue;
+			ret = view_add_phys(&v, page_to_phys(bv[i].bv_page) + bv[i].bv_offset + in,
+					    take);
+			if (ret)
+				break;
+		}
+	} else {
+		return -EOPNOTSUPP;
+	}
+	*ctx = v;
+	return ret;
 }
 
 static int view_range_chunk(void *arg, const struct iodma_chunk *c)
@@ -227,8 +306,15 @@ static void entry_limits(const struct iodma_view *view, struct view_ctx *v)
 /* Walk [off, off + len) of @md as the view needs it: bus ranges or CPU pages. */
 static int view_walk(struct iodma_md *md, u64 off, u64 len, bool ranges, struct view_ctx *v)
 {
+	int ret;
+
 	if (md->kind == IODMA_MD_COPYBUF && ranges)
 		return iodma_cbuf_walk(&md->cbuf, off, len, true, view_range_chunk, v);
+	if (!ranges) {
+		ret = view_walk_cpu(md, off, len, v);
+		if (ret != -EOPNOTSUPP)
+			return ret;
+	}
 	return iodma_md_walk(md, off, len, ranges ? view_range_chunk : view_sg_chunk, v);
 }
 
