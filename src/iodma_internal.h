@@ -312,6 +312,8 @@ enum iodma_src_kind {
  * @nranges: ranges in use
  * @ranges_cap: ranges allocated (the storage only grows)
  * @ranges_mapped: the backend mapped @ranges (and must unmap them)
+ * @map_max: MAPPED: dma_max_mapping_size() of @map_dev, read at init and by
+ *	iodma_view_refresh() (the command calls it when the device changed)
  * @src: which of the above the cursor reads, set by the backend's map (or
  *	iodma_view_unmapped()); IODMA_SRC_NONE while nothing is prepared
  * @src_n: entries of the source
@@ -331,6 +333,7 @@ struct iodma_view {
 	unsigned int nranges;
 	unsigned int ranges_cap;
 	bool ranges_mapped;
+	u64 map_max;
 	enum iodma_src_kind src;
 	unsigned int src_n;
 };
@@ -341,6 +344,7 @@ int iodma_view_build(struct iodma_view *v, struct iodma_md *md, u64 off, u64 len
 int iodma_view_from_cbuf(struct iodma_view *v, const struct iodma_cbuf *cb, u64 len,
 			 gfp_t gfp);
 void iodma_view_unmapped(struct iodma_view *v, bool ranges);
+void iodma_view_refresh(struct iodma_view *v);
 int iodma_view_reserve(struct iodma_view *v, unsigned int sg, unsigned int ranges, gfp_t gfp);
 void iodma_view_free(struct iodma_view *v);
 
@@ -433,6 +437,21 @@ void iodma_domain_free_iova(struct iodma_domain *d, unsigned long pfn, unsigned 
 struct iodma_domain *iodma_domain_get(struct iodma_domain *d);
 void iodma_domain_put(struct iodma_domain *d);
 
+/*
+ * What a command last read of its device (cmd.c): its DMA mask, its bus
+ * limit and the generation of iodma_dev_limits_changed().  The limits that
+ * follow from them (the reach, the largest mapping) are cached with it and
+ * read again only when one of them changed.
+ */
+struct iodma_dev_seen {
+	u64 mask;
+	u64 bus_limit;
+	unsigned int gen;
+	bool valid;
+};
+
+void iodma_dev_limits_changed(void);
+
 #define IODMA_NR_ERRNOS	14	/* thirteen counted errnos, the last slot for any other */
 
 /**
@@ -448,7 +467,8 @@ void iodma_domain_put(struct iodma_domain *d);
  * @translated: the device's addresses are IOVAs (an IOMMU domain)
  * @spec: the specification as given
  * @lim: the normalised specification; @lim.addr_limit is the device's reach,
- *	refreshed at each first prepare from @ops->reach
+ *	from @ops->reach, read again at a first prepare when @seen is stale
+ * @seen: the device's state @lim.addr_limit and @view.map_max were read in
  * @spec_limit: 2^addr_bits - 1
  * @ops: the backend; @domain and @backend are its own
  * @domain: owned-IOMMU-domain backend: its domain (referenced); else NULL
@@ -491,6 +511,7 @@ struct iodma_cmd {
 	bool translated;
 	struct iodma_spec spec;
 	struct iodma_limits lim;
+	struct iodma_dev_seen seen;
 	u64 spec_limit;
 	const struct iodma_map_ops *ops;
 	struct iodma_domain *domain;

@@ -524,6 +524,7 @@ static void pool_recheck(struct iodma_pool *pool)
  */
 void iodma_pool_recheck(struct iodma_pool *pool)
 {
+	iodma_dev_limits_changed();
 	mutex_lock(&pools_lock);
 	pool_recheck(pool);
 	mutex_unlock(&pools_lock);
@@ -534,6 +535,9 @@ static int memory_event(struct notifier_block *nb, unsigned long action, void *a
 {
 	struct iodma_pool *pool;
 
+	/* the memory present decides whether a device's mask limits it */
+	if (action == MEM_ONLINE || action == MEM_OFFLINE)
+		iodma_dev_limits_changed();
 	if (action != MEM_ONLINE)
 		return NOTIFY_OK;
 	mutex_lock(&pools_lock);

@@ -32,6 +32,20 @@ void iodma_view_init(struct iodma_view *v, struct device *dev, enum iodma_map_ty
 	v->map_dev = map == IODMA_MAPPED ? dev : NULL;
 	v->bus_dev = map == IODMA_BYPASSED ? dev : NULL;
 	v->src = IODMA_SRC_NONE;
+	iodma_view_refresh(v);
+}
+
+/**
+ * iodma_view_refresh() - read the device's largest mapping again
+ * @v: the view
+ *
+ * dma_max_mapping_size() follows from the DMA mask, the bus limit and the
+ * memory present (swiotlb caps a mapping where the mask limits the device):
+ * the view's owner calls this when one of them changed.
+ */
+void iodma_view_refresh(struct iodma_view *v)
+{
+	v->map_max = v->map_dev ? dma_max_mapping_size(v->map_dev) : SIZE_MAX;
 }
 
 /* Free the view's storage. */
@@ -296,7 +310,7 @@ static void entry_limits(const struct iodma_view *view, struct view_ctx *v)
 
 	v->boundary = U64_MAX;
 	if (view->map_dev) {
-		max = min_t(u64, max, dma_max_mapping_size(view->map_dev));
+		max = min_t(u64, max, view->map_max);
 		max = min_t(u64, max, dma_get_max_seg_size(view->map_dev));
 		v->boundary = dma_get_seg_boundary(view->map_dev);
 	}
