@@ -338,12 +338,14 @@ static bool no_waiters(struct iodma_pool *pool)
  */
 struct iodma_cmd *iodma_pool_get(struct iodma_pool *pool, gfp_t gfp)
 {
-	struct iodma_cmd *cmd = NULL;
+	struct iodma_cmd *cmd;
 	int ret;
 
-	if (!gfpflags_allow_blocking(gfp))
-		return take_free(pool);
-	might_sleep();
+	might_sleep_if(gfpflags_allow_blocking(gfp));
+	/* a free command: no waiter to count, one lock round trip */
+	cmd = take_free(pool);
+	if (cmd || !gfpflags_allow_blocking(gfp))
+		return cmd;
 	if (!waiter_enter(pool))
 		return NULL;
 	ret = wait_event_killable(pool->wait, (cmd = take_free(pool)) != NULL ||

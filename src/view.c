@@ -163,7 +163,7 @@ static void sg_clear_dma(struct scatterlist *sg)
  * merged into the last entry where it continues it, else in new entries,
  * cut at the entry limits.
  */
-static int view_add_phys_slow(struct view_ctx *v, phys_addr_t phys, u64 left)
+static int view_add_phys(struct view_ctx *v, phys_addr_t phys, u64 left)
 {
 	while (left) {
 		u64 room = (phys | v->boundary) - phys + 1;
@@ -201,81 +201,9 @@ static int view_add_phys_slow(struct view_ctx *v, phys_addr_t phys, u64 left)
 	return 0;
 }
 
-/*
- * view_add_phys_slow(), with the common case inline: a piece that does not
- * continue the last entry and fits one entry whole is that entry.
- */
-static __always_inline int view_add_phys(struct view_ctx *v, phys_addr_t phys, u64 left)
-{
-	if (unlikely((v->n && phys == v->end) || left > v->max_entry ||
-		     (phys | v->boundary) - phys < left - 1))
-		return view_add_phys_slow(v, phys, left);
-	if (v->fill) {
-		if (v->n == v->cap)
-			return -ENOSPC;
-		v->sg = v->n ? iodma_sg_next(v->sg) : v->view->sgt.sgl;
-		sg_set_page(v->sg, pfn_to_page(PHYS_PFN(phys)), left, offset_in_page(phys));
-		sg_clear_dma(v->sg);
-	}
-	v->n++;
-	v->bits |= phys | left;
-	v->open_len = left;
-	v->end = phys + left;
-	v->max_end = max(v->max_end, v->end);
-	return 0;
-}
-
 static int view_sg_chunk(void *arg, const struct iodma_chunk *c)
 {
 	return view_add_phys(arg, page_to_phys(c->page) + c->pgoff, c->len);
-}
-
-/*
- * The descriptors of CPU memory a driver's I/O path uses most, an sg_table
- * and a bio_vec array, walked here rather than through iodma_md_walk() and
- * its callback: the same chunks in the same order (walk_sgt() and
- * walk_bvecs() in md.c), with the walk's state in registers (a copy of the
- * context, not the caller's, which the scatterlist stores could alias).
- * Returns -EOPNOTSUPP for the other kinds.
- */
-static int view_walk_cpu(struct iodma_md *md, u64 off, u64 len, struct view_ctx *ctx)
-{
-	struct view_ctx v = *ctx;
-	struct scatterlist *sg;
-	unsigned int i;
-	u64 take, in;
-	int ret = 0;
-
-	if (md->kind == IODMA_MD_SGTABLE) {
-		unsigned int n = md->sgt.sgt->orig_nents;
-
-		for (i = 0, sg = md->sgt.sgt->sgl; i < n; i++) {
-			take = iodma_clip(&off, &len, sg->length, &in);
-			if (take) {
-				ret = view_add_phys(&v, sg_phys(sg) + in, take);
-				if (ret || !len)
-					break;
-			}
-			if (i + 1 < n)
-				sg = iodma_sg_next(sg);
-		}
-	} else if (md->kind == IODMA_MD_BVEC) {
-		const struct bio_vec *bv = md->bvec.bv;
-
-		for (i = 0; i < md->bvec.n && len; i++) {
-			take = iodma_clip(&off, &len, bv[i].bv_len, &in);
-			if (!take)
-				continue;
-			ret = view_add_phys(&v, page_to_phys(bv[i].bv_page) + bv[i].bv_offset + in,
-					    take);
-			if (ret)
-				break;
-		}
-	} else {
-		return -EOPNOTSUPP;
-	}
-	*ctx = v;
-	return ret;
 }
 
 static int view_range_chunk(void *arg, const struct iodma_chunk *c)
@@ -320,15 +248,8 @@ static void entry_limits(const struct iodma_view *view, struct view_ctx *v)
 /* Walk [off, off + len) of @md as the view needs it: bus ranges or CPU pages. */
 static int view_walk(struct iodma_md *md, u64 off, u64 len, bool ranges, struct view_ctx *v)
 {
-	int ret;
-
 	if (md->kind == IODMA_MD_COPYBUF && ranges)
 		return iodma_cbuf_walk(&md->cbuf, off, len, true, view_range_chunk, v);
-	if (!ranges) {
-		ret = view_walk_cpu(md, off, len, v);
-		if (ret != -EOPNOTSUPP)
-			return ret;
-	}
 	return iodma_md_walk(md, off, len, ranges ? view_range_chunk : view_sg_chunk, v);
 }
 
@@ -370,6 +291,90 @@ static int view_fill(struct iodma_md *md, u64 off, u64 len, bool ranges, struct 
 	return 0;
 }
 
+/*
+ * The fill of a prepare on the descriptors of a driver's I/O path, an
+ * sg_table or a bio_vec array, with room in the scatterlist: their entries
+ * are read here rather than through iodma_md_walk()'s callback (the same
+ * pieces in the same order as walk_sgt() and walk_bvecs() in md.c), and a
+ * piece that neither continues the last entry nor needs cutting -- the
+ * common case -- becomes an entry with the walk's state in registers.  Any
+ * other piece goes through view_add_phys().  -EOPNOTSUPP for the other
+ * kinds, -ENOSPC (nothing changed) when the room runs out.
+ */
+static int view_fill_cpu(struct iodma_view *v, struct iodma_md *md, u64 off, u64 len)
+{
+	struct view_ctx ctx = { .view = v, .fill = true, .cap = v->sgt_cap };
+	struct scatterlist *sg = NULL, *dst = NULL;
+	const struct bio_vec *bv = NULL;
+	unsigned int i, count, n = 0;
+	u64 take, in, plen, end = 0, bits = 0, max_end = 0, open_len = 0;
+	phys_addr_t phys;
+	int ret = 0;
+
+	if (md->kind == IODMA_MD_SGTABLE) {
+		sg = md->sgt.sgt->sgl;
+		count = md->sgt.sgt->orig_nents;
+	} else if (md->kind == IODMA_MD_BVEC) {
+		bv = md->bvec.bv;
+		count = md->bvec.n;
+	} else {
+		return -EOPNOTSUPP;
+	}
+	entry_limits(v, &ctx);
+	sg_unmark_end(v->sgt_end);
+	for (i = 0; i < count && len; i++) {
+		if (sg) {
+			if (i)
+				sg = iodma_sg_next(sg);
+			plen = sg->length;
+		} else {
+			plen = bv[i].bv_len;
+		}
+		take = iodma_clip(&off, &len, plen, &in);
+		if (!take)
+			continue;
+		phys = (sg ? sg_phys(sg) : page_to_phys(bv[i].bv_page) + bv[i].bv_offset) + in;
+		if (unlikely((n && phys == end) || n == ctx.cap || take > ctx.max_entry ||
+			     (phys | ctx.boundary) - phys < take - 1)) {
+			ctx.sg = dst;
+			ctx.n = n;
+			ctx.open_len = open_len;
+			ctx.end = end;
+			ctx.bits = bits;
+			ctx.max_end = max_end;
+			ret = view_add_phys(&ctx, phys, take);
+			if (ret)
+				break;
+			dst = ctx.sg;
+			n = ctx.n;
+			open_len = ctx.open_len;
+			end = ctx.end;
+			bits = ctx.bits;
+			max_end = ctx.max_end;
+			continue;
+		}
+		dst = n ? iodma_sg_next(dst) : v->sgt.sgl;
+		sg_set_page(dst, pfn_to_page(PHYS_PFN(phys)), take, offset_in_page(phys));
+		sg_clear_dma(dst);
+		n++;
+		bits |= phys | take;
+		open_len = take;
+		end = phys + take;
+		max_end = max(max_end, end);
+	}
+	if (ret) {
+		sg_mark_end(v->sgt_end);
+		return ret;
+	}
+	sg_mark_end(dst);
+	v->sgt_end = dst;
+	v->sgt.orig_nents = n;
+	v->sgt.nents = n;
+	v->bits = bits;
+	v->end = max_end;
+	return 0;
+}
+
 /**
  * iodma_view_build() - the view of [@off, @off + @len) of @md
  * @v: the view (its storage grows if needed)
@@ -394,6 +399,11 @@ int iodma_view_build(struct iodma_view *v, struct iodma_md *md, u64 off, u64 len
 
 	v->src = IODMA_SRC_NONE;
 	v->end = 0;
+	if (!ranges && v->sgt_cap) {
+		ret = view_fill_cpu(v, md, off, len);
+		if (ret != -EOPNOTSUPP && ret != -ENOSPC)
+			return ret;
+	}
 	entry_limits(v, &ctx);
 	if (ranges ? v->ranges_cap : v->sgt_cap) {
 		ret = view_fill(md, off, len, ranges, &ctx);
