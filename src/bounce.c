@@ -670,30 +670,6 @@ int iodma_bounce_fits(const struct iodma_cmd *cmd)
 }
 
 /*
- * A copy-buffer descriptor the command uses as it is: the DMA API's memory
- * of this device for a MAPPED command; for a BYPASSED command, any copy
- * buffer not from the DMA API (its chunk addresses are the bus addresses of
- * zone pages; gen reports any beyond reach).
- */
-bool iodma_bounce_in_place(const struct iodma_cmd *cmd, const struct iodma_md *md)
-{
-	if (md->kind != IODMA_MD_COPYBUF || cmd->spec.map == IODMA_ITERATE_ONLY)
-		return false;
-	return md->cbuf.dev == (cmd->spec.map == IODMA_MAPPED ? cmd->dev : NULL);
-}
-
-/*
- * Can @cmd copy @md's memory?  CPU memory of BYPASSED and MAPPED commands,
- * unless it is a copy buffer used in place.  Iterate-only commands emit the
- * CPU's own addresses and never bounce.
- */
-bool iodma_bounce_possible(const struct iodma_cmd *cmd, const struct iodma_md *md,
-			   bool in_place)
-{
-	return cmd->spec.map != IODMA_ITERATE_ONLY && !md->bus && !in_place;
-}
-
-/*
  * The preflight's shortcut, for the scatterlist of a MAPPED command, whose
  * bus addresses the dry run reads as the physical ones.  It holds when every
  * entry lies below @reach and every entry's address and length are

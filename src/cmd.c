@@ -71,22 +71,26 @@ EXPORT_SYMBOL_IF_KUNIT(iodma_dev_limits_changed);
  * command.  Comparing those three is all a prepare costs while nothing
  * changed.
  */
-static void refresh_dev_limits(struct iodma_cmd *cmd)
+static noinline void read_dev_limits(struct iodma_cmd *cmd)
 {
-	struct device *dev = cmd->dev;
-	struct iodma_dev_seen now = {
-		.mask = dma_get_mask(dev),
-		.bus_limit = dev->bus_dma_limit,
+	cmd->seen = (struct iodma_dev_seen){
+		.mask = dma_get_mask(cmd->dev),
+		.bus_limit = cmd->dev->bus_dma_limit,
 		.gen = atomic_read(&dev_limits_gen),
 		.valid = true,
 	};
-
-	if (likely(cmd->seen.valid && cmd->seen.mask == now.mask &&
-		   cmd->seen.bus_limit == now.bus_limit && cmd->seen.gen == now.gen))
-		return;
-	cmd->seen = now;
 	cmd->lim.addr_limit = cmd->ops->reach(cmd);
 	iodma_view_refresh(&cmd->view);
+}
+
+static __always_inline void refresh_dev_limits(struct iodma_cmd *cmd)
+{
+	struct device *dev = cmd->dev;
+
+	if (unlikely(!cmd->seen.valid || cmd->seen.mask != dma_get_mask(dev) ||
+		     cmd->seen.bus_limit != dev->bus_dma_limit ||
+		     cmd->seen.gen != atomic_read(&dev_limits_gen)))
+		read_dev_limits(cmd);
 }
 
 /*

@@ -587,9 +587,32 @@ void iodma_bounce_drop(struct iodma_cmd *cmd);
 bool iodma_bounce_may_need(const struct iodma_cmd *cmd);
 
 /* The bounce decision and double buffering (bounce.c). */
-bool iodma_bounce_in_place(const struct iodma_cmd *cmd, const struct iodma_md *md);
-bool iodma_bounce_possible(const struct iodma_cmd *cmd, const struct iodma_md *md,
-			   bool in_place);
+/*
+ * bounce.c's rules, inline for every prepare.  A copy-buffer descriptor
+ * the command uses as it is: the DMA API's memory
+ * of this device for a MAPPED command; for a BYPASSED command, any copy
+ * buffer not from the DMA API (its chunk addresses are the bus addresses of
+ * zone pages; gen reports any beyond reach).
+ */
+static inline bool iodma_bounce_in_place(const struct iodma_cmd *cmd,
+					 const struct iodma_md *md)
+{
+	if (md->kind != IODMA_MD_COPYBUF || cmd->spec.map == IODMA_ITERATE_ONLY)
+		return false;
+	return md->cbuf.dev == (cmd->spec.map == IODMA_MAPPED ? cmd->dev : NULL);
+}
+
+/*
+ * Can @cmd copy @md's memory?  CPU memory of BYPASSED and MAPPED commands,
+ * unless it is a copy buffer used in place.  Iterate-only commands emit the
+ * CPU's own addresses and never bounce.
+ */
+static inline bool iodma_bounce_possible(const struct iodma_cmd *cmd,
+					 const struct iodma_md *md, bool in_place)
+{
+	return cmd->spec.map != IODMA_ITERATE_ONLY && !md->bus && !in_place;
+}
+
 enum iodma_bounce_reason iodma_bounce_preflight(struct iodma_cmd *cmd, u64 *fit);
 enum iodma_bounce_reason iodma_bounce_postflight(struct iodma_cmd *cmd, u64 *fit);
 u64 iodma_bounce_max_len(const struct iodma_cmd *cmd, unsigned int order);

@@ -491,7 +491,7 @@ static __always_inline u32 gen_plain_src(struct iodma_cmd *cmd, void *segs, u32 
 	}
 }
 
-static u32 gen_plain(struct iodma_cmd *cmd, void *segs, u32 max, u64 *cuts, bool *stop)
+static noinline u32 gen_plain(struct iodma_cmd *cmd, void *segs, u32 max, u64 *cuts, bool *stop)
 {
 	switch (cmd->spec.output) {
 	case IODMA_OUT_HOST32:
@@ -509,14 +509,42 @@ static u32 gen_plain(struct iodma_cmd *cmd, void *segs, u32 max, u64 *cuts, bool
 	}
 }
 
+/*
+ * gen's general path: every rule, from the cursor on, after the @n segments
+ * already written.  On a broken rule the cursor goes back to where this
+ * began (a valid position all the same) and the errno is returned.
+ */
+static int gen_general(struct iodma_cmd *cmd, void *segs, u32 max, u32 *n, u64 *cuts)
+{
+	struct iodma_cursor saved = cmd->cur, next;
+	struct seg_walk w = { .view = &cmd->view, .lim = &cmd->lim, .len = cmd->prep_len,
+			      .cur = &cmd->cur };
+	enum iodma_bounce_reason r;
+	u64 addr, len;
+	bool cut;
+	int err;
+
+	for (; *n < max && cmd->cur.pos < cmd->prep_len; (*n)++) {
+		r = next_segment(&w, &addr, &len, &cut, &next);
+		if (r) {
+			cmd->cur = saved;
+			err = r == IODMA_BOUNCE_ADDRESS ? -ERANGE : -EINVAL;
+			iodma_cmd_count_error(cmd, err);
+			return err;
+		}
+		put_seg(cmd->spec.output, segs, *n, addr, len);
+		segment_done(&w, &next, len);
+		*cuts += cut;
+	}
+	return 0;
+}
+
 static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsigned int width)
 {
-	struct iodma_cursor saved, next;
-	struct seg_walk w;
-	enum iodma_bounce_reason r;
-	u64 addr, len, cuts = 0;
-	bool cut;
-	u32 n;
+	bool stop = false;
+	u64 cuts = 0;
+	u32 n = 0;
+	int ret;
 
 	if (!cmd || !offset || !segs || !nsegs || !*nsegs)
 		return -EINVAL;
@@ -527,40 +555,26 @@ static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, uns
 	if (*offset >= cmd->prep_len)
 		return -EOVERFLOW;
 
-	saved = cmd->cur;
-	w = (struct seg_walk){ .view = &cmd->view, .lim = &cmd->lim, .len = cmd->prep_len,
-			       .cur = &cmd->cur };
 	if (!cmd->cur.valid || cmd->cur.pos != *offset) {
 		iodma_cursor_reset(&cmd->cur, &cmd->view);
 		cursor_advance(&cmd->view, &cmd->cur, *offset);
 	}
-	n = 0;
-	if (cmd->lim.plain) {
-		bool stop = false;
-
+	if (cmd->lim.plain)
 		n = gen_plain(cmd, segs, *nsegs, &cuts, &stop);
-		if (!stop)
-			goto done;
+	if (!cmd->lim.plain || stop) {
+		/* on an error nothing the caller sees changes: the cuts are not counted */
+		ret = gen_general(cmd, segs, *nsegs, &n, &cuts);
+		if (ret)
+			return ret;
 	}
-	for (; n < *nsegs && cmd->cur.pos < cmd->prep_len; n++) {
-		r = next_segment(&w, &addr, &len, &cut, &next);
-		if (r) {
-			cmd->cur = saved;
-			iodma_cmd_count_error(cmd, r == IODMA_BOUNCE_ADDRESS ? -ERANGE : -EINVAL);
-			return r == IODMA_BOUNCE_ADDRESS ? -ERANGE : -EINVAL;
-		}
-		put_seg(cmd->spec.output, segs, n, addr, len);
-		segment_done(&w, &next, len);
-		cuts += cut;
-	}
-done:
 	cmd->splits += cuts;
 	*offset = cmd->cur.pos;
 	*nsegs = n;
 	return 0;
 }
 
-static int gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsigned int width)
+static __always_inline int gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs,
+			       unsigned int width)
 {
 	u64 start = offset ? *offset : 0;
 	int ret = __gen(cmd, offset, segs, nsegs, width);

@@ -14,6 +14,7 @@
 
 #undef __always_inline
 #define __always_inline	inline __attribute__((always_inline))
+#define noinline	__attribute__((__noinline__))
 #define BIT(n)		(1UL << (n))
 #define BIT_ULL(n)	(1ULL << (n))
 #define U32_MAX		0xffffffffU
