@@ -333,7 +333,8 @@ static void set_md(struct iodma_cmd *cmd, struct iodma_md *md)
 
 	cmd->md = md ? iodma_md_get(md) : NULL;
 	cmd->md_bus = md && md->bus;
-	iodma_md_put(old);
+	if (old)
+		iodma_md_put(old);
 }
 
 static int set_memory_descriptor(struct iodma_cmd *cmd, struct iodma_md *md, bool auto_prepare)

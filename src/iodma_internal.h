@@ -343,7 +343,26 @@ int iodma_view_build(struct iodma_view *v, struct iodma_md *md, u64 off, u64 len
 		     bool in_place, gfp_t gfp);
 int iodma_view_from_cbuf(struct iodma_view *v, const struct iodma_cbuf *cb, u64 len,
 			 gfp_t gfp);
-void iodma_view_unmapped(struct iodma_view *v, bool ranges);
+/*
+ * iodma_view_unmapped() - read the view as it is, nothing mapped
+ * @v: a built view
+ * @ranges: the bus ranges (bus memory, a copy buffer used in place) rather
+ *	than the scatterlist's physical addresses
+ *
+ * The source of the physical backend, of the preflight and of explain.
+ */
+static inline void iodma_view_unmapped(struct iodma_view *v, bool ranges)
+{
+	v->ranges_mapped = false;
+	if (ranges) {
+		v->src = IODMA_SRC_RANGES;
+		v->src_n = v->nranges;
+	} else {
+		v->src = IODMA_SRC_SG_PHYS;
+		v->src_n = v->sgt.orig_nents;
+	}
+}
+
 void iodma_view_refresh(struct iodma_view *v);
 int iodma_view_reserve(struct iodma_view *v, unsigned int sg, unsigned int ranges, gfp_t gfp);
 void iodma_view_free(struct iodma_view *v);
@@ -358,7 +377,20 @@ struct iodma_cursor {
 	bool valid;
 };
 
-void iodma_cursor_reset(struct iodma_cursor *cur, const struct iodma_view *v);
+/*
+ * iodma_cursor_reset() - put a cursor at the start of a view
+ * @cur: the cursor (its step count is kept)
+ * @v: a view whose source is set
+ */
+static inline void iodma_cursor_reset(struct iodma_cursor *cur, const struct iodma_view *v)
+{
+	*cur = (struct iodma_cursor){
+		.sg = v->src == IODMA_SRC_RANGES ? NULL : v->sgt.sgl,
+		.steps = cur->steps,
+		.valid = true,
+	};
+}
+
 enum iodma_bounce_reason iodma_segments_check(const struct iodma_view *v,
 					      const struct iodma_limits *lim, u64 len);
 enum iodma_bounce_reason iodma_segments_count(const struct iodma_view *v,

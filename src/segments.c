@@ -96,20 +96,6 @@ static void cursor_advance(const struct iodma_view *v, struct iodma_cursor *cur,
 	}
 }
 
-/**
- * iodma_cursor_reset() - put a cursor at the start of a view
- * @cur: the cursor (its step count is kept)
- * @v: a view whose source is set
- */
-void iodma_cursor_reset(struct iodma_cursor *cur, const struct iodma_view *v)
-{
-	*cur = (struct iodma_cursor){
-		.sg = v->src == IODMA_SRC_RANGES ? NULL : v->sgt.sgl,
-		.steps = cur->steps,
-		.valid = true,
-	};
-}
-
 /* Cap @cap (at least 1) at the bytes from @addr to @last, both included. */
 static u64 cap_to_last(u64 cap, u64 addr, u64 last)
 {

@@ -450,23 +450,3 @@ int iodma_view_from_cbuf(struct iodma_view *v, const struct iodma_cbuf *cb, u64 
 	v->src_n = ctx.n;
 	return 0;
 }
-
-/**
- * iodma_view_unmapped() - read the view as it is, nothing mapped
- * @v: a built view
- * @ranges: the bus ranges (bus memory, a copy buffer used in place) rather
- *	than the scatterlist's physical addresses
- *
- * The source of the physical backend, of the preflight and of explain.
- */
-void iodma_view_unmapped(struct iodma_view *v, bool ranges)
-{
-	v->ranges_mapped = false;
-	if (ranges) {
-		v->src = IODMA_SRC_RANGES;
-		v->src_n = v->nranges;
-	} else {
-		v->src = IODMA_SRC_SG_PHYS;
-		v->src_n = v->sgt.orig_nents;
-	}
-}
