@@ -11,6 +11,7 @@
 #include <kunit/test.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/prandom.h>
 #include <linux/slab.h>
 #include <linux/swiotlb.h>
 #include "iodma_kunit.h"
@@ -753,6 +754,55 @@ static void memory_change_rereads_the_largest_mapping(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
 }
 
+/*
+ * The preflight decides a plain specification by a scan of the entries
+ * (iodma_segments_reachable()), explain by the full dry run: over random
+ * layouts of pages below 16 MiB and above 256 MiB, a BYPASSED command of
+ * 28 address bits bounces exactly when a byte lies beyond them, and explain
+ * names the same reason.
+ */
+static void plain_preflight_matches_the_dry_run(struct kunit *test)
+{
+	const struct iodma_spec spec = { .map = IODMA_BYPASSED, .output = IODMA_OUT_HOST64,
+					 .addr_bits = 28 };
+	struct iodma_cmd *cmd = iodma_test_cmd(test, iodma_test_dev(test, 64), &spec);
+	struct page **high = pages_above(test, DMA_BIT_MASK(28), 4);
+	struct page *low = alloc_pages(GFP_KERNEL | GFP_DMA | __GFP_NOWARN, 2);
+	struct rnd_state rnd;
+	unsigned int round, i;
+
+	if (!low)
+		kunit_skip(test, "no free pages below 16 MiB");
+	iodma_test_own_pages(test, low, 2);
+	prandom_seed_state(&rnd, 28);
+	for (round = 0; round < 60; round++) {
+		unsigned int n = 1 + prandom_u32_state(&rnd) % 8;
+		struct sg_table *sgt = iodma_test_sgtable(test, n);
+		enum iodma_bounce_reason want = IODMA_BOUNCE_NONE;
+		struct iodma_explain ex;
+		struct scatterlist *sg;
+		struct iodma_md *md;
+
+		for_each_sgtable_sg(sgt, sg, i) {
+			u32 r = prandom_u32_state(&rnd);
+			struct page *page = r & 1 ? high[(r >> 1) % 4] :
+					    nth_page(low, (r >> 1) % 4);
+			u32 off = (r >> 4) % (PAGE_SIZE / 2);
+			u32 len = 1 + (r >> 16) % (PAGE_SIZE / 2);
+
+			sg_set_page(sg, page, len, off);
+			if (page_to_phys(page) + off + len - 1 > DMA_BIT_MASK(28))
+				want = IODMA_BOUNCE_ADDRESS;
+		}
+		md = iodma_test_md(test, iodma_md_from_sgtable(sgt, DMA_TO_DEVICE));
+		KUNIT_ASSERT_EQ(test, iodma_cmd_explain(cmd, md, 0, 0, &ex), 0);
+		KUNIT_EXPECT_EQ_MSG(test, ex.reason, want, "round %u", round);
+		KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+		KUNIT_EXPECT_EQ_MSG(test, iodma_cmd_bounce_reason(cmd), want, "round %u", round);
+		KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	}
+}
+
 static void bounce_reason_name_of_each_reason(struct kunit *test)
 {
 	KUNIT_EXPECT_STREQ(test, iodma_bounce_reason_name(IODMA_BOUNCE_NONE), "none");
@@ -782,6 +832,7 @@ static struct kunit_case bounce_test_cases[] = {
 	KUNIT_CASE_PARAM(reach_narrowed_after_create_bounces, narrow_gen_params),
 	KUNIT_CASE(set_spec_reach_applies_at_next_prepare),
 	KUNIT_CASE(memory_change_rereads_the_largest_mapping),
+	KUNIT_CASE(plain_preflight_matches_the_dry_run),
 	{}
 };
 

@@ -393,6 +393,7 @@ static inline void iodma_cursor_reset(struct iodma_cursor *cur, const struct iod
 
 enum iodma_bounce_reason iodma_segments_check(const struct iodma_view *v,
 					      const struct iodma_limits *lim, u64 len);
+bool iodma_segments_reachable(const struct iodma_view *v, const struct iodma_limits *lim);
 enum iodma_bounce_reason iodma_segments_count(const struct iodma_view *v,
 					      const struct iodma_limits *lim, u64 len,
 					      u64 *nsegs, u64 *bad_off);

@@ -236,6 +236,49 @@ enum iodma_bounce_reason iodma_segments_check(const struct iodma_view *v,
 	return iodma_segments_count(v, lim, len, NULL, NULL);
 }
 
+/* Does every entry of @v lie at or below @limit?  One loop per source. */
+static __always_inline bool entries_below(const struct iodma_view *v, u64 limit,
+					  const enum iodma_src_kind src)
+{
+	struct scatterlist *sg = src == IODMA_SRC_RANGES ? NULL : v->sgt.sgl;
+	unsigned int i;
+	u64 addr, len;
+
+	for (i = 0; i < v->src_n; i++) {
+		if (i && sg)
+			sg = iodma_sg_next(sg);
+		entry_src(v, src, i, sg, &addr, &len);
+		if (addr > limit || (len && len - 1 > limit - addr))
+			return false;
+	}
+	return true;
+}
+
+/**
+ * iodma_segments_reachable() - the dry run of a plain specification
+ * @v: the view, its source set
+ * @lim: the rules, plain (no alignment, length, boundary or gap rule) and
+ *	without max_segments
+ *
+ * Under such rules a segment breaks none but the reach, and the segments
+ * cover the entries exactly: the range keeps every rule when every entry
+ * lies within the reach, which a scan of the entries decides without
+ * making the segments.
+ *
+ * Return: true when iodma_segments_check() would return IODMA_BOUNCE_NONE.
+ */
+bool iodma_segments_reachable(const struct iodma_view *v, const struct iodma_limits *lim)
+{
+	switch (v->src) {
+	case IODMA_SRC_SG_DMA:
+		return entries_below(v, lim->addr_limit, IODMA_SRC_SG_DMA);
+	case IODMA_SRC_SG_PHYS:
+		return entries_below(v, lim->addr_limit, IODMA_SRC_SG_PHYS);
+	default:
+		return entries_below(v, lim->addr_limit, IODMA_SRC_RANGES);
+	}
+}
+
 /*
  * iodma_segments_count() - iodma_segments_check() that also counts the
  * segments (@nsegs) and says where the first broken one starts (@bad_off,
