@@ -5,11 +5,13 @@
  * reason recorded, segments inside the limits and data verified both ways
  * with the fake device; memory that needs no copy is not copied; copy
  * buffers made for a command are used in place; only the prepared piece is
- * copied.
+ * copied.  A command's cached reach and largest mapping follow the device
+ * (its mask, its bus limit), the specification and the memory present.
  */
 #include <kunit/test.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/prandom.h>
 #include <linux/slab.h>
 #include <linux/swiotlb.h>
 #include "iodma_kunit.h"
@@ -622,6 +624,185 @@ static void explain_names_the_rule(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_cmd_explain(clen, split, 0, 1000, &ex), -EINVAL);
 }
 
+struct narrow_case {
+	const char *name;
+	enum iodma_map_type map;
+	bool bus_limit;		/* narrow dev->bus_dma_limit, else the DMA mask */
+};
+
+static const struct narrow_case narrow_cases[] = {
+	{ "mapped_mask", IODMA_MAPPED, false },
+	{ "mapped_bus_limit", IODMA_MAPPED, true },
+	{ "bypassed_mask", IODMA_BYPASSED, false },
+	{ "bypassed_bus_limit", IODMA_BYPASSED, true },
+};
+
+KUNIT_ARRAY_PARAM_DESC(narrow, narrow_cases, name);
+
+/* Narrow (@narrow) or restore the reach of @dev to 28 bits, the case's way. */
+static void set_reach(struct kunit *test, struct device *dev, const struct narrow_case *c,
+		      bool narrow)
+{
+	if (c->bus_limit)
+		dev->bus_dma_limit = narrow ? DMA_BIT_MASK(28) : 0;
+	else
+		KUNIT_ASSERT_EQ(test, dma_set_mask(dev, narrow ? DMA_BIT_MASK(28) :
+						   DMA_BIT_MASK(64)), 0);
+}
+
+/*
+ * A command caches its device's reach: a mask or bus limit narrowed after
+ * the command's first I/O still bounces the next one (segments within the
+ * new reach, the device's bytes read back), and widened again, the memory
+ * goes as it is.
+ */
+static void reach_narrowed_after_create_bounces(struct kunit *test)
+{
+	const struct narrow_case *c = test->param_value;
+	const struct iodma_spec spec = { .map = c->map, .output = IODMA_OUT_HOST64 };
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+	struct page **pages = pages_above(test, DMA_BIT_MASK(28), 2);
+	const u64 len = 2 * PAGE_SIZE - 300;
+	u8 *pattern = kunit_kmalloc(test, len, GFP_KERNEL);
+	u8 *seen = kunit_kzalloc(test, len, GFP_KERNEL);
+	struct iodma_seg64 *segs;
+	struct iodma_md *md;
+	int n, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, pattern);
+	KUNIT_ASSERT_NOT_NULL(test, seen);
+	md = iodma_test_md(test, iodma_md_from_pages(pages, 2, 300, len, DMA_FROM_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_NONE);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+
+	set_reach(test, dev, c, true);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_ADDRESS);
+	n = iodma_test_segments(test, cmd, 8, &segs);
+	KUNIT_ASSERT_GT(test, n, 0);
+	iodma_test_check_invariants(test, cmd, segs, n);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_LE(test, segs[i].addr + segs[i].len - 1, DMA_BIT_MASK(28));
+	iodma_test_fill(pattern, len, 28);
+	iodma_test_device_dma(test, dev, segs, n, pattern, true);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_md_read_bytes(md, 0, seen, len), len);
+	KUNIT_EXPECT_EQ(test, memcmp(seen, pattern, len), 0);
+
+	set_reach(test, dev, c, false);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_NONE);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+}
+
+/*
+ * set_spec on a command that never prepared takes the new spec's reach at
+ * the first prepare, and a later set_spec the next one's.
+ */
+static void set_spec_reach_applies_at_next_prepare(struct kunit *test)
+{
+	const struct iodma_spec wide = { .map = IODMA_MAPPED, .output = IODMA_OUT_HOST64 };
+	const struct iodma_spec narrow = { .map = IODMA_MAPPED, .output = IODMA_OUT_HOST64,
+					   .addr_bits = 28 };
+	struct iodma_cmd *cmd = iodma_test_cmd(test, iodma_test_dev(test, 64), &wide);
+	struct page **pages = pages_above(test, DMA_BIT_MASK(28), 1);
+	struct iodma_md *md;
+
+	md = iodma_test_md(test, iodma_md_from_pages(pages, 1, 0, PAGE_SIZE, DMA_TO_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_spec(cmd, &narrow), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_ADDRESS);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_spec(cmd, &wide), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_NONE);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_spec(cmd, &narrow), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_ADDRESS);
+}
+
+/*
+ * The device's largest mapping is cached (here made stale on purpose, 4 KiB)
+ * and used by the view until memory changes (a hot-add, a pool's re-check):
+ * then the next prepare reads it again.
+ */
+static void memory_change_rereads_the_largest_mapping(struct kunit *test)
+{
+	const struct iodma_spec spec = { .map = IODMA_MAPPED, .output = IODMA_OUT_HOST64 };
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_pool *pool = iodma_test_pool(test, dev, &spec, 1);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+	struct page *blk = iodma_test_pages(test, 4);
+	struct iodma_md *md;
+
+	md = iodma_test_md(test, iodma_md_from_kva(page_address(blk), SZ_64K, DMA_TO_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_test_view(cmd)->orig_nents, 1U);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+
+	iodma_test_set_map_max(cmd, SZ_4K);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_test_view(cmd)->orig_nents, 16U);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+
+	iodma_pool_recheck(pool);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	KUNIT_EXPECT_EQ(test, iodma_test_view(cmd)->orig_nents, 1U);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+}
+
+/*
+ * The preflight decides a plain specification by a scan of the entries
+ * (iodma_segments_reachable()), explain by the full dry run: over random
+ * layouts of pages below 16 MiB and above 256 MiB, a BYPASSED command of
+ * 28 address bits bounces exactly when a byte lies beyond them, and explain
+ * names the same reason.
+ */
+static void plain_preflight_matches_the_dry_run(struct kunit *test)
+{
+	const struct iodma_spec spec = { .map = IODMA_BYPASSED, .output = IODMA_OUT_HOST64,
+					 .addr_bits = 28 };
+	struct iodma_cmd *cmd = iodma_test_cmd(test, iodma_test_dev(test, 64), &spec);
+	struct page **high = pages_above(test, DMA_BIT_MASK(28), 4);
+	struct page *low = alloc_pages(GFP_KERNEL | GFP_DMA | __GFP_NOWARN, 2);
+	struct rnd_state rnd;
+	unsigned int round, i;
+
+	if (!low)
+		kunit_skip(test, "no free pages below 16 MiB");
+	iodma_test_own_pages(test, low, 2);
+	prandom_seed_state(&rnd, 28);
+	for (round = 0; round < 60; round++) {
+		unsigned int n = 1 + prandom_u32_state(&rnd) % 8;
+		struct sg_table *sgt = iodma_test_sgtable(test, n);
+		enum iodma_bounce_reason want = IODMA_BOUNCE_NONE;
+		struct iodma_explain ex;
+		struct scatterlist *sg;
+		struct iodma_md *md;
+
+		for_each_sgtable_sg(sgt, sg, i) {
+			u32 r = prandom_u32_state(&rnd);
+			struct page *page = r & 1 ? high[(r >> 1) % 4] :
+					    nth_page(low, (r >> 1) % 4);
+			u32 off = (r >> 4) % (PAGE_SIZE / 2);
+			u32 len = 1 + (r >> 16) % (PAGE_SIZE / 2);
+
+			sg_set_page(sg, page, len, off);
+			if (page_to_phys(page) + off + len - 1 > DMA_BIT_MASK(28))
+				want = IODMA_BOUNCE_ADDRESS;
+		}
+		md = iodma_test_md(test, iodma_md_from_sgtable(sgt, DMA_TO_DEVICE));
+		KUNIT_ASSERT_EQ(test, iodma_cmd_explain(cmd, md, 0, 0, &ex), 0);
+		KUNIT_EXPECT_EQ_MSG(test, ex.reason, want, "round %u", round);
+		KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+		KUNIT_EXPECT_EQ_MSG(test, iodma_cmd_bounce_reason(cmd), want, "round %u", round);
+		KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	}
+}
+
 static void bounce_reason_name_of_each_reason(struct kunit *test)
 {
 	KUNIT_EXPECT_STREQ(test, iodma_bounce_reason_name(IODMA_BOUNCE_NONE), "none");
@@ -648,6 +829,10 @@ static struct kunit_case bounce_test_cases[] = {
 	KUNIT_CASE(bounce_reason_name_of_each_reason),
 	KUNIT_CASE(explain_foresees_prepare),
 	KUNIT_CASE(explain_names_the_rule),
+	KUNIT_CASE_PARAM(reach_narrowed_after_create_bounces, narrow_gen_params),
+	KUNIT_CASE(set_spec_reach_applies_at_next_prepare),
+	KUNIT_CASE(memory_change_rereads_the_largest_mapping),
+	KUNIT_CASE(plain_preflight_matches_the_dry_run),
 	{}
 };
 

@@ -423,3 +423,13 @@ struct iodma_domain *iodma_test_cmd_domain(const struct iodma_cmd *cmd)
 {
 	return cmd->domain;
 }
+
+void iodma_test_set_map_max(struct iodma_cmd *cmd, u64 max)
+{
+	cmd->view.map_max = max;
+}
+
+void iodma_test_set_plain(struct iodma_cmd *cmd, bool plain)
+{
+	cmd->lim.plain = plain;
+}

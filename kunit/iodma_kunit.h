@@ -102,5 +102,9 @@ unsigned int iodma_test_view_cap(const struct iodma_cmd *cmd);
 u64 iodma_test_cursor_steps(const struct iodma_cmd *cmd);
 const struct iodma_map_ops *iodma_test_backend(const struct iodma_cmd *cmd);
 struct iodma_domain *iodma_test_cmd_domain(const struct iodma_cmd *cmd);
+/* Make the command's cached largest mapping @max bytes (a stale cache). */
+void iodma_test_set_map_max(struct iodma_cmd *cmd, u64 max);
+/* gen's plain path on (the default for a plain spec) or off (the general path). */
+void iodma_test_set_plain(struct iodma_cmd *cmd, bool plain);
 
 #endif /* _IODMA_KUNIT_H */

@@ -6,8 +6,10 @@
  * the error contract of gen_segments and the O(1) cursor.
  */
 #include <kunit/test.h>
+#include <linux/bvec.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/prandom.h>
 #include <linux/slab.h>
 #include <linux/swiotlb.h>
 #include <linux/vmalloc.h>
@@ -571,6 +573,249 @@ static void sequential_sg_generation_is_o1_and_reads_keep_the_cursor(struct kuni
 	KUNIT_EXPECT_LE(test, iodma_test_cursor_steps(cmd) - steps, 2ULL * count);
 }
 
+/* A random layout of CPU memory: pieces of a block, some continuing the last. */
+struct shape {
+	unsigned int n;
+	phys_addr_t phys[20];
+	u32 len[20];
+	u64 total;
+};
+
+static u32 rnd_below(struct rnd_state *rnd, u32 n)
+{
+	return prandom_u32_state(rnd) % n;
+}
+
+static void random_shape(struct rnd_state *rnd, struct page *blk, size_t blk_len,
+			 struct shape *sh)
+{
+	phys_addr_t base = page_to_phys(blk), end = 0;
+	unsigned int i;
+
+	sh->n = 1 + rnd_below(rnd, ARRAY_SIZE(sh->phys));
+	sh->total = 0;
+	for (i = 0; i < sh->n; i++) {
+		u32 len = rnd_below(rnd, 4) ? 1 + rnd_below(rnd, 3 * PAGE_SIZE) :
+					      1 + rnd_below(rnd, 80 * 1024);
+
+		/* continue the last piece, or anywhere in the block */
+		if (i && rnd_below(rnd, 3) == 0 && end + len <= base + blk_len)
+			sh->phys[i] = end;
+		else
+			sh->phys[i] = base + rnd_below(rnd, blk_len - len + 1);
+		sh->len[i] = len;
+		end = sh->phys[i] + len;
+		sh->total += len;
+	}
+}
+
+static struct sg_table *shape_sgtable(struct kunit *test, const struct shape *sh)
+{
+	struct sg_table *sgt = iodma_test_sgtable(test, sh->n);
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_sg(sgt, sg, i)
+		sg_set_page(sg, pfn_to_page(PHYS_PFN(sh->phys[i])), sh->len[i],
+			    offset_in_page(sh->phys[i]));
+	return sgt;
+}
+
+static struct bio_vec *shape_bvecs(struct kunit *test, const struct shape *sh)
+{
+	struct bio_vec *bv = kunit_kcalloc(test, sh->n, sizeof(*bv), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, bv);
+	for (i = 0; i < sh->n; i++)
+		bvec_set_page(&bv[i], pfn_to_page(PHYS_PFN(sh->phys[i])), sh->len[i],
+			      offset_in_page(sh->phys[i]));
+	return bv;
+}
+
+/* The view's entries of the prepared command: physical address and length. */
+static unsigned int view_entries(struct kunit *test, struct iodma_cmd *cmd, u64 *phys,
+				 u32 *len, unsigned int max)
+{
+	struct sg_table *sgt = iodma_test_view(cmd);
+	struct scatterlist *sg;
+	unsigned int i;
+
+	KUNIT_ASSERT_LE(test, sgt->orig_nents, max);
+	for_each_sgtable_sg(sgt, sg, i) {
+		phys[i] = sg_phys(sg);
+		len[i] = sg->length;
+	}
+	return sgt->orig_nents;
+}
+
+/*
+ * Prepare [@off, @off + @len) of @fast (an sg_table or bio_vec descriptor,
+ * which the view fills itself; NULL: the bio_vecs @bv set on the command)
+ * and of @slow (a sub-range, which goes through the descriptor's walk):
+ * the same view entries.
+ */
+static void expect_same_view(struct kunit *test, struct iodma_cmd *cmd, struct iodma_md *fast,
+			     const struct bio_vec *bv, unsigned int nbv, struct iodma_md *slow,
+			     u64 off, u64 len)
+{
+	u64 pa[64], pb[64];
+	u32 la[64], lb[64];
+	unsigned int na, nb, i;
+
+	if (fast)
+		KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, fast, false), 0);
+	else
+		KUNIT_ASSERT_EQ(test, iodma_cmd_set_bvecs(cmd, bv, nbv, DMA_TO_DEVICE, false), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(cmd, off, len, false, false), 0);
+	na = view_entries(test, cmd, pa, la, ARRAY_SIZE(pa));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, slow, false), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(cmd, off, len, false, false), 0);
+	nb = view_entries(test, cmd, pb, lb, ARRAY_SIZE(pb));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	KUNIT_ASSERT_EQ(test, na, nb);
+	for (i = 0; i < na; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, pa[i], pb[i], "entry %u of %u", i, na);
+		KUNIT_EXPECT_EQ_MSG(test, la[i], lb[i], "entry %u of %u", i, na);
+	}
+}
+
+/*
+ * The view fills itself from sg_table and bio_vec descriptors; a sub-range
+ * of the same memory goes through iodma_md_walk(), the general path.  Over
+ * random layouts (pieces that continue the last one, pieces longer than an
+ * entry may be) and random prepared ranges, for a MAPPED command (entries
+ * cut at 64 KiB) and an iterate-only one, the entries are the same.
+ */
+static void cpu_descriptor_views_match_the_general_walk(struct kunit *test)
+{
+	const struct iodma_spec mapped = { .map = IODMA_MAPPED, .output = IODMA_OUT_HOST64 };
+	const struct iodma_spec iter = { .map = IODMA_ITERATE_ONLY, .output = IODMA_OUT_HOST64 };
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_cmd *cmds[2] = { iodma_test_cmd(test, dev, &mapped),
+				      iodma_test_cmd(test, dev, &iter) };
+	struct page *blk = iodma_test_pages(test, 6);
+	struct shape *sh = kunit_kzalloc(test, sizeof(*sh), GFP_KERNEL);
+	struct rnd_state rnd;
+	unsigned int round;
+
+	KUNIT_ASSERT_NOT_NULL(test, sh);
+	prandom_seed_state(&rnd, 18);
+	for (round = 0; round < 120; round++) {
+		struct iodma_cmd *cmd = cmds[round & 1];
+		struct iodma_md *sgt_md, *bv_md, *sgt_sub, *bv_sub;
+		struct bio_vec *bv;
+		u64 off, len;
+
+		random_shape(&rnd, blk, PAGE_SIZE << 6, sh);
+		bv = shape_bvecs(test, sh);
+		sgt_md = iodma_test_md(test, iodma_md_from_sgtable(shape_sgtable(test, sh),
+								   DMA_TO_DEVICE));
+		bv_md = iodma_test_md(test, iodma_md_from_bvecs(bv, sh->n, DMA_TO_DEVICE));
+		sgt_sub = iodma_test_md(test, iodma_md_subrange(sgt_md, 0, sh->total));
+		bv_sub = iodma_test_md(test, iodma_md_subrange(bv_md, 0, sh->total));
+		off = rnd_below(&rnd, 2) ? 0 : rnd_below(&rnd, sh->total);
+		len = 1 + rnd_below(&rnd, sh->total - off);
+		expect_same_view(test, cmd, sgt_md, NULL, 0, sgt_sub, off, len);
+		expect_same_view(test, cmd, bv_md, NULL, 0, bv_sub, off, len);
+		expect_same_view(test, cmd, NULL, bv, sh->n, bv_sub, off, len);
+	}
+}
+
+/* One gen call of a recorded sequence, and what it gave. */
+struct gen_call {
+	u64 off;	/* in */
+	u32 cap;	/* in */
+	int ret;
+	u64 out_off;
+	u32 n;
+	u8 raw[4 * sizeof(struct iodma_seg64)];
+};
+
+/*
+ * gen's plain path (one loop per source and output format) against the
+ * general path (next_segment()) on the same prepared command: random
+ * layouts as scatterlists (mapped or physical) and as physical ranges, the
+ * six output formats, max_segment_size cuts, batches of 1 to 4 segments and
+ * jumps to random offsets.  Every call returns the same: errno, offset,
+ * count and bytes.
+ */
+static void plain_gen_matches_the_general_path(struct kunit *test)
+{
+	static const u64 max_segs[] = { 0, 512, 3000, PAGE_SIZE, SZ_64K };
+	static const enum iodma_map_type maps[] = {
+		IODMA_MAPPED, IODMA_BYPASSED, IODMA_ITERATE_ONLY,
+	};
+	struct device *dev = iodma_test_dev(test, 64);
+	struct page *blk = iodma_test_pages(test, 6);
+	struct shape *sh = kunit_kzalloc(test, sizeof(*sh), GFP_KERNEL);
+	struct gen_call *calls = kunit_kcalloc(test, 40, sizeof(*calls), GFP_KERNEL);
+	struct iodma_phys_range *r = kunit_kcalloc(test, ARRAY_SIZE(sh->phys), sizeof(*r),
+						   GFP_KERNEL);
+	struct rnd_state rnd;
+	unsigned int round, i, k, ncalls, plain;
+
+	KUNIT_ASSERT_NOT_NULL(test, sh);
+	KUNIT_ASSERT_NOT_NULL(test, calls);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	prandom_seed_state(&rnd, 1811);
+	for (round = 0; round < 150; round++) {
+		struct iodma_spec spec = {
+			.map = maps[rnd_below(&rnd, ARRAY_SIZE(maps))],
+			.output = rnd_below(&rnd, IODMA_OUT_LITTLE64 + 1),
+			.max_segment_size = max_segs[rnd_below(&rnd, ARRAY_SIZE(max_segs))],
+		};
+		struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+		struct iodma_md *md;
+		u64 off = 0;
+
+		random_shape(&rnd, blk, PAGE_SIZE << 6, sh);
+		if (rnd_below(&rnd, 4) == 0 && spec.map != IODMA_MAPPED) {
+			for (i = 0; i < sh->n; i++)
+				r[i] = (struct iodma_phys_range){ sh->phys[i], sh->len[i] };
+			md = iodma_md_from_phys(r, sh->n, DMA_TO_DEVICE);
+		} else {
+			md = iodma_md_from_sgtable(shape_sgtable(test, sh), DMA_TO_DEVICE);
+		}
+		md = iodma_test_md(test, md);
+		KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+		for (ncalls = 0; ncalls < 40 && off < sh->total; ncalls++) {
+			if (rnd_below(&rnd, 7) == 0)
+				off = rnd_below(&rnd, sh->total);
+			calls[ncalls].off = off;
+			calls[ncalls].cap = 1 + rnd_below(&rnd, 4);
+			calls[ncalls].out_off = off;
+			calls[ncalls].n = calls[ncalls].cap;
+			memset(calls[ncalls].raw, 0, sizeof(calls[ncalls].raw));
+			calls[ncalls].ret = iodma_cmd_gen_segments(cmd, &calls[ncalls].out_off,
+								   calls[ncalls].raw,
+								   &calls[ncalls].n);
+			off = calls[ncalls].ret ? sh->total : calls[ncalls].out_off;
+		}
+		for (plain = 0; plain < 2; plain++) {
+			iodma_test_set_plain(cmd, plain);
+			for (k = 0; k < ncalls; k++) {
+				u8 raw[sizeof(calls[k].raw)] = {};
+				u64 o = calls[k].off;
+				u32 n = calls[k].cap;
+				int ret = iodma_cmd_gen_segments(cmd, &o, raw, &n);
+
+				KUNIT_ASSERT_EQ_MSG(test, ret, calls[k].ret, "round %u call %u",
+						    round, k);
+				KUNIT_ASSERT_EQ_MSG(test, o, calls[k].out_off, "round %u call %u",
+						    round, k);
+				KUNIT_ASSERT_EQ_MSG(test, n, calls[k].n, "round %u call %u",
+						    round, k);
+				/* both zeroed beyond what was written */
+				KUNIT_ASSERT_EQ_MSG(test, memcmp(raw, calls[k].raw, sizeof(raw)), 0,
+						    "round %u call %u", round, k);
+			}
+		}
+		KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	}
+}
+
 static struct kunit_case segments_test_cases[] = {
 	KUNIT_CASE(vmalloc_three_pages_at_offset_100_are_three_segments),
 	KUNIT_CASE(contiguous_1mib_with_max_64k_is_16_segments),
@@ -592,6 +837,8 @@ static struct kunit_case segments_test_cases[] = {
 	KUNIT_CASE(gen_bad_arguments_and_offsets_return_errnos),
 	KUNIT_CASE(sequential_generation_is_o1),
 	KUNIT_CASE(sequential_sg_generation_is_o1_and_reads_keep_the_cursor),
+	KUNIT_CASE(cpu_descriptor_views_match_the_general_walk),
+	KUNIT_CASE(plain_gen_matches_the_general_path),
 	{}
 };
 

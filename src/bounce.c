@@ -670,30 +670,6 @@ int iodma_bounce_fits(const struct iodma_cmd *cmd)
 }
 
 /*
- * A copy-buffer descriptor the command uses as it is: the DMA API's memory
- * of this device for a MAPPED command; for a BYPASSED command, any copy
- * buffer not from the DMA API (its chunk addresses are the bus addresses of
- * zone pages; gen reports any beyond reach).
- */
-bool iodma_bounce_in_place(const struct iodma_cmd *cmd, const struct iodma_md *md)
-{
-	if (md->kind != IODMA_MD_COPYBUF || cmd->spec.map == IODMA_ITERATE_ONLY)
-		return false;
-	return md->cbuf.dev == (cmd->spec.map == IODMA_MAPPED ? cmd->dev : NULL);
-}
-
-/*
- * Can @cmd copy @md's memory?  CPU memory of BYPASSED and MAPPED commands,
- * unless it is a copy buffer used in place.  Iterate-only commands emit the
- * CPU's own addresses and never bounce.
- */
-bool iodma_bounce_possible(const struct iodma_cmd *cmd, const struct iodma_md *md,
-			   bool in_place)
-{
-	return cmd->spec.map != IODMA_ITERATE_ONLY && !md->bus && !in_place;
-}
-
-/*
  * The preflight's shortcut, for the scatterlist of a MAPPED command, whose
  * bus addresses the dry run reads as the physical ones.  It holds when every
  * entry lies below @reach and every entry's address and length are
@@ -723,6 +699,19 @@ static bool view_fits(const struct iodma_cmd *cmd, u64 reach)
 }
 
 /*
+ * The dry run of the prepared range; where the rules are plain and
+ * max_segments is not set, only the reach can be broken, and a scan of
+ * the entries decides it (iodma_segments_reachable()).
+ */
+static enum iodma_bounce_reason dry_run(const struct iodma_cmd *cmd, u64 *fit)
+{
+	if (cmd->lim.plain && cmd->lim.max_segs == U64_MAX &&
+	    iodma_segments_reachable(&cmd->view, &cmd->lim))
+		return IODMA_BOUNCE_NONE;
+	return iodma_segments_count(&cmd->view, &cmd->lim, cmd->prep_len, NULL, fit);
+}
+
+/*
  * iodma_bounce_preflight() - can the prepared range go to the device as it
  * is?  For dma-direct and BYPASSED the bus addresses follow from the
  * physical ones, so this is decided before any mapping is made (a mapping
@@ -738,7 +727,7 @@ enum iodma_bounce_reason iodma_bounce_preflight(struct iodma_cmd *cmd, u64 *fit)
 	iodma_view_unmapped(&cmd->view, false);
 	if (view_fits(cmd, cmd->lim.addr_limit))
 		return IODMA_BOUNCE_NONE;
-	return iodma_segments_count(&cmd->view, &cmd->lim, cmd->prep_len, NULL, fit);
+	return dry_run(cmd, fit);
 }
 
 /*
@@ -754,7 +743,7 @@ enum iodma_bounce_reason iodma_bounce_postflight(struct iodma_cmd *cmd, u64 *fit
 
 	if (possible && cmd->spec.map == IODMA_MAPPED &&
 	    (cmd->translated || is_swiotlb_force_bounce(cmd->dev)))
-		return iodma_segments_count(&cmd->view, &cmd->lim, cmd->prep_len, NULL, fit);
+		return dry_run(cmd, fit);
 	if ((possible && !cmd->translated) || cmd->lim.max_segs == U64_MAX)
 		return IODMA_BOUNCE_NONE;
 	/* other rules are gen's to report for memory that cannot be copied */

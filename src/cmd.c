@@ -49,10 +49,54 @@ static int spec_for_device(const struct iodma_spec *spec, struct device *dev,
 
 static atomic_t cmd_ids = ATOMIC_INIT(0);
 
+/* Bumped when memory is hot-added: what a device's mask limits may change. */
+static atomic_t dev_limits_gen = ATOMIC_INIT(0);
+
+/*
+ * iodma_dev_limits_changed() - memory came or went: every command reads its
+ * device's limits again at its next first prepare (pool.c's notifier).
+ *
+ * Context: Any context.
+ */
+void iodma_dev_limits_changed(void)
+{
+	atomic_inc(&dev_limits_gen);
+}
+EXPORT_SYMBOL_IF_KUNIT(iodma_dev_limits_changed);
+
+/*
+ * The limits the command caches from its device -- its reach and the
+ * view's largest mapping -- follow from the DMA mask, the bus limit and
+ * the memory present: a driver may change its mask after creating the
+ * command.  Comparing those three is all a prepare costs while nothing
+ * changed.
+ */
+static noinline void read_dev_limits(struct iodma_cmd *cmd)
+{
+	cmd->seen = (struct iodma_dev_seen){
+		.mask = dma_get_mask(cmd->dev),
+		.bus_limit = cmd->dev->bus_dma_limit,
+		.gen = atomic_read(&dev_limits_gen),
+		.valid = true,
+	};
+	cmd->lim.addr_limit = cmd->ops->reach(cmd);
+	iodma_view_refresh(&cmd->view);
+}
+
+static __always_inline void refresh_dev_limits(struct iodma_cmd *cmd)
+{
+	struct device *dev = cmd->dev;
+
+	if (unlikely(!cmd->seen.valid || cmd->seen.mask != dma_get_mask(dev) ||
+		     cmd->seen.bus_limit != dev->bus_dma_limit ||
+		     cmd->seen.gen != atomic_read(&dev_limits_gen)))
+		read_dev_limits(cmd);
+}
+
 /*
  * The specification and what follows from it: the normalised limits, the
- * device's reach (refreshed at each first prepare: a driver may change its
- * DMA mask after creating the command), the backend and the view's rules.
+ * device's reach (read again at a first prepare when the device changed:
+ * refresh_dev_limits()), the backend and the view's rules.
  */
 static void apply_spec(struct iodma_cmd *cmd, const struct iodma_spec *spec,
 		       const struct iodma_limits *lim)
@@ -61,8 +105,9 @@ static void apply_spec(struct iodma_cmd *cmd, const struct iodma_spec *spec,
 	cmd->lim = *lim;
 	cmd->spec_limit = lim->addr_limit;
 	cmd->ops = ops_for(cmd->ops, spec);
-	cmd->lim.addr_limit = cmd->ops->reach(cmd);
 	iodma_view_init(&cmd->view, cmd->dev, spec->map);
+	cmd->seen.valid = false;
+	refresh_dev_limits(cmd);
 }
 
 /*
@@ -288,7 +333,8 @@ static void set_md(struct iodma_cmd *cmd, struct iodma_md *md)
 
 	cmd->md = md ? iodma_md_get(md) : NULL;
 	cmd->md_bus = md && md->bus;
-	iodma_md_put(old);
+	if (old)
+		iodma_md_put(old);
 }
 
 static int set_memory_descriptor(struct iodma_cmd *cmd, struct iodma_md *md, bool auto_prepare)
@@ -598,7 +644,7 @@ static int __prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_c
 		if (ret)
 			return ret;
 	}
-	cmd->lim.addr_limit = cmd->ops->reach(cmd);
+	refresh_dev_limits(cmd);
 	ret = iodma_md_wire(cmd->md, gfp);
 	if (ret)
 		return ret;

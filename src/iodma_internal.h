@@ -137,6 +137,16 @@ static inline u64 iodma_clip(u64 *off, u64 *len, u64 size, u64 *in)
 }
 
 /*
+ * sg_next() for an entry known not to be the last (the caller counts the
+ * entries), inline: the walks of views and segments take it once an entry.
+ */
+static __always_inline struct scatterlist *iodma_sg_next(struct scatterlist *sg)
+{
+	sg++;
+	return sg_is_chain(sg) ? sg_chain_ptr(sg) : sg;
+}
+
+/*
  * A descriptor's memory is either CPU memory (pages the CPU can reach, mapped
  * by the command) or bus memory (addresses the device uses as they are, or
  * physical ranges without struct page).  A multi never mixes the two.
@@ -302,6 +312,8 @@ enum iodma_src_kind {
  * @nranges: ranges in use
  * @ranges_cap: ranges allocated (the storage only grows)
  * @ranges_mapped: the backend mapped @ranges (and must unmap them)
+ * @map_max: MAPPED: dma_max_mapping_size() of @map_dev, read at init and by
+ *	iodma_view_refresh() (the command calls it when the device changed)
  * @src: which of the above the cursor reads, set by the backend's map (or
  *	iodma_view_unmapped()); IODMA_SRC_NONE while nothing is prepared
  * @src_n: entries of the source
@@ -321,6 +333,7 @@ struct iodma_view {
 	unsigned int nranges;
 	unsigned int ranges_cap;
 	bool ranges_mapped;
+	u64 map_max;
 	enum iodma_src_kind src;
 	unsigned int src_n;
 };
@@ -330,7 +343,27 @@ int iodma_view_build(struct iodma_view *v, struct iodma_md *md, u64 off, u64 len
 		     bool in_place, gfp_t gfp);
 int iodma_view_from_cbuf(struct iodma_view *v, const struct iodma_cbuf *cb, u64 len,
 			 gfp_t gfp);
-void iodma_view_unmapped(struct iodma_view *v, bool ranges);
+/*
+ * iodma_view_unmapped() - read the view as it is, nothing mapped
+ * @v: a built view
+ * @ranges: the bus ranges (bus memory, a copy buffer used in place) rather
+ *	than the scatterlist's physical addresses
+ *
+ * The source of the physical backend, of the preflight and of explain.
+ */
+static inline void iodma_view_unmapped(struct iodma_view *v, bool ranges)
+{
+	v->ranges_mapped = false;
+	if (ranges) {
+		v->src = IODMA_SRC_RANGES;
+		v->src_n = v->nranges;
+	} else {
+		v->src = IODMA_SRC_SG_PHYS;
+		v->src_n = v->sgt.orig_nents;
+	}
+}
+
+void iodma_view_refresh(struct iodma_view *v);
 int iodma_view_reserve(struct iodma_view *v, unsigned int sg, unsigned int ranges, gfp_t gfp);
 void iodma_view_free(struct iodma_view *v);
 
@@ -344,9 +377,23 @@ struct iodma_cursor {
 	bool valid;
 };
 
-void iodma_cursor_reset(struct iodma_cursor *cur, const struct iodma_view *v);
+/*
+ * iodma_cursor_reset() - put a cursor at the start of a view
+ * @cur: the cursor (its step count is kept)
+ * @v: a view whose source is set
+ */
+static inline void iodma_cursor_reset(struct iodma_cursor *cur, const struct iodma_view *v)
+{
+	*cur = (struct iodma_cursor){
+		.sg = v->src == IODMA_SRC_RANGES ? NULL : v->sgt.sgl,
+		.steps = cur->steps,
+		.valid = true,
+	};
+}
+
 enum iodma_bounce_reason iodma_segments_check(const struct iodma_view *v,
 					      const struct iodma_limits *lim, u64 len);
+bool iodma_segments_reachable(const struct iodma_view *v, const struct iodma_limits *lim);
 enum iodma_bounce_reason iodma_segments_count(const struct iodma_view *v,
 					      const struct iodma_limits *lim, u64 len,
 					      u64 *nsegs, u64 *bad_off);
@@ -423,6 +470,21 @@ void iodma_domain_free_iova(struct iodma_domain *d, unsigned long pfn, unsigned 
 struct iodma_domain *iodma_domain_get(struct iodma_domain *d);
 void iodma_domain_put(struct iodma_domain *d);
 
+/*
+ * What a command last read of its device (cmd.c): its DMA mask, its bus
+ * limit and the generation of iodma_dev_limits_changed().  The limits that
+ * follow from them (the reach, the largest mapping) are cached with it and
+ * read again only when one of them changed.
+ */
+struct iodma_dev_seen {
+	u64 mask;
+	u64 bus_limit;
+	unsigned int gen;
+	bool valid;
+};
+
+void iodma_dev_limits_changed(void);
+
 #define IODMA_NR_ERRNOS	14	/* thirteen counted errnos, the last slot for any other */
 
 /**
@@ -438,7 +500,8 @@ void iodma_domain_put(struct iodma_domain *d);
  * @translated: the device's addresses are IOVAs (an IOMMU domain)
  * @spec: the specification as given
  * @lim: the normalised specification; @lim.addr_limit is the device's reach,
- *	refreshed at each first prepare from @ops->reach
+ *	from @ops->reach, read again at a first prepare when @seen is stale
+ * @seen: the device's state @lim.addr_limit and @view.map_max were read in
  * @spec_limit: 2^addr_bits - 1
  * @ops: the backend; @domain and @backend are its own
  * @domain: owned-IOMMU-domain backend: its domain (referenced); else NULL
@@ -483,6 +546,7 @@ struct iodma_cmd {
 	bool translated;
 	struct iodma_spec spec;
 	struct iodma_limits lim;
+	struct iodma_dev_seen seen;
 	u64 spec_limit;
 	const struct iodma_map_ops *ops;
 	struct iodma_domain *domain;
@@ -559,9 +623,32 @@ void iodma_bounce_drop(struct iodma_cmd *cmd);
 bool iodma_bounce_may_need(const struct iodma_cmd *cmd);
 
 /* The bounce decision and double buffering (bounce.c). */
-bool iodma_bounce_in_place(const struct iodma_cmd *cmd, const struct iodma_md *md);
-bool iodma_bounce_possible(const struct iodma_cmd *cmd, const struct iodma_md *md,
-			   bool in_place);
+/*
+ * bounce.c's rules, inline for every prepare.  A copy-buffer descriptor
+ * the command uses as it is: the DMA API's memory
+ * of this device for a MAPPED command; for a BYPASSED command, any copy
+ * buffer not from the DMA API (its chunk addresses are the bus addresses of
+ * zone pages; gen reports any beyond reach).
+ */
+static inline bool iodma_bounce_in_place(const struct iodma_cmd *cmd,
+					 const struct iodma_md *md)
+{
+	if (md->kind != IODMA_MD_COPYBUF || cmd->spec.map == IODMA_ITERATE_ONLY)
+		return false;
+	return md->cbuf.dev == (cmd->spec.map == IODMA_MAPPED ? cmd->dev : NULL);
+}
+
+/*
+ * Can @cmd copy @md's memory?  CPU memory of BYPASSED and MAPPED commands,
+ * unless it is a copy buffer used in place.  Iterate-only commands emit the
+ * CPU's own addresses and never bounce.
+ */
+static inline bool iodma_bounce_possible(const struct iodma_cmd *cmd,
+					 const struct iodma_md *md, bool in_place)
+{
+	return cmd->spec.map != IODMA_ITERATE_ONLY && !md->bus && !in_place;
+}
+
 enum iodma_bounce_reason iodma_bounce_preflight(struct iodma_cmd *cmd, u64 *fit);
 enum iodma_bounce_reason iodma_bounce_postflight(struct iodma_cmd *cmd, u64 *fit);
 u64 iodma_bounce_max_len(const struct iodma_cmd *cmd, unsigned int order);

@@ -385,12 +385,14 @@ static bool no_waiters(struct iodma_pool *pool)
  */
 struct iodma_cmd *iodma_pool_get(struct iodma_pool *pool, gfp_t gfp)
 {
-	struct iodma_cmd *cmd = NULL;
+	struct iodma_cmd *cmd;
 	int ret;
 
-	if (!gfpflags_allow_blocking(gfp))
-		return take_free(pool);
-	might_sleep();
+	might_sleep_if(gfpflags_allow_blocking(gfp));
+	/* a free command: no waiter to count, one lock round trip */
+	cmd = take_free(pool);
+	if (cmd || !gfpflags_allow_blocking(gfp))
+		return cmd;
 	if (!waiter_enter(pool))
 		return NULL;
 	ret = wait_event_killable(pool->wait, (cmd = take_free(pool)) != NULL ||
@@ -571,6 +573,7 @@ static void pool_recheck(struct iodma_pool *pool)
  */
 void iodma_pool_recheck(struct iodma_pool *pool)
 {
+	iodma_dev_limits_changed();
 	mutex_lock(&pools_lock);
 	pool_recheck(pool);
 	mutex_unlock(&pools_lock);
@@ -581,6 +584,9 @@ static int memory_event(struct notifier_block *nb, unsigned long action, void *a
 {
 	struct iodma_pool *pool;
 
+	/* the memory present decides whether a device's mask limits it */
+	if (action == MEM_ONLINE || action == MEM_OFFLINE)
+		iodma_dev_limits_changed();
 	if (action != MEM_ONLINE)
 		return NOTIFY_OK;
 	mutex_lock(&pools_lock);

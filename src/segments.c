@@ -23,11 +23,15 @@
 #include "iodma_internal.h"
 #include "trace.h"
 
-/* Entry @idx of the view (@sg for scatterlist sources): its bus address and length. */
-static __always_inline void entry_at(const struct iodma_view *v, unsigned int idx,
-				     struct scatterlist *sg, u64 *addr, u64 *len)
+/*
+ * Entry @idx of a view whose source is @src (@sg for scatterlist sources):
+ * its bus address and length.  @src is a constant where gen specialises.
+ */
+static __always_inline void entry_src(const struct iodma_view *v, enum iodma_src_kind src,
+				      unsigned int idx, struct scatterlist *sg, u64 *addr,
+				      u64 *len)
 {
-	switch (v->src) {
+	switch (src) {
 	case IODMA_SRC_SG_DMA:
 		*addr = sg_dma_address(sg);
 		*len = sg_dma_len(sg);
@@ -43,6 +47,13 @@ static __always_inline void entry_at(const struct iodma_view *v, unsigned int id
 		*len = v->ranges[idx].len;
 		break;
 	}
+}
+
+/* Entry @idx of the view (@sg for scatterlist sources): its bus address and length. */
+static __always_inline void entry_at(const struct iodma_view *v, unsigned int idx,
+				     struct scatterlist *sg, u64 *addr, u64 *len)
+{
+	entry_src(v, v->src, idx, sg, addr, len);
 }
 
 /* The bus address and length of the entry under the cursor. */
@@ -83,20 +94,6 @@ static void cursor_advance(const struct iodma_view *v, struct iodma_cursor *cur,
 		if (!entry_next(v, cur))
 			return;
 	}
-}
-
-/**
- * iodma_cursor_reset() - put a cursor at the start of a view
- * @cur: the cursor (its step count is kept)
- * @v: a view whose source is set
- */
-void iodma_cursor_reset(struct iodma_cursor *cur, const struct iodma_view *v)
-{
-	*cur = (struct iodma_cursor){
-		.sg = v->src == IODMA_SRC_RANGES ? NULL : v->sgt.sgl,
-		.steps = cur->steps,
-		.valid = true,
-	};
 }
 
 /* Cap @cap (at least 1) at the bytes from @addr to @last, both included. */
@@ -239,6 +236,49 @@ enum iodma_bounce_reason iodma_segments_check(const struct iodma_view *v,
 	return iodma_segments_count(v, lim, len, NULL, NULL);
 }
 
+/* Does every entry of @v lie at or below @limit?  One loop per source. */
+static __always_inline bool entries_below(const struct iodma_view *v, u64 limit,
+					  const enum iodma_src_kind src)
+{
+	struct scatterlist *sg = src == IODMA_SRC_RANGES ? NULL : v->sgt.sgl;
+	unsigned int i;
+	u64 addr, len;
+
+	for (i = 0; i < v->src_n; i++) {
+		if (i && sg)
+			sg = iodma_sg_next(sg);
+		entry_src(v, src, i, sg, &addr, &len);
+		if (addr > limit || (len && len - 1 > limit - addr))
+			return false;
+	}
+	return true;
+}
+
+/**
+ * iodma_segments_reachable() - the dry run of a plain specification
+ * @v: the view, its source set
+ * @lim: the rules, plain (no alignment, length, boundary or gap rule) and
+ *	without max_segments
+ *
+ * Under such rules a segment breaks none but the reach, and the segments
+ * cover the entries exactly: the range keeps every rule when every entry
+ * lies within the reach, which a scan of the entries decides without
+ * making the segments.
+ *
+ * Return: true when iodma_segments_check() would return IODMA_BOUNCE_NONE.
+ */
+bool iodma_segments_reachable(const struct iodma_view *v, const struct iodma_limits *lim)
+{
+	switch (v->src) {
+	case IODMA_SRC_SG_DMA:
+		return entries_below(v, lim->addr_limit, IODMA_SRC_SG_DMA);
+	case IODMA_SRC_SG_PHYS:
+		return entries_below(v, lim->addr_limit, IODMA_SRC_SG_PHYS);
+	default:
+		return entries_below(v, lim->addr_limit, IODMA_SRC_RANGES);
+	}
+}
+
 /*
  * iodma_segments_count() - iodma_segments_check() that also counts the
  * segments (@nsegs) and says where the first broken one starts (@bad_off,
@@ -313,88 +353,227 @@ static __always_inline void put_seg(enum iodma_output out, void *segs, u32 i, u6
  * so that the splits counted are the same.  Writes at most @max segments
  * from the command's cursor and returns how many; stops before a segment
  * that would pass the reach (*@stop), which the general path then reports.
+ *
+ * The source and the output format are constants here: gen_plain()
+ * instantiates one loop per pair, so that the loop reads an entry and
+ * writes a segment without a switch on either.  An entry is read once: the
+ * one that ends a run is carried over as the next segment's first.
  */
-static u32 gen_plain(struct iodma_cmd *cmd, void *segs, u32 max, u64 *cuts, bool *stop)
+static __always_inline bool plain_fits(u64 start, u64 len, u64 limit)
+{
+	return start <= limit && len - 1 <= limit - start;
+}
+
+/* Bytes of one segment in the output format @out. */
+static __always_inline size_t seg_size(enum iodma_output out)
+{
+	return out == IODMA_OUT_HOST64 || out == IODMA_OUT_BIG64 || out == IODMA_OUT_LITTLE64 ?
+	       sizeof(struct iodma_seg64) : sizeof(struct iodma_seg32);
+}
+
+/*
+ * The entry after @sg (scatterlist sources) or @r (ranges), which must
+ * exist; the other is left alone.
+ */
+static __always_inline void entry_step(const enum iodma_src_kind src, struct scatterlist **sg,
+				       const struct iodma_range **r)
+{
+	if (src == IODMA_SRC_RANGES)
+		(*r)++;
+	else
+		*sg = iodma_sg_next(*sg);
+}
+
+/* The entry at @sg or @r, as entry_src(). */
+static __always_inline void entry_get(const struct iodma_view *v, const enum iodma_src_kind src,
+				      struct scatterlist *sg, const struct iodma_range *r,
+				      u64 *addr, u64 *len)
+{
+	if (src == IODMA_SRC_RANGES) {
+		*addr = r->addr;
+		*len = r->len;
+	} else {
+		entry_src(v, src, 0, sg, addr, len);
+	}
+}
+
+static __always_inline u32 gen_plain_loop(struct iodma_cmd *cmd, void *segs, u32 max, u64 *cuts,
+					  bool *stop, const enum iodma_src_kind src,
+					  const enum iodma_output out)
 {
 	const struct iodma_view *v = &cmd->view;
 	struct iodma_cursor *cur = &cmd->cur;
-	const enum iodma_output out = cmd->spec.output;
-	const u64 limit = cmd->lim.addr_limit, max_seg = cmd->lim.max_seg, end = cmd->prep_len;
-	const bool ranges = v->src == IODMA_SRC_RANGES;
-	const unsigned int src_n = v->src_n;
-	/* the cursor in registers: the segments written cannot alias it */
-	unsigned int idx = cur->idx;
-	struct scatterlist *sg = cur->sg, *nsg;
-	u64 pos = cur->pos, in = cur->in, steps = cur->steps;
-	u64 addr, elen, run, cap, len, naddr = 0, nlen = 0, last;
-	bool ahead = false;	/* naddr, nlen: entry idx, read ahead */
-	u32 n;
+	const u64 limit = cmd->lim.addr_limit, max_seg = cmd->lim.max_seg;
+	/*
+	 * The cursor in registers (the segments written cannot alias it): the
+	 * entry under it as a scatterlist entry or a range, and how many
+	 * follow it (its index is the view's count less that).
+	 */
+	const unsigned int last = v->src_n - 1;
+	unsigned int rest = last - cur->idx, rest0;
+	struct scatterlist *sg = cur->sg, *sg0, *nsg = NULL;
+	const struct iodma_range *r = src == IODMA_SRC_RANGES ? &v->ranges[cur->idx] : NULL;
+	const struct iodma_range *r0, *nr = NULL;
+	u64 left = cmd->prep_len - cur->pos, in = cur->in;
+	/* the entry under the cursor (@in bytes of it consumed), and the next */
+	u64 addr, elen, naddr, nlen;
+	u64 start, run, cap, len;
+	u8 *out_seg = segs, *out_end = out_seg + (size_t)max * seg_size(out);
 
-	for (n = 0; n < max && pos < end; n++) {
-		unsigned int idx0 = idx;
-		struct scatterlist *sg0 = sg;
-		u64 steps0 = steps;
-
-		if (ahead) {
+	if (!max || !left)
+		return 0;
+	entry_get(v, src, sg, r, &addr, &elen);
+	for (;;) {
+		start = addr + in;
+		run = elen - in;
+		cap = min(max_seg, left);
+		if (run > cap || !rest) {
+			/* cut at the cap, or the last entry */
+			len = min(run, cap);
+			if (!plain_fits(start, len, limit))
+				goto stop;
+			put_seg(out, out_seg, 0, start, len);
+			*cuts += len < run;
+			in += len;
+			goto next;
+		}
+		/* one entry past the run, even where it reaches the cap exactly */
+		nsg = sg;
+		nr = r;
+		entry_step(src, &nsg, &nr);
+		entry_get(v, src, nsg, nr, &naddr, &nlen);
+		if (likely(naddr != start + run)) {
+			/* the entry is a segment of its own: the common case */
+			if (!plain_fits(start, run, limit))
+				goto stop;
+			put_seg(out, out_seg, 0, start, run);
+			len = run;
+			goto ahead;
+		}
+		/* entries that continue the run, as far as the cap and one past it */
+		rest0 = rest;
+		sg0 = sg;
+		r0 = r;
+		do {
+			rest--;
+			sg = nsg;
+			r = nr;
 			addr = naddr;
 			elen = nlen;
-		} else {
-			entry_at(v, idx, sg, &addr, &elen);
-		}
-		ahead = false;
-		addr += in;
-		run = elen - in;
-		last = elen;
-		cap = min(max_seg, end - pos);
-		while (run <= cap && idx + 1 < src_n) {
-			nsg = ranges ? NULL : sg_next(sg);
-			entry_at(v, idx + 1, nsg, &naddr, &nlen);
-			if (naddr != addr + run) {
-				ahead = true;
-				break;
-			}
-			idx++;
-			sg = nsg;
 			run += nlen;
-			last = nlen;
-			steps++;
-		}
+			if (run > cap || !rest)
+				break;
+			entry_step(src, &nsg, &nr);
+			entry_get(v, src, nsg, nr, &naddr, &nlen);
+		} while (naddr == start + run);
 		len = min(run, cap);
-		if (addr > limit || len - 1 > limit - addr) {
-			/* the cursor back at the segment's start, for the general path */
-			idx = idx0;
+		if (!plain_fits(start, len, limit)) {
+			rest = rest0;
 			sg = sg0;
-			steps = steps0;
-			*stop = true;
-			break;
+			r = r0;
+			goto stop;
 		}
-		put_seg(out, segs, n, addr, len);
+		put_seg(out, out_seg, 0, start, len);
+		/* the run ended before the cap: the next entry is read */
+		if (len == run && rest)
+			goto ahead;
+		/* cut, or the last entry: inside the run's last entry */
 		*cuts += len < run;
-		pos += len;
-		/* past the segment: inside the run's last entry, or the entry after it */
-		if (len == run && idx + 1 < src_n) {
-			idx++;
-			sg = ranges ? NULL : sg_next(sg);
-			in = 0;
-			steps++;
-		} else {
-			in = last - (run - len);
-			ahead = false;
-		}
+		in = elen - (run - len);
+		goto next;
+ahead:
+		rest--;
+		sg = nsg;
+		r = nr;
+		addr = naddr;
+		elen = nlen;
+		in = 0;
+next:
+		left -= len;
+		out_seg += seg_size(out);
+		if (out_seg == out_end || !left)
+			break;
 	}
-	*cur = (struct iodma_cursor){ .pos = pos, .sg = sg, .idx = idx, .in = in, .steps = steps,
+	goto out;
+stop:
+	/* the cursor at the segment's start, for the general path */
+	*stop = true;
+out:
+	/* every entry moved over is one step, as for cursor_advance() */
+	*cur = (struct iodma_cursor){ .pos = cmd->prep_len - left, .sg = sg, .idx = last - rest,
+				      .in = in, .steps = cur->steps + (last - rest - cur->idx),
 				      .valid = true };
-	return n;
+	return (out_seg - (u8 *)segs) / seg_size(out);
+}
+
+/* gen_plain_loop() for the view's source, in the output format @out. */
+static __always_inline u32 gen_plain_src(struct iodma_cmd *cmd, void *segs, u32 max, u64 *cuts,
+					 bool *stop, const enum iodma_output out)
+{
+	switch (cmd->view.src) {
+	case IODMA_SRC_SG_DMA:
+		return gen_plain_loop(cmd, segs, max, cuts, stop, IODMA_SRC_SG_DMA, out);
+	case IODMA_SRC_SG_PHYS:
+		return gen_plain_loop(cmd, segs, max, cuts, stop, IODMA_SRC_SG_PHYS, out);
+	default:
+		return gen_plain_loop(cmd, segs, max, cuts, stop, IODMA_SRC_RANGES, out);
+	}
+}
+
+static noinline u32 gen_plain(struct iodma_cmd *cmd, void *segs, u32 max, u64 *cuts, bool *stop)
+{
+	switch (cmd->spec.output) {
+	case IODMA_OUT_HOST32:
+		return gen_plain_src(cmd, segs, max, cuts, stop, IODMA_OUT_HOST32);
+	case IODMA_OUT_BIG32:
+		return gen_plain_src(cmd, segs, max, cuts, stop, IODMA_OUT_BIG32);
+	case IODMA_OUT_LITTLE32:
+		return gen_plain_src(cmd, segs, max, cuts, stop, IODMA_OUT_LITTLE32);
+	case IODMA_OUT_BIG64:
+		return gen_plain_src(cmd, segs, max, cuts, stop, IODMA_OUT_BIG64);
+	case IODMA_OUT_LITTLE64:
+		return gen_plain_src(cmd, segs, max, cuts, stop, IODMA_OUT_LITTLE64);
+	default:
+		return gen_plain_src(cmd, segs, max, cuts, stop, IODMA_OUT_HOST64);
+	}
+}
+
+/*
+ * gen's general path: every rule, from the cursor on, after the @n segments
+ * already written.  On a broken rule the cursor goes back to where this
+ * began (a valid position all the same) and the errno is returned.
+ */
+static int gen_general(struct iodma_cmd *cmd, void *segs, u32 max, u32 *n, u64 *cuts)
+{
+	struct iodma_cursor saved = cmd->cur, next;
+	struct seg_walk w = { .view = &cmd->view, .lim = &cmd->lim, .len = cmd->prep_len,
+			      .cur = &cmd->cur };
+	enum iodma_bounce_reason r;
+	u64 addr, len;
+	bool cut;
+	int err;
+
+	for (; *n < max && cmd->cur.pos < cmd->prep_len; (*n)++) {
+		r = next_segment(&w, &addr, &len, &cut, &next);
+		if (r) {
+			cmd->cur = saved;
+			err = r == IODMA_BOUNCE_ADDRESS ? -ERANGE : -EINVAL;
+			iodma_cmd_count_error(cmd, err);
+			return err;
+		}
+		put_seg(cmd->spec.output, segs, *n, addr, len);
+		segment_done(&w, &next, len);
+		*cuts += cut;
+	}
+	return 0;
 }
 
 static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsigned int width)
 {
-	struct iodma_cursor saved, next;
-	struct seg_walk w;
-	enum iodma_bounce_reason r;
-	u64 addr, len, cuts = 0;
-	bool cut;
-	u32 n;
+	bool stop = false;
+	u64 cuts = 0;
+	u32 n = 0;
+	int ret;
 
 	if (!cmd || !offset || !segs || !nsegs || !*nsegs)
 		return -EINVAL;
@@ -405,40 +584,26 @@ static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, uns
 	if (*offset >= cmd->prep_len)
 		return -EOVERFLOW;
 
-	saved = cmd->cur;
-	w = (struct seg_walk){ .view = &cmd->view, .lim = &cmd->lim, .len = cmd->prep_len,
-			       .cur = &cmd->cur };
 	if (!cmd->cur.valid || cmd->cur.pos != *offset) {
 		iodma_cursor_reset(&cmd->cur, &cmd->view);
 		cursor_advance(&cmd->view, &cmd->cur, *offset);
 	}
-	n = 0;
-	if (cmd->lim.plain) {
-		bool stop = false;
-
+	if (cmd->lim.plain)
 		n = gen_plain(cmd, segs, *nsegs, &cuts, &stop);
-		if (!stop)
-			goto done;
+	if (!cmd->lim.plain || stop) {
+		/* on an error nothing the caller sees changes: the cuts are not counted */
+		ret = gen_general(cmd, segs, *nsegs, &n, &cuts);
+		if (ret)
+			return ret;
 	}
-	for (; n < *nsegs && cmd->cur.pos < cmd->prep_len; n++) {
-		r = next_segment(&w, &addr, &len, &cut, &next);
-		if (r) {
-			cmd->cur = saved;
-			iodma_cmd_count_error(cmd, r == IODMA_BOUNCE_ADDRESS ? -ERANGE : -EINVAL);
-			return r == IODMA_BOUNCE_ADDRESS ? -ERANGE : -EINVAL;
-		}
-		put_seg(cmd->spec.output, segs, n, addr, len);
-		segment_done(&w, &next, len);
-		cuts += cut;
-	}
-done:
 	cmd->splits += cuts;
 	*offset = cmd->cur.pos;
 	*nsegs = n;
 	return 0;
 }
 
-static int gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsigned int width)
+static __always_inline int gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs,
+			       unsigned int width)
 {
 	u64 start = offset ? *offset : 0;
 	int ret = __gen(cmd, offset, segs, nsegs, width);

@@ -16,6 +16,7 @@
  * it knows nothing of commands.  The backends (map_*.c) turn it into bus
  * addresses by setting its source.
  */
+#include <linux/bvec.h>
 #include <linux/dma-mapping.h>
 #include <linux/slab.h>
 #include "iodma_internal.h"
@@ -31,6 +32,20 @@ void iodma_view_init(struct iodma_view *v, struct device *dev, enum iodma_map_ty
 	v->map_dev = map == IODMA_MAPPED ? dev : NULL;
 	v->bus_dev = map == IODMA_BYPASSED ? dev : NULL;
 	v->src = IODMA_SRC_NONE;
+	iodma_view_refresh(v);
+}
+
+/**
+ * iodma_view_refresh() - read the device's largest mapping again
+ * @v: the view
+ *
+ * dma_max_mapping_size() follows from the DMA mask, the bus limit and the
+ * memory present (swiotlb caps a mapping where the mask limits the device):
+ * the view's owner calls this when one of them changed.
+ */
+void iodma_view_refresh(struct iodma_view *v)
+{
+	v->map_max = v->map_dev ? dma_max_mapping_size(v->map_dev) : SIZE_MAX;
 }
 
 /* Free the view's storage. */
@@ -143,12 +158,13 @@ static void sg_clear_dma(struct scatterlist *sg)
 #endif
 }
 
-static int view_sg_chunk(void *arg, const struct iodma_chunk *c)
+/*
+ * Add [@phys, @phys + @left), physically contiguous CPU memory, to the walk:
+ * merged into the last entry where it continues it, else in new entries,
+ * cut at the entry limits.
+ */
+static int view_add_phys(struct view_ctx *v, phys_addr_t phys, u64 left)
 {
-	struct view_ctx *v = arg;
-	phys_addr_t phys = page_to_phys(c->page) + c->pgoff;
-	u64 left = c->len;
-
 	while (left) {
 		u64 room = (phys | v->boundary) - phys + 1;
 		bool merge = v->n && phys == v->end && v->open_len < v->max_entry &&
@@ -168,7 +184,7 @@ static int view_sg_chunk(void *arg, const struct iodma_chunk *c)
 			if (v->fill) {
 				if (v->n == v->cap)
 					return -ENOSPC;
-				v->sg = v->n ? sg_next(v->sg) : v->view->sgt.sgl;
+				v->sg = v->n ? iodma_sg_next(v->sg) : v->view->sgt.sgl;
 				sg_set_page(v->sg, pfn_to_page(PHYS_PFN(phys)), take,
 					    offset_in_page(phys));
 				sg_clear_dma(v->sg);
@@ -183,6 +199,11 @@ static int view_sg_chunk(void *arg, const struct iodma_chunk *c)
 	}
 	v->max_end = max(v->max_end, v->end);
 	return 0;
+}
+
+static int view_sg_chunk(void *arg, const struct iodma_chunk *c)
+{
+	return view_add_phys(arg, page_to_phys(c->page) + c->pgoff, c->len);
 }
 
 static int view_range_chunk(void *arg, const struct iodma_chunk *c)
@@ -217,7 +238,7 @@ static void entry_limits(const struct iodma_view *view, struct view_ctx *v)
 
 	v->boundary = U64_MAX;
 	if (view->map_dev) {
-		max = min_t(u64, max, dma_max_mapping_size(view->map_dev));
+		max = min_t(u64, max, view->map_max);
 		max = min_t(u64, max, dma_get_max_seg_size(view->map_dev));
 		v->boundary = dma_get_seg_boundary(view->map_dev);
 	}
@@ -270,6 +291,90 @@ static int view_fill(struct iodma_md *md, u64 off, u64 len, bool ranges, struct 
 	return 0;
 }
 
+/*
+ * The fill of a prepare on the descriptors of a driver's I/O path, an
+ * sg_table or a bio_vec array, with room in the scatterlist: their entries
+ * are read here rather than through iodma_md_walk()'s callback (the same
+ * pieces in the same order as walk_sgt() and walk_bvecs() in md.c), and a
+ * piece that neither continues the last entry nor needs cutting -- the
+ * common case -- becomes an entry with the walk's state in registers.  Any
+ * other piece goes through view_add_phys().  -EOPNOTSUPP for the other
+ * kinds, -ENOSPC (nothing changed) when the room runs out.
+ */
+static int view_fill_cpu(struct iodma_view *v, struct iodma_md *md, u64 off, u64 len)
+{
+	struct view_ctx ctx = { .view = v, .fill = true, .cap = v->sgt_cap };
+	struct scatterlist *sg = NULL, *dst = NULL;
+	const struct bio_vec *bv = NULL;
+	unsigned int i, count, n = 0;
+	u64 take, in, plen, end = 0, bits = 0, max_end = 0, open_len = 0;
+	phys_addr_t phys;
+	int ret = 0;
+
+	if (md->kind == IODMA_MD_SGTABLE) {
+		sg = md->sgt.sgt->sgl;
+		count = md->sgt.sgt->orig_nents;
+	} else if (md->kind == IODMA_MD_BVEC) {
+		bv = md->bvec.bv;
+		count = md->bvec.n;
+	} else {
+		return -EOPNOTSUPP;
+	}
+	entry_limits(v, &ctx);
+	sg_unmark_end(v->sgt_end);
+	for (i = 0; i < count && len; i++) {
+		if (sg) {
+			if (i)
+				sg = iodma_sg_next(sg);
+			plen = sg->length;
+		} else {
+			plen = bv[i].bv_len;
+		}
+		take = iodma_clip(&off, &len, plen, &in);
+		if (!take)
+			continue;
+		phys = (sg ? sg_phys(sg) : page_to_phys(bv[i].bv_page) + bv[i].bv_offset) + in;
+		if (unlikely((n && phys == end) || n == ctx.cap || take > ctx.max_entry ||
+			     (phys | ctx.boundary) - phys < take - 1)) {
+			ctx.sg = dst;
+			ctx.n = n;
+			ctx.open_len = open_len;
+			ctx.end = end;
+			ctx.bits = bits;
+			ctx.max_end = max_end;
+			ret = view_add_phys(&ctx, phys, take);
+			if (ret)
+				break;
+			dst = ctx.sg;
+			n = ctx.n;
+			open_len = ctx.open_len;
+			end = ctx.end;
+			bits = ctx.bits;
+			max_end = ctx.max_end;
+			continue;
+		}
+		dst = n ? iodma_sg_next(dst) : v->sgt.sgl;
+		sg_set_page(dst, pfn_to_page(PHYS_PFN(phys)), take, offset_in_page(phys));
+		sg_clear_dma(dst);
+		n++;
+		bits |= phys | take;
+		open_len = take;
+		end = phys + take;
+		max_end = max(max_end, end);
+	}
+	if (ret) {
+		sg_mark_end(v->sgt_end);
+		return ret;
+	}
+	sg_mark_end(dst);
+	v->sgt_end = dst;
+	v->sgt.orig_nents = n;
+	v->sgt.nents = n;
+	v->bits = bits;
+	v->end = max_end;
+	return 0;
+}
+
 /**
  * iodma_view_build() - the view of [@off, @off + @len) of @md
  * @v: the view (its storage grows if needed)
@@ -294,6 +399,11 @@ int iodma_view_build(struct iodma_view *v, struct iodma_md *md, u64 off, u64 len
 
 	v->src = IODMA_SRC_NONE;
 	v->end = 0;
+	if (!ranges && v->sgt_cap) {
+		ret = view_fill_cpu(v, md, off, len);
+		if (ret != -EOPNOTSUPP && ret != -ENOSPC)
+			return ret;
+	}
 	entry_limits(v, &ctx);
 	if (ranges ? v->ranges_cap : v->sgt_cap) {
 		ret = view_fill(md, off, len, ranges, &ctx);
@@ -339,24 +449,4 @@ int iodma_view_from_cbuf(struct iodma_view *v, const struct iodma_cbuf *cb, u64 
 	v->src = IODMA_SRC_RANGES;
 	v->src_n = ctx.n;
 	return 0;
-}
-
-/**
- * iodma_view_unmapped() - read the view as it is, nothing mapped
- * @v: a built view
- * @ranges: the bus ranges (bus memory, a copy buffer used in place) rather
- *	than the scatterlist's physical addresses
- *
- * The source of the physical backend, of the preflight and of explain.
- */
-void iodma_view_unmapped(struct iodma_view *v, bool ranges)
-{
-	v->ranges_mapped = false;
-	if (ranges) {
-		v->src = IODMA_SRC_RANGES;
-		v->src_n = v->nranges;
-	} else {
-		v->src = IODMA_SRC_SG_PHYS;
-		v->src_n = v->sgt.orig_nents;
-	}
 }

@@ -14,6 +14,7 @@
 
 #undef __always_inline
 #define __always_inline	inline __attribute__((always_inline))
+#define noinline	__attribute__((__noinline__))
 #define BIT(n)		(1UL << (n))
 #define BIT_ULL(n)	(1ULL << (n))
 #define U32_MAX		0xffffffffU
@@ -83,7 +84,12 @@ struct sg_table {
 #define sg_dma_address(sg)	((sg)->dma_address)
 #define sg_dma_len(sg)		((sg)->dma_length)
 #define sg_phys(sg)		((sg)->phys)
+#define likely(x)		__builtin_expect(!!(x), 1)
+#define unlikely(x)		__builtin_expect(!!(x), 0)
 #define sg_next(sg)		((sg) + 1)
+/* one flat array: no entry is a chain link */
+#define sg_is_chain(sg)		((void)(sg), false)
+#define sg_chain_ptr(sg)	((struct scatterlist *)NULL)
 #define phys_to_dma(dev, a)	((dma_addr_t)(a))
 
 #define __IOMMU_DOMAIN_PAGING	2
