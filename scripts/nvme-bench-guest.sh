@@ -71,7 +71,10 @@ for mode in prp sgl; do
 done
 # The breakdown: iodma_nvme again with phase_stats=1 (its clock reads cost
 # instructions of their own: these runs are not in the comparison), one job
-# at a time, with the guest time of each step of its data path.
+# at a time, with the guest time of each step of its data path.  Without
+# the spinners (-S): the guest clock counts every vCPU's instructions, so a
+# spinner running on the other vCPU inside a timed step would be counted
+# in it; an idle vCPU executes nothing.
 P=/sys/kernel/debug/iodma_nvme/phases
 for mode in prp sgl; do
 	echo "$bdf" >/sys/bus/pci/drivers/iodma_nvme/unbind
@@ -83,7 +86,7 @@ for mode in prp sgl; do
 		read-128k-qd1 write-128k-qd1; do
 		echo 0 >$P
 		/bin/iodma_nvme_tool -B "iodma_nvme-$mode-phases" -d /dev/iodma-nvme0n1 \
-			-n "$ios" -j $job >$R || rc=1
+			-n "$ios" -j $job -S >$R || rc=1
 		while read -r phase count ns; do
 			echo "IODMA-NVMEPHASE mode=$mode job=$job phase=$phase count=$count ns=$ns"
 		done <$P >$R

@@ -561,7 +561,8 @@ static int run_aio(int bfd, const struct job *job, __u8 *buf, __u64 span, unsign
  * the guest instructions it cost (see the spinners above).  One
  * "IODMA-NVMEBENCH" line per job; status 1 if an I/O fails.
  */
-static int bench(const char *dev, const char *label, unsigned int ios, const char *only)
+static int bench(const char *dev, const char *label, unsigned int ios, const char *only,
+		 bool spinners)
 {
 	int bfd = open(dev, O_RDWR | O_DIRECT);
 	__u8 *buf = map_buffer(MAX_QD * 131072);
@@ -574,11 +575,12 @@ static int bench(const char *dev, const char *label, unsigned int ios, const cha
 		return 1;
 	}
 	fill(buf, 0, MAX_QD * 131072);
-	if (start_spinners()) {
+	if (spinners && start_spinners()) {
 		perror("spinners");
 		return 1;
 	}
-	measure_background();
+	if (spinners)
+		measure_background();
 	printf("IODMA-NVMEBENCH driver=%s background=%.6f spinners=%u\n", label, background,
 	       nr_spinners);
 	for (j = 0; j < ARRAY_SIZE(jobs) && !ret; j++) {
@@ -609,11 +611,12 @@ static int bench(const char *dev, const char *label, unsigned int ios, const cha
 static void print_usage(FILE *f)
 {
 	fprintf(f, "usage: iodma_nvme_tool -d DEVICE [-s SEED]\n"
-		"       iodma_nvme_tool -B LABEL -d DEVICE [-n IOS] [-j JOB]\n"
+		"       iodma_nvme_tool -B LABEL -d DEVICE [-n IOS] [-j JOB] [-S]\n"
 		"  the KTAP suite iodma_nvme_e2e on stdout; the extents written and the seed\n"
 		"  as '# extent OFFSET LENGTH' and '# seed SEED' lines\n"
 		"  -B: the benchmark, IODMA-NVMEBENCH driver=LABEL lines (make nvme-bench);\n"
-		"      -j: only the job JOB (randread-4k-qd1, ..., write-128k-qd1)\n");
+		"      -j: only the job JOB (randread-4k-qd1, ..., write-128k-qd1);\n"
+		"      -S: no spinners (the work figures are then meaningless)\n");
 }
 
 int main(int argc, char **argv)
@@ -629,16 +632,20 @@ int main(int argc, char **argv)
 					      { 4, 4096 }, { 4, 4096 }, { 4, 4096 } };
 	size_t offs[5];
 	const char *dev = NULL, *label = NULL, *only = NULL;
+	bool spinners = true;
 	unsigned int ios = 1000;
 	unsigned int noffs = 0, planned, i, j;
 	__u8 *wbuf, *rbuf;
 	struct stat st;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "B:d:j:n:s:h")) != -1) {
+	while ((opt = getopt(argc, argv, "B:d:j:n:s:Sh")) != -1) {
 		switch (opt) {
 		case 'j':
 			only = optarg;
+			break;
+		case 'S':
+			spinners = false;
 			break;
 		case 'B':
 			label = optarg;
@@ -665,7 +672,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (label)
-		return bench(dev, label, ios, only);
+		return bench(dev, label, ios, only, spinners);
 	printf("KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: iodma_nvme_e2e\n");
 	fd = open(dev, O_RDWR | O_DIRECT);
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
