@@ -8,6 +8,7 @@
  * are skipped, except the -ENODEV one that needs neither.
  */
 #include <kunit/test.h>
+#include <linux/bvec.h>
 #include <linux/delay.h>
 #include <linux/iommu.h>
 #include <linux/pci.h>
@@ -511,6 +512,64 @@ static void pooled_command_reuses_its_reserved_iova(struct kunit *test)
 	}
 }
 
+/*
+ * A driver's interrupt handler in an owned domain: a pooled command's bvec
+ * I/O prepared with prepare_nowait, then completed, cleared and put back
+ * with interrupts off (DEBUG_ATOMIC_SLEEP watches), mapped as it is or
+ * through the copy buffer (offset 8 against an alignment of 512).  After
+ * complete no page of it is mapped, and the device's writes are in memory.
+ */
+static void nowait_io_in_domain_completes_with_interrupts_off(struct kunit *test)
+{
+	static const struct iodma_spec specs[2] = {
+		{ .output = IODMA_OUT_HOST64, .max_transfer_size = SZ_64K },
+		{ .output = IODMA_OUT_HOST64, .max_transfer_size = SZ_64K, .alignment = 512 },
+	};
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+	struct page *page = iodma_test_pages(test, 2);
+	u8 *pattern = kunit_kmalloc(test, SZ_8K, GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, pattern);
+	iodma_test_fill(pattern, SZ_8K, 5);
+	for (i = 0; i < ARRAY_SIZE(specs); i++) {
+		struct iodma_pool *pool = test_domain_pool(test, d, &specs[i], 1);
+		unsigned int off = i ? 8 : 0;
+		struct bio_vec bv = { .bv_page = page, .bv_offset = off, .bv_len = SZ_8K };
+		struct iodma_cmd *cmd = iodma_pool_get(pool, GFP_KERNEL);
+		struct iodma_seg64 *segs;
+		unsigned long flags;
+		int n, j, ret[3];
+
+		KUNIT_ASSERT_NOT_NULL(test, cmd);
+		memset(page_address(page), 0, SZ_16K);
+		KUNIT_ASSERT_EQ(test, iodma_cmd_set_bvecs(cmd, &bv, 1, DMA_FROM_DEVICE, false), 0);
+		local_irq_save(flags);
+		ret[0] = iodma_cmd_prepare_nowait(cmd, 0, 0, true, true);
+		local_irq_restore(flags);
+		KUNIT_ASSERT_EQ(test, ret[0], 0);
+		KUNIT_EXPECT_EQ(test, iodma_cmd_bounce_reason(cmd),
+				i ? IODMA_BOUNCE_ALIGNMENT : IODMA_BOUNCE_NONE);
+		n = iodma_test_segments(test, cmd, 16, &segs);
+		KUNIT_ASSERT_GT(test, n, 0);
+		iodma_test_device_dma(test, dev, segs, n, pattern, true);
+
+		local_irq_save(flags);
+		ret[0] = iodma_cmd_complete(cmd, true, true);
+		ret[1] = iodma_cmd_clear_memory_descriptor(cmd, false);
+		ret[2] = iodma_pool_put(pool, cmd);
+		local_irq_restore(flags);
+		KUNIT_EXPECT_EQ(test, ret[0], 0);
+		KUNIT_EXPECT_EQ(test, ret[1], 0);
+		KUNIT_EXPECT_EQ(test, ret[2], 0);
+		for (j = 0; j < n; j++)
+			expect_unmapped(test, d, segs[j].addr, segs[j].len);
+		KUNIT_EXPECT_EQ(test, memcmp(page_address(page) + off, pattern, SZ_8K), 0);
+		KUNIT_EXPECT_NULL(test, memchr_inv(page_address(page), 0, off));
+	}
+}
+
 /* Without a reservation a range too large for the IOVA caches is freed at complete. */
 static void unreserved_command_frees_its_iova(struct kunit *test)
 {
@@ -822,6 +881,7 @@ static struct kunit_case domain_test_cases[] = {
 	KUNIT_CASE(reserved_command_keeps_its_iova),
 	KUNIT_CASE(pool_in_null_domain_returns_einval),
 	KUNIT_CASE(pooled_command_reuses_its_reserved_iova),
+	KUNIT_CASE(nowait_io_in_domain_completes_with_interrupts_off),
 	KUNIT_CASE(unreserved_command_frees_its_iova),
 	KUNIT_CASE(large_alignment_comes_from_the_iova),
 	KUNIT_CASE(misaligned_in_page_bounces_in_domain),
