@@ -570,6 +570,54 @@ static void nowait_io_in_domain_completes_with_interrupts_off(struct kunit *test
 	}
 }
 
+/*
+ * Each scatterlist entry takes page-aligned IOVA of its own: an I/O of 64
+ * bio_vecs of 512 bytes in 64 pages spans 64 pages of IOVA for 32 KiB.  A
+ * pooled command's reservation covers that too, so the I/O lands in the
+ * range the command was given at the pool's creation (no allocation).
+ */
+static void pooled_sub_page_bvecs_stay_in_the_reserved_iova(struct kunit *test)
+{
+	const struct iodma_spec spec = { .output = IODMA_OUT_HOST64,
+					 .max_transfer_size = SZ_64K };
+	struct device *dev = iommu_edu_dev(test);
+	struct iodma_domain *d = test_domain(test, dev);
+	struct iodma_pool *pool = test_domain_pool(test, d, &spec, 1);
+	struct page *page = iodma_test_pages(test, 7);
+	struct bio_vec *bv = kunit_kcalloc(test, 64, sizeof(*bv), GFP_KERNEL);
+	struct bio_vec whole = { .bv_page = page, .bv_len = SZ_64K };
+	struct iodma_cmd *cmd;
+	struct iodma_seg64 *segs;
+	u64 first;
+	int i, n;
+
+	KUNIT_ASSERT_NOT_NULL(test, bv);
+	for (i = 0; i < 64; i++)
+		bv[i] = (struct bio_vec){ .bv_page = nth_page(page, 2 * i), .bv_len = 512 };
+	cmd = iodma_pool_get(pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, cmd);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_bvecs(cmd, &whole, 1, DMA_TO_DEVICE, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_test_segments(test, cmd, 4, &segs), 1);
+	first = segs[0].addr;
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_bvecs(cmd, bv, 64, DMA_TO_DEVICE, false), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare_nowait(cmd, 0, 0, true, true), 0);
+	n = iodma_test_segments(test, cmd, 64, &segs);
+	KUNIT_ASSERT_EQ(test, n, 64);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ(test, segs[i].len, 512ULL);
+		KUNIT_EXPECT_EQ_MSG(test, segs[i].addr, first + (u64)i * PAGE_SIZE,
+				    "segment %d not in the command's reserved IOVA range", i);
+		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(d->domain, segs[i].addr),
+				page_to_phys(nth_page(page, 2 * i)));
+	}
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	for (i = 0; i < n; i++)
+		expect_unmapped(test, d, segs[i].addr, segs[i].len);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, cmd), 0);
+}
+
 /* Without a reservation a range too large for the IOVA caches is freed at complete. */
 static void unreserved_command_frees_its_iova(struct kunit *test)
 {
@@ -882,6 +930,7 @@ static struct kunit_case domain_test_cases[] = {
 	KUNIT_CASE(pool_in_null_domain_returns_einval),
 	KUNIT_CASE(pooled_command_reuses_its_reserved_iova),
 	KUNIT_CASE(nowait_io_in_domain_completes_with_interrupts_off),
+	KUNIT_CASE(pooled_sub_page_bvecs_stay_in_the_reserved_iova),
 	KUNIT_CASE(unreserved_command_frees_its_iova),
 	KUNIT_CASE(large_alignment_comes_from_the_iova),
 	KUNIT_CASE(misaligned_in_page_bounces_in_domain),

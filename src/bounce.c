@@ -848,6 +848,8 @@ struct iodma_md *iodma_cmd_create_copy_buffer(struct iodma_cmd *cmd,
 	might_sleep();
 	if (!cmd || !length || !iodma_dir_valid(dir))
 		return ERR_PTR(-EINVAL);
+	/* laid out for the device's reach as it is now (a mask may have narrowed) */
+	iodma_cmd_refresh_limits(cmd);
 	cbuf_rules(cmd, length, &r);
 	md = cbuf_md_alloc(&r, dir, length, GFP_KERNEL, &ret);
 	if (!md)

@@ -94,6 +94,17 @@ static __always_inline void refresh_dev_limits(struct iodma_cmd *cmd)
 }
 
 /*
+ * The device's cached limits, read again if the device changed, for a
+ * command that is not prepared (a prepared range keeps the limits it was
+ * prepared under).
+ */
+void iodma_cmd_refresh_limits(struct iodma_cmd *cmd)
+{
+	if (!cmd->prepared)
+		refresh_dev_limits(cmd);
+}
+
+/*
  * The specification and what follows from it: the normalised limits, the
  * device's reach (read again at a first prepare when the device changed:
  * refresh_dev_limits()), the backend and the view's rules.
@@ -184,7 +195,14 @@ void iodma_cmd_destroy(struct iodma_cmd *cmd)
 	might_sleep();
 	if (!cmd || WARN_ON_ONCE(cmd->pool))
 		return;
-	WARN_ON(cmd->prepared);
+	/*
+	 * Complete first: even when the descriptor must be leaked below, the
+	 * device must not keep its mapping (nor the memory its pins).
+	 */
+	if (WARN_ON(cmd->prepared)) {
+		while (cmd->prepared)
+			iodma_cmd_complete(cmd, true, true);
+	}
 	/* its own descriptor still referenced elsewhere: leak rather than free it */
 	if (WARN_ON_ONCE(iodma_cmd_clear_memory_descriptor(cmd, true)))
 		return;

@@ -588,6 +588,7 @@ struct iodma_cmd *iodma_cmd_alloc(struct device *dev, const struct iodma_spec *s
 				  struct iodma_domain *domain, const struct iodma_map_ops *ops);
 int iodma_cmd_check_range(const struct iodma_cmd *cmd, const struct iodma_md *md, u64 *offset,
 			  u64 *length);
+void iodma_cmd_refresh_limits(struct iodma_cmd *cmd);
 
 void iodma_cmd_count_error(struct iodma_cmd *cmd, int err);
 const char *iodma_errno_name(unsigned int i);

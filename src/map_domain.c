@@ -78,20 +78,21 @@ static void domain_iova_release(struct iodma_cmd *cmd, struct domain_map *m, boo
 static int domain_iova_alloc(struct iodma_cmd *cmd, struct domain_map *m, unsigned long pages)
 {
 	unsigned long want = max_t(unsigned long, pages, cmd->lim.align >> PAGE_SHIFT);
+	unsigned long pfn;
 
-	if (m->pfn) {
-		if (m->pages >= want && m->limit == cmd->lim.addr_limit)
-			return 0;
-		domain_iova_release(cmd, m, true);
-	}
+	if (m->pfn && m->pages >= want && m->limit == cmd->lim.addr_limit)
+		return 0;
 	if (keeps_iova(cmd, m)) {
 		want = max(want, m->reserve);
 		if (cmd->lim.max_transfer != U64_MAX)
 			want = max(want, pages_for(cmd->lim.max_transfer));
 	}
-	m->pfn = iodma_domain_alloc_iova(cmd->domain, want, cmd->lim.addr_limit);
-	if (!m->pfn)
+	/* the new range first: a failure leaves the command the range it has */
+	pfn = iodma_domain_alloc_iova(cmd->domain, want, cmd->lim.addr_limit);
+	if (!pfn)
 		return -ENOMEM;
+	domain_iova_release(cmd, m, true);
+	m->pfn = pfn;
 	m->pages = want;
 	m->limit = cmd->lim.addr_limit;
 	return 0;
@@ -319,7 +320,14 @@ static int domain_reserve(struct iodma_cmd *cmd, u64 max_len)
 	struct domain_map *m = cmd->backend;
 
 	m->keep = true;
-	m->reserve = pages_for(max_len);
+	/*
+	 * Each scatterlist entry gets page-aligned IOVA of its own
+	 * (domain_map_sg()): besides its bytes, up to two pages for its
+	 * offset and its partial last page.  Sized for as many entries as
+	 * the pool reserved (sub-page bio_vecs), so that no I/O of up to
+	 * @max_len allocates IOVA.
+	 */
+	m->reserve = pages_for(max_len) + 2UL * cmd->view.sgt_cap;
 	if (cmd->spec.map != IODMA_MAPPED)
 		return 0;
 	return domain_iova_alloc(cmd, m, m->reserve);

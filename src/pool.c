@@ -584,8 +584,14 @@ static int memory_event(struct notifier_block *nb, unsigned long action, void *a
 {
 	struct iodma_pool *pool;
 
-	/* the memory present decides whether a device's mask limits it */
-	if (action == MEM_ONLINE || action == MEM_OFFLINE)
+	/*
+	 * The memory present decides whether a device's mask limits it.  Also
+	 * before the memory goes on line: onlining frees its pages to the
+	 * allocator before MEM_ONLINE is sent, and a prepare in between must
+	 * not use the limits cached before.
+	 */
+	if (action == MEM_GOING_ONLINE || action == MEM_ONLINE || action == MEM_OFFLINE ||
+	    action == MEM_CANCEL_ONLINE)
 		iodma_dev_limits_changed();
 	if (action != MEM_ONLINE)
 		return NOTIFY_OK;
