@@ -294,7 +294,9 @@ EXPORT_SYMBOL_GPL(iodma_pool_create);
  *
  * As iodma_pool_create(), with commands made by iodma_cmd_create_in_domain().
  * Each MAPPED command reserves, once, an IOVA range for an I/O of
- * max_transfer_size bytes and keeps it until the pool is destroyed: its
+ * max_transfer_size bytes in as many pieces as its scatterlist holds (each
+ * piece is mapped at page-aligned IOVA of its own, sub-page bio_vecs
+ * included) and keeps it until the pool is destroyed: its
  * prepares allocate no IOVA, and the page tables under the range stay
  * between I/Os.  Its complete still unmaps the range and flushes the IOTLB
  * before it returns.
