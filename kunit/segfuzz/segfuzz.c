@@ -14,6 +14,9 @@
  *   and iodma_segments_count()) names the same rule at the same offset, and
  *   a gen whose batch reaches that segment fails with -ERANGE (address) or
  *   -EINVAL, changing neither *offset nor *nsegs;
+ * - where the specification is plain, gen's fast path gives exactly what
+ *   its general path gives on a copy of the command, call by call: errno,
+ *   bytes, offset, cursor position and splits counted;
  * - iodma_spec_validate() accepts exactly the specifications that the
  *   model's ideal copy buffer can serve for every length they allow.
  *
@@ -405,29 +408,71 @@ static int errno_of(enum iodma_model_rule r)
 }
 
 struct counts {
-	u64 cases, skipped_specs, calls, segs, expected_errors, dry_runs, dry_failures;
+	u64 cases, skipped_specs, calls, shadow_calls, segs, expected_errors;
+	u64 dry_runs, dry_failures;
 	u64 specs, specs_rejected, by_rule[8];
 };
 
 static struct counts cnt;
+
+static int gen_width(struct iodma_cmd *c, int width, u64 *off, void *raw, u32 *n)
+{
+	if (width == 1)
+		return fc.spec.output <= IODMA_OUT_LITTLE32 ?
+		       iodma_cmd_gen32_segments(c, off, raw, n) :
+		       iodma_cmd_gen64_segments(c, off, raw, n);
+	return iodma_cmd_gen_segments(c, off, raw, n);
+}
+
+/*
+ * gen's fast path (lim.plain) against its general path, call by call: the
+ * same call on a copy of the command with the fast path off must give the
+ * same result, bytes, offset, cursor position and splits counted.
+ */
+static struct iodma_cmd shadow;
+
+static void shadow_call(int width, u64 before, u32 cap, int ret, u64 off, u32 n,
+			const u64 *raw, u64 splits_before)
+{
+	u64 sraw[2 * MAX_CAP], soff = before;
+	u32 sn = cap;
+	int sret;
+
+	memset(sraw, 0xa5, sizeof(sraw));
+	sret = gen_width(&shadow, width, &soff, sraw, &sn);
+	cnt.shadow_calls++;
+	if (sret != ret || soff != off || sn != n || memcmp(sraw, raw, sizeof(sraw)))
+		fail("gen 0x%llx/%u: fast path %d 0x%llx %u, general path %d 0x%llx %u%s",
+		     before, cap, ret, off, n, sret, soff, sn,
+		     memcmp(sraw, raw, sizeof(sraw)) ? " (segments differ)" : "");
+	else if (shadow.splits - splits_before != cmd.splits - splits_before)
+		fail("gen 0x%llx/%u: fast path counts %llu splits, general path %llu", before, cap,
+		     cmd.splits - splits_before, shadow.splits - splits_before);
+	else if (!ret && shadow.cur.pos != cmd.cur.pos)
+		fail("gen 0x%llx/%u: cursor at 0x%llx, general path's at 0x%llx", before, cap,
+		     cmd.cur.pos, shadow.cur.pos);
+}
 
 /* One gen call at @off with capacity @cap, checked against the model. */
 static bool gen_call(const struct iodma_model_limits *m, u64 *off, u32 cap)
 {
 	struct iodma_model_range want[MAX_CAP];
 	u64 raw[2 * MAX_CAP], nwant, bad, before = *off, got_a, got_l, pos;
+	u64 splits_before = cmd.splits;
+	bool plain = cmd.lim.plain;
 	enum iodma_model_rule r;
 	u32 n = cap, i;
 	int ret, width = below(3);
 
+	if (plain) {
+		shadow = cmd;
+		shadow.lim.plain = false;
+	}
 	memset(raw, 0xa5, sizeof(raw));
-	if (width == 1)
-		ret = fc.spec.output <= IODMA_OUT_LITTLE32 ?
-		      iodma_cmd_gen32_segments(&cmd, off, (struct iodma_seg32 *)raw, &n) :
-		      iodma_cmd_gen64_segments(&cmd, off, (struct iodma_seg64 *)raw, &n);
-	else
-		ret = iodma_cmd_gen_segments(&cmd, off, raw, &n);
+	ret = gen_width(&cmd, width, off, raw, &n);
 	cnt.calls++;
+	if (plain)
+		shadow_call(width, before, cap, ret, *off, n, raw, splits_before);
 	if (before >= fc.prep_len) {
 		if (ret != -EOVERFLOW || *off != before || n != cap)
 			fail("gen at 0x%llx (past the end 0x%llx): ret %d, want -EOVERFLOW",
@@ -779,6 +824,8 @@ int main(int argc, char **argv)
 	       cnt.skipped_specs, cnt.calls, cnt.segs);
 	printf(" %llu expected gen errors, %llu dry runs (%llu breaking a rule)\n",
 	       cnt.expected_errors, cnt.dry_runs, cnt.dry_failures);
+	printf("# %llu gen calls of the fast path checked against the general path\n",
+	       cnt.shadow_calls);
 	printf("# dry runs by rule: %llu none, %llu address, %llu alignment,", cnt.by_rule[0],
 	       cnt.by_rule[1], cnt.by_rule[2]);
 	printf(" %llu length, %llu internal, %llu segments, %llu gaps\n", cnt.by_rule[3],
