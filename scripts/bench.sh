@@ -93,9 +93,7 @@ initrd=$outdir/initramfs.cpio.gz
 # line by a shim first in PATH, so that the guests are exactly its guests.
 shim=$(mktemp -d)
 trap 'rm -rf "$shim"' EXIT
-qemu=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64"
-printf '#!/bin/sh\nexec %q "$@" -icount %q\n' "$qemu" "$ICOUNT" >"$shim/qemu-system-x86_64"
-chmod +x "$shim/qemu-system-x86_64"
+icount_shim "$shim" "$ICOUNT"
 
 status=0
 all=$outdir/bench.txt

@@ -184,3 +184,13 @@ stock_modules() {
 		_stock_module "$name" || return 1
 	done
 }
+
+# icount_shim DIR ICOUNT: DIR/qemu-system-x86_64 runs QEMU with "-icount
+# ICOUNT" added; with DIR first in PATH, run-guest.sh's guests are exactly
+# its guests, counted in instructions (make bench, make nvme-bench).
+icount_shim() {
+	local qemu
+	qemu=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64"
+	printf '#!/bin/sh\nexec %q "$@" -icount %q\n' "$qemu" "$2" >"$1/qemu-system-x86_64"
+	chmod +x "$1/qemu-system-x86_64"
+}

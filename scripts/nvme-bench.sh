@@ -60,9 +60,7 @@ kdir=$("$here/build-test-kernel.sh" --print-dir --no-build)
 # PATH (as scripts/bench.sh does), so that the guest is exactly its guest.
 shim=$(mktemp -d)
 trap 'rm -rf "$shim"' EXIT
-qemu=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64"
-printf '#!/bin/sh\nexec %q "$@" -icount %q\n' "$qemu" "$ICOUNT" >"$shim/qemu-system-x86_64"
-chmod +x "$shim/qemu-system-x86_64"
+icount_shim "$shim" "$ICOUNT"
 
 status=0
 reports=()
