@@ -771,6 +771,77 @@ static void completed_iova_no_longer_reaches_memory(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, i, (unsigned int)SZ_2K, "the device wrote memory after complete");
 }
 
+/* Every byte of @buf is @val. */
+static bool all_bytes(const u8 *buf, size_t len, u8 val)
+{
+	return !memchr_inv(buf, val, len);
+}
+
+/*
+ * Isolation from the IOTLB, not only the page tables: QEMU's intel-iommu
+ * caches each translation the device uses, so a read and a write by the
+ * device right before complete leave IOTLB entries that page tables no
+ * longer back once they are cleared; only complete's one invalidation
+ * (iommu_iotlb_sync() on its gather) removes them, which
+ * iommu_iova_to_phys() cannot see.  After complete the same two transfers
+ * must fault: the read brings zeros into the edu buffer (a third command
+ * fetches them), the write leaves memory alone.
+ */
+static void completed_iova_leaves_no_stale_iotlb_entry(struct kunit *test)
+{
+	const struct iodma_spec spec = { .addr_bits = 28, .max_segment_size = SZ_2K,
+					 .output = IODMA_OUT_HOST64 };
+	const size_t len = SZ_2K - 1;
+	struct device *dev = iommu_edu_dev(test);
+	struct iommu_domain *dom;
+	struct iodma_domain *d = test_domain(test, dev);
+	struct iodma_cmd *out = test_cmd(test, d, &spec), *in = test_cmd(test, d, &spec);
+	struct iodma_cmd *chk = test_cmd(test, d, &spec);
+	u8 *src = iodma_test_vzalloc(test, len), *dst = iodma_test_vzalloc(test, len);
+	u8 *got = iodma_test_vzalloc(test, len);
+	void __iomem *bar = edu_engine(test, to_pci_dev(dev));
+	struct iodma_seg64 *so, *si, *sc;
+	struct iodma_md *md;
+
+	dom = iommu_get_domain_for_dev(dev);
+	iodma_test_fill(src, len, 23);
+	memset(dst, 0xc3, len);
+	memset(got, 0xc3, len);
+	md = iodma_test_md(test, iodma_md_from_kva(src, len, DMA_TO_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(out, md, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_test_segments(test, out, 4, &so), 1);
+	md = iodma_test_md(test, iodma_md_from_kva(dst, len, DMA_FROM_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(in, md, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_test_segments(test, in, 4, &si), 1);
+
+	/* the device uses both translations: the IOTLB holds them */
+	edu_xfer(test, bar, so[0].addr, EDU_BUF, len, 0);
+	edu_xfer(test, bar, EDU_BUF, si[0].addr, len, EDU_CMD_TO_RAM);
+	KUNIT_ASSERT_EQ(test, memcmp(dst, src, len), 0);
+	memset(dst, 0xc3, len);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(out, true, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(in, true, true), 0);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(dom, so[0].addr), 0);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(dom, si[0].addr), 0);
+
+	pr_info("IODMA-EXPECT-DMAR-FAULT-BEGIN %s\n", dev_name(dev));
+	edu_xfer(test, bar, so[0].addr, EDU_BUF, len, 0);
+	edu_xfer(test, bar, EDU_BUF, si[0].addr, len, EDU_CMD_TO_RAM);
+	msleep(200);	/* the faults are reported from the DMAR interrupt */
+	pr_info("IODMA-EXPECT-DMAR-FAULT-END %s\n", dev_name(dev));
+	KUNIT_EXPECT_TRUE_MSG(test, all_bytes(dst, len, 0xc3),
+			      "the device wrote through a stale IOTLB entry after complete");
+
+	/* what the faulting read left in the edu buffer: zeros, not @src */
+	md = iodma_test_md(test, iodma_md_from_kva(got, len, DMA_FROM_DEVICE));
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(chk, md, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_test_segments(test, chk, 4, &sc), 1);
+	edu_xfer(test, bar, EDU_BUF, sc[0].addr, len, EDU_CMD_TO_RAM);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(chk, true, true), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, all_bytes(got, len, 0),
+			      "the device read through a stale IOTLB entry after complete");
+}
+
 /*
  * 4 KiB from memory to the edu buffer and back into other memory, 2 KiB at a
  * time: QEMU 7.2 aborts on a transfer that reaches the buffer's last byte.
@@ -939,6 +1010,7 @@ static struct kunit_case domain_test_cases[] = {
 	KUNIT_CASE(bypassed_in_domain_is_eopnotsupp),
 	KUNIT_CASE(edu_dma_round_trip),
 	KUNIT_CASE(completed_iova_no_longer_reaches_memory),
+	KUNIT_CASE(completed_iova_leaves_no_stale_iotlb_entry),
 	{}
 };
 

@@ -433,3 +433,14 @@ void iodma_test_set_plain(struct iodma_cmd *cmd, bool plain)
 {
 	cmd->lim.plain = plain;
 }
+
+void iodma_test_set_reach(struct iodma_cmd *cmd, u64 last)
+{
+	cmd->lim.addr_limit = last;
+}
+
+/* Segments gen cut short by a limit, since the command was made. */
+u64 iodma_test_splits(const struct iodma_cmd *cmd)
+{
+	return cmd->splits;
+}

@@ -106,5 +106,8 @@ struct iodma_domain *iodma_test_cmd_domain(const struct iodma_cmd *cmd);
 void iodma_test_set_map_max(struct iodma_cmd *cmd, u64 max);
 /* gen's plain path on (the default for a plain spec) or off (the general path). */
 void iodma_test_set_plain(struct iodma_cmd *cmd, bool plain);
+/* The prepared command's reach: the last bus address gen lets a segment touch. */
+void iodma_test_set_reach(struct iodma_cmd *cmd, u64 last);
+u64 iodma_test_splits(const struct iodma_cmd *cmd);
 
 #endif /* _IODMA_KUNIT_H */

@@ -723,6 +723,361 @@ static void cpu_descriptor_views_match_the_general_walk(struct kunit *test)
 	}
 }
 
+/* A piece of CPU memory, @at bytes into a block. */
+struct piece {
+	u32 at;
+	u32 len;
+};
+
+/* An entry of a view: physical address and length. */
+struct ventry {
+	u64 phys;
+	u64 len;
+};
+
+/*
+ * A view's entry limits as view.c states them for a MAPPED command: at
+ * most what the backend maps in one piece (dma_max_mapping_size(), the
+ * device's max_seg_size, 1 GiB) in whole pages, never across the boundary.
+ */
+static u64 max_entry_of(struct device *dev, u64 map_max)
+{
+	u64 max = min3((u64)SZ_1G, map_max, (u64)dma_get_max_seg_size(dev));
+
+	return max(round_down(max, PAGE_SIZE), PAGE_SIZE);
+}
+
+/* Cut the run [@phys, @phys + @len) into entries: greedy, at @max and at @mask's lines. */
+static unsigned int cut_run(u64 phys, u64 len, u64 max, u64 mask, struct ventry *out,
+			    unsigned int n, unsigned int room)
+{
+	while (len && n < room) {
+		u64 line = mask && mask != ULONG_MAX ? (phys | mask) - phys + 1 : U64_MAX;
+		u64 take = min3(len, max, line);
+
+		out[n++] = (struct ventry){ phys, take };
+		phys += take;
+		len -= take;
+	}
+	return n;
+}
+
+/*
+ * The plain model of a CPU view: [@off, @off + @len) of the pieces (at
+ * @base), physically contiguous neighbours joined into runs, each run cut
+ * at @max and at the boundary lines of @mask.
+ */
+static unsigned int model_view(const struct piece *pc, unsigned int npc, phys_addr_t base,
+			       u64 off, u64 len, u64 max, u64 mask, struct ventry *out,
+			       unsigned int room)
+{
+	u64 run = 0, run_len = 0;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < npc && len; i++) {
+		u64 p = base + pc[i].at, l = pc[i].len;
+
+		if (off >= l) {
+			off -= l;
+			continue;
+		}
+		p += off;
+		l = min(l - off, len);
+		off = 0;
+		len -= l;
+		if (run_len && p == run + run_len) {
+			run_len += l;
+			continue;
+		}
+		n = cut_run(run, run_len, max, mask, out, n, room);
+		run = p;
+		run_len = l;
+	}
+	return cut_run(run, run_len, max, mask, out, n, room);
+}
+
+/* The prepared command's view is exactly @want, its end mark on the last entry. */
+static void expect_view_is(struct kunit *test, struct iodma_cmd *cmd, const struct ventry *want,
+			   unsigned int n, const char *what)
+{
+	struct sg_table *sgt = iodma_test_view(cmd);
+	struct scatterlist *sg = sgt->sgl;
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ_MSG(test, sgt->orig_nents, n, "%s: entries", what);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, (u64)sg_phys(sg), want[i].phys, "%s: entry %u of %u",
+				    what, i, n);
+		KUNIT_EXPECT_EQ_MSG(test, (u64)sg->length, want[i].len, "%s: entry %u of %u",
+				    what, i, n);
+		KUNIT_ASSERT_EQ_MSG(test, sg_is_last(sg), i + 1 == n, "%s: end mark at %u of %u",
+				    what, i, n);
+		if (i + 1 < n)
+			sg = iodma_sg_next(sg);
+	}
+}
+
+/*
+ * One layout for the view fill: pieces of a 2 MiB block, described @far
+ * pages before their data (sg_set_page() and bvec offsets of @far pages and
+ * more, bio_vecs of several pages), [@off, @off + @len) of them prepared
+ * (@len 0: to the end) on a MAPPED command of a device with
+ * @max_seg/@boundary as DMA parameters (0: none) and @map_max as its largest
+ * mapping (0: the device's).  @chain: the generated layout of more pieces
+ * than one scatterlist chunk holds.  @enospc: the view's room, from a
+ * smaller I/O, runs out in the middle.
+ */
+struct view_case {
+	const char *name;
+	const struct piece *pc;
+	unsigned int npc;
+	u64 off, len;
+	unsigned int far;
+	unsigned int max_seg;
+	unsigned long boundary;
+	u64 map_max;
+	bool chain, enospc;
+};
+
+#define PG(n)	((n) * PAGE_SIZE)
+
+/* Offsets beyond the first page, multi-page pieces, a contiguous pair. */
+static const struct piece far_pieces[] = {
+	{ PG(5) + 100, PG(3) }, { PG(9), PG(1) + 5 }, { PG(10) + 5, PG(2) - 5 },
+	{ PG(20) + 4000, 200 }, { PG(30), PG(4) },
+};
+
+/* Sub-ranges from inside the first piece to inside the last. */
+static const struct piece sub_pieces[] = {
+	{ PG(2) + 300, PG(3) }, { PG(8), 1000 }, { PG(12) + 17, PG(2) + 3 },
+};
+
+/* One piece longer than the largest mapping, starting and ending off a page. */
+static const struct piece long_pieces[] = {
+	{ 300, SZ_1M + 100 },
+};
+
+/*
+ * 16 KiB lines: pieces that cross one, a contiguous pair meeting on one, a
+ * contiguous pair that crosses one, a piece of several lines.
+ */
+static const struct piece line_pieces[] = {
+	{ SZ_16K - 1000, 3000 }, { SZ_64K - PG(1), PG(1) }, { SZ_64K, PG(2) },
+	{ SZ_128K - 700, 500 }, { SZ_128K - 200, 900 }, { SZ_256K + 8, 3 * SZ_16K },
+};
+
+/* Contiguous neighbours: a run of single pages, beyond one entry's 64 KiB, then apart. */
+static const struct piece merge_pieces[] = {
+	{ PG(0), PG(1) }, { PG(1), PG(1) }, { PG(2), 100 }, { PG(2) + 100, PG(1) - 100 },
+	{ PG(3), PG(10) }, { PG(13), PG(7) }, { PG(20), 1 }, { PG(40), PG(2) },
+	{ PG(42), PG(1) },
+};
+
+/* Pieces for more entries (34) than the room a one-piece I/O leaves (32). */
+#define ENOSPC_PIECES	45
+
+static const struct view_case view_cases[] = {
+	{ .name = "chained_tables", .chain = true },
+	{ .name = "offsets_beyond_the_first_page", .pc = far_pieces,
+	  .npc = ARRAY_SIZE(far_pieces), .far = 3 },
+	{ .name = "subrange_inside_entries", .pc = sub_pieces, .npc = ARRAY_SIZE(sub_pieces),
+	  .off = 1000, .len = PG(5) - 500 },
+	{ .name = "cut_at_the_largest_mapping", .pc = long_pieces,
+	  .npc = ARRAY_SIZE(long_pieces), .max_seg = UINT_MAX, .map_max = 40 * SZ_1K + 100 },
+	{ .name = "cut_at_the_segment_boundary", .pc = line_pieces,
+	  .npc = ARRAY_SIZE(line_pieces), .max_seg = SZ_1M, .boundary = SZ_16K - 1 },
+	{ .name = "contiguous_neighbours_merge", .pc = merge_pieces,
+	  .npc = ARRAY_SIZE(merge_pieces) },
+	{ .name = "room_runs_out", .enospc = true },
+};
+
+KUNIT_ARRAY_PARAM_DESC(view, view_cases, name);
+
+static void dma_parms_reset(void *arg)
+{
+	struct device *dev = arg;
+
+	dev->dma_parms = NULL;
+}
+
+/* A 64-bit device with @max_seg and @boundary as DMA parameters (0: none). */
+static struct device *view_dev(struct kunit *test, unsigned int max_seg, unsigned long boundary)
+{
+	struct device *dev = iodma_test_dev(test, 64);
+	struct device_dma_parameters *parms;
+
+	if (!max_seg && !boundary)
+		return dev;
+	/* kunit devices have no dma_parms: lend some, gone before the device */
+	parms = kunit_kzalloc(test, sizeof(*parms), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, parms);
+	parms->max_segment_size = max_seg;
+	parms->segment_boundary_mask = boundary;
+	dev->dma_parms = parms;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, dma_parms_reset, dev), 0);
+	return dev;
+}
+
+/* The generated layouts: 2 KiB pieces 1 KiB apart, every 4th continuing the last. */
+static struct piece *generated_pieces(struct kunit *test, unsigned int n)
+{
+	struct piece *pc = kunit_kcalloc(test, n, sizeof(*pc), GFP_KERNEL);
+	unsigned int i;
+	u32 at = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, pc);
+	for (i = 0; i < n; i++) {
+		if (i % 4 != 3)
+			at += i ? SZ_1K : 0;
+		pc[i] = (struct piece){ at, SZ_2K };
+		at += SZ_2K;
+	}
+	return pc;
+}
+
+/* Prepare [@off, @off + @len) of @md on @cmd: its view is @want. */
+static void expect_prepared_view(struct kunit *test, struct iodma_cmd *cmd, struct iodma_md *md,
+				 u64 off, u64 len, const struct ventry *want, unsigned int n,
+				 const char *what)
+{
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, false), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(cmd, off, len, false, false), 0);
+	expect_view_is(test, cmd, want, n, what);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+}
+
+/*
+ * Room runs out: after a one-piece I/O the view has room for 32 entries,
+ * and a layout of 45 separate pieces needs more.  Without blocking the
+ * prepare fails (-EAGAIN) and leaves the command unprepared with its room;
+ * a sub-range that fits is then filled in place, correct, although the
+ * failed fill wrote the room full; blocking, the room grows and the view is
+ * the model's.
+ */
+static void expect_room_runs_out(struct kunit *test, struct iodma_cmd *cmd, struct iodma_md *md,
+				 struct iodma_md *small, const struct ventry *want, unsigned int n,
+				 const struct ventry *want_sub, unsigned int nsub, u64 sub_len)
+{
+	u64 total = iodma_md_length(md);
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, small, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_test_view_cap(cmd), 32U);
+	KUNIT_ASSERT_GT(test, n, 32U);
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, false), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_prepare_nowait(cmd, 0, total, false, false), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_get_prepared_offset_and_length(cmd, NULL, NULL),
+			-ENODATA);
+	KUNIT_EXPECT_EQ(test, iodma_test_view_cap(cmd), 32U);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare_nowait(cmd, 0, sub_len, false, false), 0);
+	expect_view_is(test, cmd, want_sub, nsub, "in place after -EAGAIN");
+	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, false, false), 0);
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(cmd, 0, total, false, false), 0);
+	KUNIT_EXPECT_GE(test, iodma_test_view_cap(cmd), n);
+	expect_view_is(test, cmd, want, n, "grown");
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+}
+
+/*
+ * The view fills itself from an sg_table or bio_vecs where it has room
+ * (view_fill_cpu()): exactly the plain model's entries, as the general walk
+ * of the same memory gives them (a sub-range descriptor), for chained
+ * tables, offsets beyond the first page, sub-ranges inside entries, cuts at
+ * the largest mapping and at the boundary, contiguous neighbours, and room
+ * that runs out.
+ */
+static void cpu_view_fill_matches_the_model(struct kunit *test)
+{
+	const struct view_case *c = test->param_value;
+	const struct iodma_spec spec = { .map = IODMA_MAPPED, .output = IODMA_OUT_HOST64 };
+	struct device *dev = view_dev(test, c->max_seg, c->boundary);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+	struct page *blk = iodma_test_pages(test, 9);
+	const phys_addr_t base = page_to_phys(blk);
+	unsigned int i, n, nsub = 0, npc = c->npc, room = 2 * SG_MAX_SINGLE_ALLOC + 64;
+	const struct piece *pc = c->pc;
+	struct iodma_md *sgt_md, *bv_md, *sub, *small;
+	struct ventry *want, *want_sub = NULL;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	struct bio_vec *bv;
+	u64 total = 0, len, map_max, max;
+
+	if (c->chain) {
+		npc = 2 * SG_MAX_SINGLE_ALLOC + 7;
+		pc = generated_pieces(test, npc);
+	} else if (c->enospc) {
+		npc = ENOSPC_PIECES;
+		pc = generated_pieces(test, npc);
+	}
+	for (i = 0; i < npc; i++)
+		total += pc[i].len;
+	len = c->len ? c->len : total - c->off;
+	want = kunit_kcalloc(test, room, sizeof(*want), GFP_KERNEL);
+	bv = kunit_kcalloc(test, npc, sizeof(*bv), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, want);
+	KUNIT_ASSERT_NOT_NULL(test, bv);
+
+	/* each piece described from @far pages before it (its own page at most) */
+	sgt = iodma_test_sgtable(test, npc);
+	for_each_sgtable_sg(sgt, sg, i) {
+		unsigned int back = min_t(unsigned int, c->far, pc[i].at / PAGE_SIZE);
+		struct page *page = nth_page(blk, pc[i].at / PAGE_SIZE - back);
+		u32 in = offset_in_page(pc[i].at) + back * PAGE_SIZE;
+
+		sg_set_page(sg, page, pc[i].len, in);
+		bvec_set_page(&bv[i], page, pc[i].len, in);
+	}
+	if (c->chain)
+		KUNIT_ASSERT_TRUE(test, sg_is_chain(&sgt->sgl[SG_MAX_SINGLE_ALLOC - 1]));
+	sgt_md = iodma_test_md(test, iodma_md_from_sgtable(sgt, DMA_TO_DEVICE));
+	bv_md = iodma_test_md(test, iodma_md_from_bvecs(bv, npc, DMA_TO_DEVICE));
+	sub = iodma_test_md(test, iodma_md_subrange(sgt_md, 0, total));
+
+	if (c->enospc) {
+		small = iodma_test_md(test, iodma_md_subrange(sgt_md, 0, pc[0].len));
+		max = max_entry_of(dev, dma_max_mapping_size(dev));
+		n = model_view(pc, npc, base, 0, total, max, 0, want, room);
+		want_sub = kunit_kcalloc(test, room, sizeof(*want_sub), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, want_sub);
+		nsub = model_view(pc, npc, base, 0, 20 * SZ_2K + 7, max, 0, want_sub, room);
+		KUNIT_ASSERT_LE(test, nsub, 32U);
+		expect_room_runs_out(test, cmd, sgt_md, small, want, n, want_sub, nsub,
+				     20 * SZ_2K + 7);
+		expect_room_runs_out(test, iodma_test_cmd(test, dev, &spec), bv_md, small, want,
+				     n, want_sub, nsub, 20 * SZ_2K + 7);
+		return;
+	}
+
+	/* room first, through the general walk: the fills below are in place */
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, sub, true), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
+	map_max = dma_max_mapping_size(dev);
+	if (c->map_max) {
+		if (is_swiotlb_force_bounce(dev)) {
+			/* swiotlb's own cap, the case this row is for */
+			KUNIT_ASSERT_LT(test, map_max, (u64)SZ_1M);
+		} else {
+			/* the same cut from a smaller cap */
+			map_max = c->map_max;
+			iodma_test_set_map_max(cmd, map_max);
+		}
+	}
+	max = max_entry_of(dev, map_max);
+	n = model_view(pc, npc, base, c->off, len, max, dma_get_seg_boundary(dev), want, room);
+	KUNIT_ASSERT_LT(test, n, room);
+	KUNIT_ASSERT_GE(test, iodma_test_view_cap(cmd), n);
+
+	expect_prepared_view(test, cmd, sgt_md, c->off, len, want, n, "sg_table");
+	expect_prepared_view(test, cmd, bv_md, c->off, len, want, n, "bio_vec");
+	expect_prepared_view(test, cmd, sub, c->off, len, want, n, "general walk");
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_bvecs(cmd, bv, npc, DMA_TO_DEVICE, false), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(cmd, c->off, len, false, false), 0);
+	expect_view_is(test, cmd, want, n, "set_bvecs");
+}
+
 /* One gen call of a recorded sequence, and what it gave. */
 struct gen_call {
 	u64 off;	/* in */
@@ -730,16 +1085,24 @@ struct gen_call {
 	int ret;
 	u64 out_off;
 	u32 n;
+	u64 splits;	/* segments the call cut short */
 	u8 raw[4 * sizeof(struct iodma_seg64)];
 };
+
+/* A bus_dma_limit that is not 2^n - 1, above 4 GiB. */
+#define ODD_REACH	0x123456fffULL
 
 /*
  * gen's plain path (one loop per source and output format) against the
  * general path (next_segment()) on the same prepared command: random
  * layouts as scatterlists (mapped or physical) and as physical ranges, the
  * six output formats, max_segment_size cuts, batches of 1 to 4 segments and
- * jumps to random offsets.  Every call returns the same: errno, offset,
- * count and bytes.
+ * jumps to random offsets.  A quarter of the rounds have a reach that is
+ * not 2^n - 1: physical ranges around a device's bus_dma_limit of
+ * ODD_REACH (BYPASSED: the ranges cannot bounce, gen cuts at the reach and
+ * fails past it), or a scatterlist whose command's reach is moved into the
+ * block.  Every call returns the same: errno, offset, count, bytes and
+ * splits counted.
  */
 static void plain_gen_matches_the_general_path(struct kunit *test)
 {
@@ -747,31 +1110,50 @@ static void plain_gen_matches_the_general_path(struct kunit *test)
 	static const enum iodma_map_type maps[] = {
 		IODMA_MAPPED, IODMA_BYPASSED, IODMA_ITERATE_ONLY,
 	};
-	struct device *dev = iodma_test_dev(test, 64);
+	struct device *dev = iodma_test_dev(test, 64), *odd = iodma_test_dev(test, 64);
 	struct page *blk = iodma_test_pages(test, 6);
 	struct shape *sh = kunit_kzalloc(test, sizeof(*sh), GFP_KERNEL);
 	struct gen_call *calls = kunit_kcalloc(test, 40, sizeof(*calls), GFP_KERNEL);
 	struct iodma_phys_range *r = kunit_kcalloc(test, ARRAY_SIZE(sh->phys), sizeof(*r),
 						   GFP_KERNEL);
+	const phys_addr_t base = page_to_phys(blk);
+	u64 cut_at_reach = 0, erange = 0, splits = 0;
 	struct rnd_state rnd;
 	unsigned int round, i, k, ncalls, plain;
 
 	KUNIT_ASSERT_NOT_NULL(test, sh);
 	KUNIT_ASSERT_NOT_NULL(test, calls);
 	KUNIT_ASSERT_NOT_NULL(test, r);
+	odd->bus_dma_limit = ODD_REACH;
 	prandom_seed_state(&rnd, 1811);
-	for (round = 0; round < 150; round++) {
+	for (round = 0; round < 200; round++) {
+		unsigned int reach = rnd_below(&rnd, 8);	/* 0: ranges, 1: moved */
 		struct iodma_spec spec = {
 			.map = maps[rnd_below(&rnd, ARRAY_SIZE(maps))],
 			.output = rnd_below(&rnd, IODMA_OUT_LITTLE64 + 1),
 			.max_segment_size = max_segs[rnd_below(&rnd, ARRAY_SIZE(max_segs))],
 		};
-		struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+		struct iodma_cmd *cmd;
 		struct iodma_md *md;
-		u64 off = 0;
+		u64 off = 0, last = U64_MAX;
 
+		if (!reach) {
+			spec.map = IODMA_BYPASSED;
+			if (spec.output <= IODMA_OUT_LITTLE32)
+				spec.output += IODMA_OUT_HOST64;
+		}
+		cmd = iodma_test_cmd(test, reach ? dev : odd, &spec);
 		random_shape(&rnd, blk, PAGE_SIZE << 6, sh);
-		if (rnd_below(&rnd, 4) == 0 && spec.map != IODMA_MAPPED) {
+		if (!reach) {
+			/* the layout moved to straddle the reach: some below, some above */
+			u64 to = ODD_REACH + 1 - rnd_below(&rnd, PAGE_SIZE << 6);
+
+			last = ODD_REACH;
+			for (i = 0; i < sh->n; i++)
+				r[i] = (struct iodma_phys_range){ sh->phys[i] - base + to,
+								  sh->len[i] };
+			md = iodma_md_from_phys(r, sh->n, DMA_TO_DEVICE);
+		} else if (rnd_below(&rnd, 4) == 0 && spec.map != IODMA_MAPPED) {
 			for (i = 0; i < sh->n; i++)
 				r[i] = (struct iodma_phys_range){ sh->phys[i], sh->len[i] };
 			md = iodma_md_from_phys(r, sh->n, DMA_TO_DEVICE);
@@ -780,7 +1162,16 @@ static void plain_gen_matches_the_general_path(struct kunit *test)
 		}
 		md = iodma_test_md(test, md);
 		KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+		if (!reach)
+			KUNIT_ASSERT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_NONE);
+		if (reach == 1 && spec.map != IODMA_MAPPED) {
+			/* the physical entries are the bus addresses: a reach inside them */
+			last = base + rnd_below(&rnd, PAGE_SIZE << 6) + 0x1001 * rnd_below(&rnd, 16);
+			iodma_test_set_reach(cmd, last);
+		}
 		for (ncalls = 0; ncalls < 40 && off < sh->total; ncalls++) {
+			u64 before = iodma_test_splits(cmd);
+
 			if (rnd_below(&rnd, 7) == 0)
 				off = rnd_below(&rnd, sh->total);
 			calls[ncalls].off = off;
@@ -791,13 +1182,16 @@ static void plain_gen_matches_the_general_path(struct kunit *test)
 			calls[ncalls].ret = iodma_cmd_gen_segments(cmd, &calls[ncalls].out_off,
 								   calls[ncalls].raw,
 								   &calls[ncalls].n);
+			calls[ncalls].splits = iodma_test_splits(cmd) - before;
+			splits += calls[ncalls].splits;
+			erange += calls[ncalls].ret == -ERANGE;
 			off = calls[ncalls].ret ? sh->total : calls[ncalls].out_off;
 		}
 		for (plain = 0; plain < 2; plain++) {
 			iodma_test_set_plain(cmd, plain);
 			for (k = 0; k < ncalls; k++) {
 				u8 raw[sizeof(calls[k].raw)] = {};
-				u64 o = calls[k].off;
+				u64 o = calls[k].off, before = iodma_test_splits(cmd);
 				u32 n = calls[k].cap;
 				int ret = iodma_cmd_gen_segments(cmd, &o, raw, &n);
 
@@ -807,13 +1201,32 @@ static void plain_gen_matches_the_general_path(struct kunit *test)
 						    round, k);
 				KUNIT_ASSERT_EQ_MSG(test, n, calls[k].n, "round %u call %u",
 						    round, k);
+				KUNIT_ASSERT_EQ_MSG(test, iodma_test_splits(cmd) - before,
+						    calls[k].splits, "round %u call %u: splits",
+						    round, k);
 				/* both zeroed beyond what was written */
 				KUNIT_ASSERT_EQ_MSG(test, memcmp(raw, calls[k].raw, sizeof(raw)), 0,
 						    "round %u call %u", round, k);
 			}
 		}
+		/* a segment ending on the reach: its last byte is the reach itself */
+		for (k = 0; k < ncalls && last != U64_MAX; k++) {
+			struct iodma_seg64 seg;
+
+			for (i = 0; !calls[k].ret && i < calls[k].n; i++) {
+				iodma_test_seg_decode(cmd, calls[k].raw, i, &seg);
+				KUNIT_ASSERT_LE(test, seg.len - 1, last - seg.addr);
+				cut_at_reach += seg.addr + seg.len - 1 == last;
+			}
+		}
 		KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
 	}
+	/* the rounds reached what they are for */
+	kunit_info(test, "%llu gen errors past the reach, %llu segments ending on it, %llu splits\n",
+		   erange, cut_at_reach, splits);
+	KUNIT_EXPECT_GT(test, erange, 0ULL);
+	KUNIT_EXPECT_GT(test, cut_at_reach, 0ULL);
+	KUNIT_EXPECT_GT(test, splits, 0ULL);
 }
 
 static struct kunit_case segments_test_cases[] = {
@@ -838,6 +1251,7 @@ static struct kunit_case segments_test_cases[] = {
 	KUNIT_CASE(sequential_generation_is_o1),
 	KUNIT_CASE(sequential_sg_generation_is_o1_and_reads_keep_the_cursor),
 	KUNIT_CASE(cpu_descriptor_views_match_the_general_walk),
+	KUNIT_CASE_PARAM(cpu_view_fill_matches_the_model, view_gen_params),
 	KUNIT_CASE(plain_gen_matches_the_general_path),
 	{}
 };
