@@ -935,6 +935,21 @@ static struct piece *generated_pieces(struct kunit *test, unsigned int n)
 	return pc;
 }
 
+/*
+ * @n pieces of 2 KiB, one per page of @blk: a view of @n entries, which
+ * leaves room for as many.
+ */
+static struct iodma_md *spread_md(struct kunit *test, struct page *blk, unsigned int n)
+{
+	struct sg_table *sgt = iodma_test_sgtable(test, n);
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_sg(sgt, sg, i)
+		sg_set_page(sg, nth_page(blk, i), SZ_2K, 0);
+	return iodma_test_md(test, iodma_md_from_sgtable(sgt, DMA_TO_DEVICE));
+}
+
 /* Prepare [@off, @off + @len) of @md on @cmd: its view is @want. */
 static void expect_prepared_view(struct kunit *test, struct iodma_cmd *cmd, struct iodma_md *md,
 				 u64 off, u64 len, const struct ventry *want, unsigned int n,
@@ -1051,8 +1066,13 @@ static void cpu_view_fill_matches_the_model(struct kunit *test)
 		return;
 	}
 
-	/* room first, through the general walk: the fills below are in place */
-	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, sub, true), 0);
+	/*
+	 * Room first, for an entry per piece at least: the fills below are in
+	 * place, and a fill that forgot to merge would not fall back.
+	 */
+	KUNIT_ASSERT_LE(test, npc, 512U);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, spread_md(test, blk, npc),
+							      true), 0);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
 	map_max = dma_max_mapping_size(dev);
 	if (c->map_max) {
@@ -1068,7 +1088,7 @@ static void cpu_view_fill_matches_the_model(struct kunit *test)
 	max = max_entry_of(dev, map_max);
 	n = model_view(pc, npc, base, c->off, len, max, dma_get_seg_boundary(dev), want, room);
 	KUNIT_ASSERT_LT(test, n, room);
-	KUNIT_ASSERT_GE(test, iodma_test_view_cap(cmd), n);
+	KUNIT_ASSERT_GE(test, iodma_test_view_cap(cmd), max(n, npc));
 
 	expect_prepared_view(test, cmd, sgt_md, c->off, len, want, n, "sg_table");
 	expect_prepared_view(test, cmd, bv_md, c->off, len, want, n, "bio_vec");
@@ -1145,8 +1165,14 @@ static void plain_gen_matches_the_general_path(struct kunit *test)
 		cmd = iodma_test_cmd(test, reach ? dev : odd, &spec);
 		random_shape(&rnd, blk, PAGE_SIZE << 6, sh);
 		if (!reach) {
-			/* the layout moved to straddle the reach: some below, some above */
+			/*
+			 * The layout moved to straddle the reach: some pieces
+			 * below, some above, and often the first across it.
+			 */
 			u64 to = ODD_REACH + 1 - rnd_below(&rnd, PAGE_SIZE << 6);
+
+			if (rnd_below(&rnd, 2))
+				to = ODD_REACH + 1 - (sh->phys[0] - base) - (sh->len[0] + 1) / 2;
 
 			last = ODD_REACH;
 			for (i = 0; i < sh->n; i++)
@@ -1185,7 +1211,9 @@ static void plain_gen_matches_the_general_path(struct kunit *test)
 			calls[ncalls].splits = iodma_test_splits(cmd) - before;
 			splits += calls[ncalls].splits;
 			erange += calls[ncalls].ret == -ERANGE;
-			off = calls[ncalls].ret ? sh->total : calls[ncalls].out_off;
+			/* past an error, somewhere else */
+			off = calls[ncalls].ret ? rnd_below(&rnd, sh->total) :
+						  calls[ncalls].out_off;
 		}
 		for (plain = 0; plain < 2; plain++) {
 			iodma_test_set_plain(cmd, plain);

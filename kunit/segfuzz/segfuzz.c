@@ -18,7 +18,10 @@
  *   its general path gives on a copy of the command, call by call: errno,
  *   bytes, offset, cursor position and splits counted;
  * - iodma_spec_validate() accepts exactly the specifications that the
- *   model's ideal copy buffer can serve for every length they allow.
+ *   model's ideal copy buffer can serve for every length they allow;
+ * - for a plain specification without max_segments,
+ *   iodma_segments_reachable() is true exactly when the model's dry run
+ *   breaks no rule.
  *
  * Each case draws from its own generator, seeded from the run's seed and
  * the case number, so a failure is replayed with -s SEED -c CASE.  The
@@ -759,10 +762,156 @@ static bool spec_case(void)
 	return true;
 }
 
+/*
+ * iodma_segments_reachable(), the preflight's scan of a view for a plain
+ * specification without max_segments, against the model: true exactly when
+ * the model's dry run of the range breaks no rule (and then
+ * iodma_segments_check() agrees).  Reaches that are not 2^n - 1, pieces
+ * around the reach and near U64_MAX (some ending at 2^64), each source.
+ * Views hold no empty entry (the descriptor walks skip them), so none is
+ * drawn.
+ */
+static u64 reach_true, reach_false, reach_edge;
+
+static u64 rand_reach(void)
+{
+	switch (below(6)) {
+	case 0:
+		return 0;
+	case 1:
+		return pow2(12, 63) - 1;
+	case 2:
+		return (1ULL << 20) + below(1ULL << 40);
+	case 3:
+		return U64_MAX - below(1 << 20);
+	case 4:
+		return 0xffffffffULL - below(1ULL << 30);
+	default:
+		return 0x123456fffULL;
+	}
+}
+
+/* Move the layout's pieces around @line, or to the top of the address space. */
+static void place_pieces(u64 line, bool top)
+{
+	unsigned int i;
+
+	for (i = 0; i < fc.md_n; i++) {
+		u64 len = fc.md[i].len, a, prev_end = 0;
+
+		/* 0: the previous piece ends at 2^64, or wraps */
+		if (i && fc.md[i - 1].addr + fc.md[i - 1].len > fc.md[i - 1].addr)
+			prev_end = fc.md[i - 1].addr + fc.md[i - 1].len;
+		if (top) {
+			/* last byte at U64_MAX - 0 .. 2^20, often at 2^64 - 1 exactly */
+			a = 0 - len - (chance(30) ? 0 : below(1 << 20));
+		} else if (i && chance(40) && prev_end && prev_end <= U64_MAX - len) {
+			a = prev_end;	/* contiguous; never across 2^64 */
+		} else {
+			a = line - below(1 << 20) + below(1 << 20);
+			if (chance(30))
+				a = line - below(len + 1);	/* across the line */
+			else if (chance(15))
+				a = line - len;			/* its last byte before it */
+		}
+		if (!top && a > 0 - len)
+			a = 0 - len;
+		fc.md[i].addr = a;
+	}
+}
+
+static bool reach_case(void)
+{
+	struct iodma_model_spec ms;
+	struct iodma_model_limits m;
+	struct iodma_limits lim;
+	enum iodma_model_rule r;
+	enum iodma_bounce_reason check;
+	u64 md_len = 0, nsegs, bad, bound;
+	unsigned int i;
+	bool got, want;
+
+	fc.spec = (struct iodma_spec){ .output = below(6), .map = below(3) };
+	if (chance(60))
+		fc.spec.addr_bits = 12 + below((fc.spec.output <= IODMA_OUT_LITTLE32 ? 32 : 64) - 11);
+	fc.spec.max_segment_size = rand_size();
+	fc.spec.max_transfer_size = chance(80) ? 0 : rand_size();
+	if (chance(20))
+		fc.spec.seg_boundary_mask = U64_MAX;	/* no boundary: still plain */
+	if (chance(20))
+		fc.spec.alignment = fc.spec.length_alignment = fc.spec.internal_alignment = 1;
+	if (iodma_spec_normalize(&fc.spec, &lim)) {
+		fail("a plain specification refused");
+		return false;
+	}
+	if (!lim.plain || lim.max_segs != U64_MAX) {
+		fail("the specification is not plain without max_segments");
+		return false;
+	}
+	fc.reach = rand_reach();
+	if (fc.reach)
+		lim.addr_limit = min(lim.addr_limit, fc.reach);
+	iodma_model_spec_of(&fc.spec, fc.reach, &ms);
+	iodma_model_limits(&ms, &m);
+
+	friendly_unit = 0;
+	rand_layout(&lim);
+	switch (below(4)) {
+	case 0:
+		break;		/* rand_layout()'s own lines */
+	case 1:
+		place_pieces(U64_MAX - below(1ULL << 32), true);
+		break;
+	default:
+		place_pieces(lim.addr_limit == U64_MAX ? U64_MAX - below(1ULL << 32) :
+			     lim.addr_limit + 1, false);
+		break;
+	}
+	for (i = 0; i < fc.md_n; i++)
+		md_len += fc.md[i].len;
+	fc.prep_off = chance(50) ? 0 : below(md_len);
+	bound = md_len - fc.prep_off;
+	/* the model walks segment by segment: not too many */
+	if (lim.max_seg < bound / 512)
+		bound = lim.max_seg * 512;
+	fc.prep_len = chance(50) ? bound : 1 + below(bound);
+	slice_view();
+	if (chance(40) || fc.prep_len > (1ULL << 38))
+		fc.src = IODMA_SRC_RANGES;
+	else
+		fc.src = chance(50) ? IODMA_SRC_SG_DMA : IODMA_SRC_SG_PHYS;
+	split_entries(fc.src != IODMA_SRC_RANGES);
+	setup_cmd(&lim);
+
+	got = iodma_segments_reachable(&cmd.view, &lim);
+	r = iodma_model_count(&m, fc.view, fc.view_n, &nsegs, &bad);
+	if (r != IODMA_MODEL_OK && r != IODMA_MODEL_ADDRESS) {
+		fail("the model breaks %s under a plain specification", rule_names[r]);
+		return false;
+	}
+	want = r == IODMA_MODEL_OK;
+	check = iodma_segments_check(&cmd.view, &lim, fc.prep_len);
+	if (got != want)
+		fail("iodma_segments_reachable() is %d, the model %s at 0x%llx (reach 0x%llx)",
+		     got, rule_names[r], bad, lim.addr_limit);
+	else if ((check == IODMA_BOUNCE_NONE) != got)
+		fail("iodma_segments_reachable() is %d, iodma_segments_check() %s", got,
+		     check < 8 ? rule_names[check] : "?");
+	reach_true += got;
+	reach_false += !got;
+	for (i = 0; i < fc.view_n; i++)
+		if (fc.view[i].addr + (fc.view[i].len - 1) == lim.addr_limit) {
+			reach_edge++;
+			break;
+		}
+	return !fail_len;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "%s: segfuzz [-s SEED] [-n CASES] [-c CASE] [-h]\n"
-		"  Compare src/segments.c and iodma_spec_validate() with the reference model;\n"
+		"  Compare src/segments.c (gen, the dry runs, iodma_segments_reachable()) and\n"
+		"  iodma_spec_validate() with the reference model;\n"
 		"  KTAP on stdout, exit status 1 on a mismatch.\n"
 		"  -s SEED   the run's seed (default 1)\n"
 		"  -n CASES  cases of each test (default 100000)\n"
@@ -817,7 +966,7 @@ int main(int argc, char **argv)
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	printf("KTAP version 1\n# Subtest: iodma_segfuzz\n1..2\n");
+	printf("KTAP version 1\n# Subtest: iodma_segfuzz\n1..3\n");
 	printf("# seed 0x%llx, %llu cases per test\n", seed, ncases);
 	ok = run_test(1, "gen_matches_model", segments_case, seed, ncases, only);
 	printf("# %llu cases (%llu specs redrawn), %llu gen calls, %llu segments,", cnt.cases,
@@ -833,6 +982,10 @@ int main(int argc, char **argv)
 	fail_len = 0;
 	ok &= run_test(2, "spec_validate_matches_model", spec_case, seed, ncases, only);
 	printf("# %llu specs, %llu rejected as infeasible\n", cnt.specs, cnt.specs_rejected);
+	fail_len = 0;
+	ok &= run_test(3, "reachable_matches_model", reach_case, seed, ncases, only);
+	printf("# %llu views within the reach, %llu beyond it, %llu with a last byte on it\n",
+	       reach_true, reach_false, reach_edge);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("# seed 0x%llx: %s in %.1f s\n", seed, ok ? "no mismatch" : "MISMATCH",
 	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
