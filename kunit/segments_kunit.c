@@ -1192,7 +1192,8 @@ static void plain_gen_matches_the_general_path(struct kunit *test)
 			KUNIT_ASSERT_EQ(test, iodma_cmd_bounce_reason(cmd), IODMA_BOUNCE_NONE);
 		if (reach == 1 && spec.map != IODMA_MAPPED) {
 			/* the physical entries are the bus addresses: a reach inside them */
-			last = base + rnd_below(&rnd, PAGE_SIZE << 6) + 0x1001 * rnd_below(&rnd, 16);
+			last = base + rnd_below(&rnd, PAGE_SIZE << 6);
+			last += 0x1001 * rnd_below(&rnd, 16);
 			iodma_test_set_reach(cmd, last);
 		}
 		for (ncalls = 0; ncalls < 40 && off < sh->total; ncalls++) {

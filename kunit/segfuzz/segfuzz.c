@@ -832,14 +832,21 @@ static bool reach_case(void)
 	bool got, want;
 
 	fc.spec = (struct iodma_spec){ .output = below(6), .map = below(3) };
-	if (chance(60))
-		fc.spec.addr_bits = 12 + below((fc.spec.output <= IODMA_OUT_LITTLE32 ? 32 : 64) - 11);
+	if (chance(60)) {
+		unsigned int hi = fc.spec.output <= IODMA_OUT_LITTLE32 ? 32 : 64;
+
+		fc.spec.addr_bits = 12 + below(hi - 12 + 1);
+	}
 	fc.spec.max_segment_size = rand_size();
 	fc.spec.max_transfer_size = chance(80) ? 0 : rand_size();
 	if (chance(20))
 		fc.spec.seg_boundary_mask = U64_MAX;	/* no boundary: still plain */
-	if (chance(20))
-		fc.spec.alignment = fc.spec.length_alignment = fc.spec.internal_alignment = 1;
+	if (chance(20)) {
+		/* the rules written out as 1: still plain */
+		fc.spec.alignment = 1;
+		fc.spec.length_alignment = 1;
+		fc.spec.internal_alignment = 1;
+	}
 	if (iodma_spec_normalize(&fc.spec, &lim)) {
 		fail("a plain specification refused");
 		return false;
