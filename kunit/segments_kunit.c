@@ -963,17 +963,19 @@ static void expect_prepared_view(struct kunit *test, struct iodma_cmd *cmd, stru
 
 /*
  * Room runs out: after a one-piece I/O the view has room for 32 entries,
- * and a layout of 45 separate pieces needs more.  Without blocking the
- * prepare fails (-EAGAIN) and leaves the command unprepared with its room;
- * a sub-range that fits is then filled in place, correct, although the
- * failed fill wrote the room full; blocking, the room grows and the view is
- * the model's.
+ * and the layout needs more.  Without blocking the prepare fails (-EAGAIN)
+ * and leaves the command unprepared with its room; a sub-range that fits
+ * is then filled in place, correct, although the failed fill wrote the room
+ * full.  Blocking, each allocation failure (-ENOMEM) leaves it so too, and
+ * then the room grows and the view is the model's.
  */
 static void expect_room_runs_out(struct kunit *test, struct iodma_cmd *cmd, struct iodma_md *md,
 				 struct iodma_md *small, const struct ventry *want, unsigned int n,
 				 const struct ventry *want_sub, unsigned int nsub, u64 sub_len)
 {
 	u64 total = iodma_md_length(md);
+	unsigned int nth, left = 0, failures = 0;
+	int ret = -ENOMEM;
 
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, small, true), 0);
 	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
@@ -989,7 +991,24 @@ static void expect_room_runs_out(struct kunit *test, struct iodma_cmd *cmd, stru
 	expect_view_is(test, cmd, want_sub, nsub, "in place after -EAGAIN");
 	KUNIT_ASSERT_EQ(test, iodma_cmd_complete(cmd, false, false), 0);
 
-	KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(cmd, 0, total, false, false), 0);
+	for (nth = 1; nth <= 20 && ret; nth++) {
+		iodma_test_fail_nth(test, nth);
+		ret = iodma_cmd_prepare(cmd, 0, total, false, false);
+		left = iodma_test_fail_disarm();
+		if (!ret)
+			break;
+		failures++;
+		KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+		KUNIT_EXPECT_EQ(test, left, 0U);
+		KUNIT_EXPECT_EQ(test, iodma_cmd_get_prepared_offset_and_length(cmd, NULL, NULL),
+				-ENODATA);
+		KUNIT_EXPECT_EQ(test, iodma_test_view_cap(cmd), 32U);
+	}
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	kunit_info(test, "%u allocation failure points, each refused cleanly\n", failures);
+	/* every failure point of the prepare was tried: the last run reached none */
+	KUNIT_EXPECT_EQ(test, left, 1U);
+	KUNIT_EXPECT_GT(test, failures, 0U);
 	KUNIT_EXPECT_GE(test, iodma_test_view_cap(cmd), n);
 	expect_view_is(test, cmd, want, n, "grown");
 	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(cmd, true), 0);
