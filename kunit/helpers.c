@@ -433,3 +433,12 @@ void iodma_test_set_plain(struct iodma_cmd *cmd, bool plain)
 {
 	cmd->lim.plain = plain;
 }
+
+/* Set the block of the block-split fast path (0: off); returns the one before. */
+u64 iodma_test_set_block(struct iodma_cmd *cmd, u64 block)
+{
+	u64 old = cmd->lim.block;
+
+	cmd->lim.block = block;
+	return old;
+}

@@ -106,5 +106,6 @@ struct iodma_domain *iodma_test_cmd_domain(const struct iodma_cmd *cmd);
 void iodma_test_set_map_max(struct iodma_cmd *cmd, u64 max);
 /* gen's plain path on (the default for a plain spec) or off (the general path). */
 void iodma_test_set_plain(struct iodma_cmd *cmd, bool plain);
+u64 iodma_test_set_block(struct iodma_cmd *cmd, u64 block);
 
 #endif /* _IODMA_KUNIT_H */
