@@ -857,8 +857,12 @@ static const struct block_case block_cases[] = {
 	{ "max_segments_in_the_middle", SZ_4K, 0, 5, 0, { { P + 0x200, SZ_64K } }, 1, 64,
 	  { { P + 0x200, 0xe00, 1 }, { P + SZ_4K, SZ_4K, 15 }, { P + SZ_64K, 0x200, 1 } },
 	  0, IODMA_BOUNCE_SEGMENTS, 0xe00 + 4 * SZ_4K, 17 },
-	{ "reach_in_the_middle", SZ_4K, 0, 0, 32, { { SZ_4G - 3 * SZ_4K - 0x200, SZ_32K } }, 1, 2,
-	  { { SZ_4G - 3 * SZ_4K - 0x200, 0x200, 1 }, { SZ_4G - 3 * SZ_4K, SZ_4K, 3 } },
+	{ "reach_in_the_middle", SZ_4K, 0, 0, 32, { { SZ_4G - 3 * SZ_4K - 0x200, SZ_32K } }, 1, 3,
+	  { { SZ_4G - 3 * SZ_4K - 0x200, 0x200, 1 }, { SZ_4G - 3 * SZ_4K, SZ_4K, 2 } },
+	  -ERANGE, IODMA_BOUNCE_ADDRESS, 0x200 + 3 * SZ_4K, 4 },
+	/* a batch that reaches past the reach fails whole */
+	{ "reach_in_the_middle_of_a_batch", SZ_4K, 0, 0, 32,
+	  { { SZ_4G - 3 * SZ_4K - 0x200, SZ_32K } }, 1, 5, {},
 	  -ERANGE, IODMA_BOUNCE_ADDRESS, 0x200 + 3 * SZ_4K, 4 },
 };
 
