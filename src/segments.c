@@ -650,20 +650,25 @@ static noinline void put_blocks(enum iodma_output out, void *segs, u32 i, u64 ad
 /*
  * gen's general path: every rule, from the cursor on, after the @n segments
  * already written.  On a broken rule the cursor goes back to where this
- * began (a valid position all the same) and the errno is returned.
+ * began (a valid position all the same) and the errno is returned.  With
+ * @blocks, whole blocks that follow a cut segment are written at once
+ * (block_run()); one loop each, so that specifications without a block
+ * pay nothing for it.
  */
-static int gen_general(struct iodma_cmd *cmd, void *segs, u32 max, u32 *n, u64 *cuts)
+static __always_inline int gen_general_loop(struct iodma_cmd *cmd, void *segs, u32 max, u32 *n,
+					    u64 *cuts, const bool blocks)
 {
 	struct iodma_cursor saved = cmd->cur, next;
 	struct seg_walk w = { .view = &cmd->view, .lim = &cmd->lim, .len = cmd->prep_len,
 			      .cur = &cmd->cur };
 	enum iodma_bounce_reason r;
-	u64 addr, len;
+	u64 addr, len, c = 0;
+	u32 i = *n, k;
 	bool cut;
-	u32 k;
 	int err;
 
-	for (; *n < max && cmd->cur.pos < cmd->prep_len; (*n)++) {
+	/* the count and the cuts in registers: the segments written cannot alias them */
+	for (; i < max && cmd->cur.pos < cmd->prep_len; i++) {
 		r = next_segment(&w, &addr, &len, &cut, &next);
 		if (r) {
 			cmd->cur = saved;
@@ -671,20 +676,28 @@ static int gen_general(struct iodma_cmd *cmd, void *segs, u32 max, u32 *n, u64 *
 			iodma_cmd_count_error(cmd, err);
 			return err;
 		}
-		put_seg(cmd->spec.output, segs, *n, addr, len);
+		put_seg(cmd->spec.output, segs, i, addr, len);
 		segment_done(&w, &next, len);
-		*cuts += cut;
-		/* a cut segment: whole blocks may follow in the same entry */
-		if (cut && cmd->lim.block) {
-			k = block_run(&w, max - *n - 1, &addr);
+		c += cut;
+		if (blocks && unlikely(cut)) {
+			k = block_run(&w, max - i - 1, &addr);
 			if (k) {
-				put_blocks(cmd->spec.output, segs, *n + 1, addr, cmd->lim.block, k);
-				*n += k;
-				*cuts += k;
+				put_blocks(cmd->spec.output, segs, i + 1, addr, cmd->lim.block, k);
+				i += k;
+				c += k;
 			}
 		}
 	}
+	*n = i;
+	*cuts += c;
 	return 0;
+}
+
+static int gen_general(struct iodma_cmd *cmd, void *segs, u32 max, u32 *n, u64 *cuts)
+{
+	if (cmd->lim.block)
+		return gen_general_loop(cmd, segs, max, n, cuts, true);
+	return gen_general_loop(cmd, segs, max, n, cuts, false);
 }
 
 static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsigned int width)
