@@ -693,7 +693,8 @@ static __always_inline int gen_general_loop(struct iodma_cmd *cmd, void *segs, u
 	return 0;
 }
 
-static int gen_general(struct iodma_cmd *cmd, void *segs, u32 max, u32 *n, u64 *cuts)
+static __always_inline int gen_general(struct iodma_cmd *cmd, void *segs, u32 max, u32 *n,
+				       u64 *cuts)
 {
 	if (cmd->lim.block)
 		return gen_general_loop(cmd, segs, max, n, cuts, true);
