@@ -444,3 +444,12 @@ u64 iodma_test_splits(const struct iodma_cmd *cmd)
 {
 	return cmd->splits;
 }
+
+/* Set the block of the block-split fast path (0: off); returns the one before. */
+u64 iodma_test_set_block(struct iodma_cmd *cmd, u64 block)
+{
+	u64 old = cmd->lim.block;
+
+	cmd->lim.block = block;
+	return old;
+}

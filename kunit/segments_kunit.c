@@ -3,7 +3,8 @@
  * KUnit: segment generation.  Exact segment lists for known physical
  * layouts (iterate-only commands emit physical addresses, so the expected
  * list follows from the pages), every cut rule, the six output formats,
- * the error contract of gen_segments and the O(1) cursor.
+ * the error contract of gen_segments and the O(1) cursor; the fast paths
+ * (plain specifications, runs of whole blocks) against the general path.
  */
 #include <kunit/test.h>
 #include <linux/bvec.h>
@@ -1277,6 +1278,141 @@ static void plain_gen_matches_the_general_path(struct kunit *test)
 	KUNIT_EXPECT_GT(test, splits, 0ULL);
 }
 
+/* @n segments of @len bytes from @addr on, each right after the one before */
+struct seg_run {
+	u64 addr, len, n;
+};
+
+struct block_case {
+	const char *name;
+	u64 block;			/* max_segment_size, boundary and gap rule */
+	u64 max_seg;			/* else max_segment_size (and gap rule), boundary 4 KiB */
+	u32 max_segs;
+	unsigned int addr_bits;
+	struct iodma_phys_range r[2];
+	unsigned int nr;
+	u32 cap;			/* segments per gen call */
+	struct seg_run want[3];		/* the segments gen writes, in order */
+	int err;			/* gen's errno after them, or 0 */
+	enum iodma_bounce_reason reason;	/* the dry run's (explain's) answer */
+	u64 bad_offset;
+	u64 nsegs;
+};
+
+#define P	0x10000000ULL
+
+static const struct block_case block_cases[] = {
+	{ "128k_page_aligned", SZ_4K, 0, 0, 0, { { P, SZ_128K } }, 1, 64,
+	  { { P, SZ_4K, 32 } }, 0, IODMA_BOUNCE_NONE, 0, 32 },
+	{ "128k_at_0x200", SZ_4K, 0, 0, 0, { { P + 0x200, SZ_128K } }, 1, 64,
+	  { { P + 0x200, 0xe00, 1 }, { P + SZ_4K, SZ_4K, 31 }, { P + SZ_128K, 0x200, 1 } },
+	  0, IODMA_BOUNCE_NONE, 0, 33 },
+	{ "odd_last_length_in_batches_of_3", SZ_4K, 0, 0, 0, { { P, 5 * SZ_4K + 100 } }, 1, 3,
+	  { { P, SZ_4K, 5 }, { P + 5 * SZ_4K, 100, 1 } }, 0, IODMA_BOUNCE_NONE, 0, 6 },
+	{ "two_entries_split_mid_block", SZ_4K, 0, 0, 0,
+	  { { P, 0x1800 }, { P + 0x1800, 0x2800 } }, 2, 64,
+	  { { P, SZ_4K, 4 } }, 0, IODMA_BOUNCE_NONE, 0, 4 },
+	{ "max_seg_512_below_a_4k_boundary", 0, 512, 0, 0, { { P + 0x100, SZ_4K } }, 1, 64,
+	  { { P + 0x100, 0x100, 1 }, { P + 0x200, 512, 7 }, { P + SZ_4K, 0x100, 1 } },
+	  0, IODMA_BOUNCE_NONE, 0, 9 },
+	{ "max_segments_in_the_middle", SZ_4K, 0, 5, 0, { { P + 0x200, SZ_64K } }, 1, 64,
+	  { { P + 0x200, 0xe00, 1 }, { P + SZ_4K, SZ_4K, 15 }, { P + SZ_64K, 0x200, 1 } },
+	  0, IODMA_BOUNCE_SEGMENTS, 0xe00 + 4 * SZ_4K, 17 },
+	{ "reach_in_the_middle", SZ_4K, 0, 0, 32, { { SZ_4G - 3 * SZ_4K - 0x200, SZ_32K } }, 1, 3,
+	  { { SZ_4G - 3 * SZ_4K - 0x200, 0x200, 1 }, { SZ_4G - 3 * SZ_4K, SZ_4K, 2 } },
+	  -ERANGE, IODMA_BOUNCE_ADDRESS, 0x200 + 3 * SZ_4K, 4 },
+	/* a batch that reaches past the reach fails whole */
+	{ "reach_in_the_middle_of_a_batch", SZ_4K, 0, 0, 32,
+	  { { SZ_4G - 3 * SZ_4K - 0x200, SZ_32K } }, 1, 5, {},
+	  -ERANGE, IODMA_BOUNCE_ADDRESS, 0x200 + 3 * SZ_4K, 4 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(block, block_cases, name);
+
+/* The dry run of @bc's range on the unprepared @cmd, as explain gives it. */
+static void expect_block_dry_run(struct kunit *test, const struct block_case *bc,
+				 struct iodma_cmd *cmd, struct iodma_md *md)
+{
+	struct iodma_explain ex;
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_explain(cmd, md, 0, 0, &ex), 0);
+	KUNIT_EXPECT_EQ(test, ex.reason, bc->reason);
+	KUNIT_EXPECT_EQ(test, ex.bad_offset, bc->bad_offset);
+	KUNIT_EXPECT_EQ(test, ex.nsegs, bc->nsegs);
+}
+
+/* gen over the whole prepared range of @bc, @bc->cap segments a call. */
+static void expect_block_segments(struct kunit *test, const struct block_case *bc,
+				  struct iodma_cmd *cmd)
+{
+	struct iodma_seg64 *segs = kunit_kcalloc(test, bc->cap, sizeof(*segs), GFP_KERNEL);
+	unsigned int run = 0, seg = 0;
+	u64 off = 0, i = 0, total = 0;
+	u32 k, n;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, segs);
+	for (k = 0; k < bc->nr; k++)
+		total += bc->r[k].len;
+	do {
+		n = bc->cap;
+		ret = iodma_cmd_gen_segments(cmd, &off, segs, &n);
+		for (k = 0; !ret && k < n; k++, seg++) {
+			const struct seg_run *w;
+
+			/* segment @i of run @run */
+			KUNIT_ASSERT_LT_MSG(test, run, ARRAY_SIZE(bc->want), "segment %u", seg);
+			w = &bc->want[run];
+			KUNIT_ASSERT_GT_MSG(test, w->n, 0ULL, "segment %u", seg);
+			KUNIT_EXPECT_EQ_MSG(test, segs[k].addr, w->addr + i * w->len,
+					    "segment %u", seg);
+			KUNIT_EXPECT_EQ_MSG(test, segs[k].len, w->len, "segment %u", seg);
+			if (++i == w->n) {
+				run++;
+				i = 0;
+			}
+		}
+	} while (!ret && off < total);
+	KUNIT_EXPECT_EQ(test, ret, bc->err);
+	/* every segment expected was written */
+	KUNIT_EXPECT_EQ(test, i, 0ULL);
+	KUNIT_EXPECT_TRUE(test, run == ARRAY_SIZE(bc->want) || !bc->want[run].n);
+}
+
+/*
+ * Runs of whole blocks under PRP-shaped rules (a block of max_segment_size,
+ * boundary and gap rule; alignment 4): the exact segments and dry run of
+ * each case, through the block path and with it off (the general path
+ * alone, segment by segment).
+ */
+static void block_runs_match_the_general_path(struct kunit *test)
+{
+	const struct block_case *bc = test->param_value;
+	struct iodma_spec spec = {
+		.map = IODMA_ITERATE_ONLY, .output = IODMA_OUT_HOST64, .alignment = 4,
+		.max_segment_size = bc->block ? bc->block : bc->max_seg,
+		.seg_boundary_mask = bc->block ? bc->block - 1 : SZ_4K - 1,
+		.virt_boundary_mask = (bc->block ? bc->block : bc->max_seg) - 1,
+		.max_segments = bc->max_segs, .addr_bits = bc->addr_bits,
+	};
+	struct iodma_cmd *cmd = iodma_test_cmd(test, iodma_test_dev(test, 64), &spec);
+	struct iodma_md *md = iodma_test_md(test, iodma_md_from_phys(bc->r, bc->nr,
+								   DMA_TO_DEVICE));
+	u64 block = iodma_test_set_block(cmd, 0);
+
+	/* the block path is on for these rules */
+	KUNIT_ASSERT_EQ(test, block, bc->block ? bc->block : bc->max_seg);
+	expect_block_dry_run(test, bc, cmd, md);
+	iodma_test_set_block(cmd, block);
+	expect_block_dry_run(test, bc, cmd, md);
+	if (bc->reason == IODMA_BOUNCE_SEGMENTS)
+		return;		/* an iterate-only command cannot prepare it */
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
+	expect_block_segments(test, bc, cmd);
+	iodma_test_set_block(cmd, 0);
+	expect_block_segments(test, bc, cmd);
+}
+
 static struct kunit_case segments_test_cases[] = {
 	KUNIT_CASE(vmalloc_three_pages_at_offset_100_are_three_segments),
 	KUNIT_CASE(contiguous_1mib_with_max_64k_is_16_segments),
@@ -1301,6 +1437,7 @@ static struct kunit_case segments_test_cases[] = {
 	KUNIT_CASE(cpu_descriptor_views_match_the_general_walk),
 	KUNIT_CASE_PARAM(cpu_view_fill_matches_the_model, view_gen_params),
 	KUNIT_CASE(plain_gen_matches_the_general_path),
+	KUNIT_CASE_PARAM(block_runs_match_the_general_path, block_gen_params),
 	{}
 };
 

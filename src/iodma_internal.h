@@ -255,6 +255,7 @@ struct iodma_limits {
 	u64 boundary_mask;	/* 0 = none */
 	u64 max_segs;		/* U64_MAX = no limit */
 	u64 virt_mask;		/* the gap rule's mask, 0 = none */
+	u64 block;		/* runs split into blocks of it (segments.c), 0 = no */
 	bool out32;
 	bool plain;		/* no alignment, length, boundary or gap rule */
 };
@@ -394,6 +395,7 @@ static inline void iodma_cursor_reset(struct iodma_cursor *cur, const struct iod
 enum iodma_bounce_reason iodma_segments_check(const struct iodma_view *v,
 					      const struct iodma_limits *lim, u64 len);
 bool iodma_segments_reachable(const struct iodma_view *v, const struct iodma_limits *lim);
+u64 iodma_segments_block(const struct iodma_limits *lim);
 enum iodma_bounce_reason iodma_segments_count(const struct iodma_view *v,
 					      const struct iodma_limits *lim, u64 len,
 					      u64 *nsegs, u64 *bad_off);

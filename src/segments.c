@@ -19,6 +19,7 @@
  * it.  Nothing here allocates.
  */
 #include <linux/dma-direct.h>
+#include <linux/log2.h>
 #include <linux/module.h>
 #include "iodma_internal.h"
 #include "trace.h"
@@ -219,6 +220,78 @@ static void segment_done(const struct seg_walk *w, const struct iodma_cursor *ne
 		cursor_advance(w->view, w->cur, len);
 }
 
+/*
+ * The block-split fast path.  Under a rule such as NVMe's PRP (a page of
+ * max_segment_size, page boundary and gap rule) a long contiguous entry is
+ * cut into whole blocks, and next_segment() would check every rule on each.
+ * Let B = lim->block (iodma_segments_block()): the power of two at which
+ * both max_segment_size and the boundary cut, and of which int_align,
+ * len_align and the gap rule's block are divisors.  A segment that starts
+ * after the range's first byte, on a multiple of B, with more than B bytes
+ * left both in its entry and in the range and B bytes before the end of
+ * the reach, is [addr, addr + B), cut, and leaves the cursor B bytes on in
+ * the same entry.  next_segment() finds for it:
+ *  - the address within the reach, on int_align and on the gap rule's
+ *    block: B is a multiple of both;
+ *  - the cap, min(max_seg, bytes left in the range, reach, boundary), = B:
+ *    B is max_seg or the boundary's block, and a multiple of B lies at least
+ *    B bytes before the next boundary;
+ *  - a run longer than that cap: no entry is looked ahead at, the length is
+ *    B and the segment is cut;
+ *  - neither a length_alignment, an int_align nor a gap-rule cut: it is not
+ *    the last segment, and B is a multiple of each unit.
+ * The next segment starts on a multiple of B again, so the segments of
+ * such a run are counted at once, without a walk; they are only written
+ * one by one.
+ */
+
+/*
+ * iodma_segments_block() - the block of the fast path under @lim, or 0
+ * where max_segment_size and the boundary do not cut at one block that the
+ * other rules divide.
+ */
+u64 iodma_segments_block(const struct iodma_limits *lim)
+{
+	u64 b = lim->max_seg;
+
+	if (lim->boundary_mask && lim->boundary_mask < b)
+		b = lim->boundary_mask + 1;
+	if (b < 2 || !is_power_of_2(b) || b < lim->int_align || b < lim->len_align ||
+	    b <= lim->virt_mask)
+		return 0;
+	return b;
+}
+
+/*
+ * Move the walk's cursor over the whole blocks from it on, at most @max:
+ * returns how many, each the segment next_segment() would make there, and
+ * the first one's address in @first.
+ */
+static u64 block_run(const struct seg_walk *w, u64 max, u64 *first)
+{
+	const struct iodma_limits *lim = w->lim;
+	struct iodma_cursor *cur = w->cur;
+	const u64 blk = lim->block;
+	const unsigned int shift = ilog2(blk);
+	u64 addr, elen, left, room, k;
+
+	entry_of(w->view, cur, &addr, &elen);
+	addr += cur->in;
+	left = min(elen - cur->in, w->len - cur->pos);
+	room = lim->addr_limit - addr;
+	if (!cur->pos || (addr & (blk - 1)) || !left || addr > lim->addr_limit ||
+	    room < blk - 1)
+		return 0;
+	/* blocks that leave more than a block in the entry and the range... */
+	k = (left - 1) >> shift;
+	/* ...and end within the reach: addr + k * blk - 1 <= addr_limit */
+	k = min3(k, ((room - (blk - 1)) >> shift) + 1, max);
+	*first = addr;
+	cur->in += k << shift;
+	cur->pos += k << shift;
+	return k;
+}
+
 /**
  * iodma_segments_check() - dry run of the segment rules over a view
  * @v: the view, its source set
@@ -308,6 +381,8 @@ enum iodma_bounce_reason iodma_segments_count(const struct iodma_view *v,
 			break;
 		segment_done(&w, &next, seg);
 		n++;
+		if (cut && lim->block)
+			n += block_run(&w, lim->max_segs - n, &addr);
 	}
 	if (nsegs)
 		*nsegs = n;
@@ -538,22 +613,62 @@ static noinline u32 gen_plain(struct iodma_cmd *cmd, void *segs, u32 max, u64 *c
 	}
 }
 
+/* @k segments of @blk bytes from @addr on, at @i of @segs. */
+static __always_inline void put_blocks_out(const enum iodma_output out, void *segs, u32 i,
+					   u64 addr, u64 blk, u32 k)
+{
+	for (; k; k--, i++, addr += blk)
+		put_seg(out, segs, i, addr, blk);
+}
+
+/* put_blocks_out() in the format @out: one loop each. */
+static noinline void put_blocks(enum iodma_output out, void *segs, u32 i, u64 addr, u64 blk,
+				u32 k)
+{
+	switch (out) {
+	case IODMA_OUT_HOST32:
+		put_blocks_out(IODMA_OUT_HOST32, segs, i, addr, blk, k);
+		break;
+	case IODMA_OUT_BIG32:
+		put_blocks_out(IODMA_OUT_BIG32, segs, i, addr, blk, k);
+		break;
+	case IODMA_OUT_LITTLE32:
+		put_blocks_out(IODMA_OUT_LITTLE32, segs, i, addr, blk, k);
+		break;
+	case IODMA_OUT_BIG64:
+		put_blocks_out(IODMA_OUT_BIG64, segs, i, addr, blk, k);
+		break;
+	case IODMA_OUT_LITTLE64:
+		put_blocks_out(IODMA_OUT_LITTLE64, segs, i, addr, blk, k);
+		break;
+	default:
+		put_blocks_out(IODMA_OUT_HOST64, segs, i, addr, blk, k);
+		break;
+	}
+}
+
 /*
  * gen's general path: every rule, from the cursor on, after the @n segments
  * already written.  On a broken rule the cursor goes back to where this
- * began (a valid position all the same) and the errno is returned.
+ * began (a valid position all the same) and the errno is returned.  With
+ * @blocks, whole blocks that follow a cut segment are written at once
+ * (block_run()); one loop each, so that specifications without a block
+ * pay nothing for it.
  */
-static int gen_general(struct iodma_cmd *cmd, void *segs, u32 max, u32 *n, u64 *cuts)
+static __always_inline int gen_general_loop(struct iodma_cmd *cmd, void *segs, u32 max, u32 *n,
+					    u64 *cuts, const bool blocks)
 {
 	struct iodma_cursor saved = cmd->cur, next;
 	struct seg_walk w = { .view = &cmd->view, .lim = &cmd->lim, .len = cmd->prep_len,
 			      .cur = &cmd->cur };
 	enum iodma_bounce_reason r;
-	u64 addr, len;
+	u64 addr, len, c = 0;
+	u32 i = *n, k;
 	bool cut;
 	int err;
 
-	for (; *n < max && cmd->cur.pos < cmd->prep_len; (*n)++) {
+	/* the count and the cuts in registers: the segments written cannot alias them */
+	for (; i < max && cmd->cur.pos < cmd->prep_len; i++) {
 		r = next_segment(&w, &addr, &len, &cut, &next);
 		if (r) {
 			cmd->cur = saved;
@@ -561,11 +676,29 @@ static int gen_general(struct iodma_cmd *cmd, void *segs, u32 max, u32 *n, u64 *
 			iodma_cmd_count_error(cmd, err);
 			return err;
 		}
-		put_seg(cmd->spec.output, segs, *n, addr, len);
+		put_seg(cmd->spec.output, segs, i, addr, len);
 		segment_done(&w, &next, len);
-		*cuts += cut;
+		c += cut;
+		if (blocks && unlikely(cut)) {
+			k = block_run(&w, max - i - 1, &addr);
+			if (k) {
+				put_blocks(cmd->spec.output, segs, i + 1, addr, cmd->lim.block, k);
+				i += k;
+				c += k;
+			}
+		}
 	}
+	*n = i;
+	*cuts += c;
 	return 0;
+}
+
+static __always_inline int gen_general(struct iodma_cmd *cmd, void *segs, u32 max, u32 *n,
+				       u64 *cuts)
+{
+	if (cmd->lim.block)
+		return gen_general_loop(cmd, segs, max, n, cuts, true);
+	return gen_general_loop(cmd, segs, max, n, cuts, false);
 }
 
 static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsigned int width)

@@ -14,9 +14,12 @@
  *   and iodma_segments_count()) names the same rule at the same offset, and
  *   a gen whose batch reaches that segment fails with -ERANGE (address) or
  *   -EINVAL, changing neither *offset nor *nsegs;
- * - where the specification is plain, gen's fast path gives exactly what
- *   its general path gives on a copy of the command, call by call: errno,
- *   bytes, offset, cursor position and splits counted;
+ * - where the specification is plain, or cuts long runs into whole blocks,
+ *   gen's fast paths give exactly what its general path alone gives on a
+ *   copy of the command, call by call: errno, bytes, offset, cursor
+ *   position and splits counted; the dry run with and without the block
+ *   path agrees too (a third of the specifications are PRP-shaped: one
+ *   block for max_segment_size, the boundary and the gap rule);
  * - iodma_spec_validate() accepts exactly the specifications that the
  *   model's ideal copy buffer can serve for every length they allow;
  * - for a plain specification without max_segments,
@@ -202,6 +205,45 @@ static void rand_spec(struct iodma_spec *s)
 		s->virt_boundary_mask = pow2(9, 16) - 1;
 }
 
+/*
+ * A PRP-shaped specification: max_segment_size, the boundary and often the
+ * gap rule at one block of 512 bytes to 64 KiB (sometimes max_segment_size
+ * or the boundary a few blocks larger), small alignments, and often a
+ * max_segments that a long run reaches in its middle.
+ */
+static bool prp_shaped;
+
+static void rand_prp_spec(struct iodma_spec *s)
+{
+	unsigned int order = 9 + below(8);
+	u64 blk = 1ULL << order;
+
+	*s = (struct iodma_spec){ 0 };
+	s->output = below(6);
+	s->map = below(3);
+	if (chance(40))
+		s->addr_bits = 12 + below((s->output <= IODMA_OUT_LITTLE32 ? 32 : 64) - 12 + 1);
+	s->alignment = chance(50) ? 4 : rand_align();
+	s->max_segment_size = blk;
+	s->seg_boundary_mask = blk - 1;
+	if (chance(15))
+		s->max_segment_size = blk << (1 + below(3));
+	else if (chance(15))
+		s->seg_boundary_mask = (blk << (1 + below(3))) - 1;
+	if (chance(70))
+		s->virt_boundary_mask = blk - 1;
+	else if (chance(50))
+		s->virt_boundary_mask = pow2(9, order) - 1;
+	if (chance(40))
+		s->length_alignment = (u32)pow2(0, order);
+	if (chance(30))
+		s->internal_alignment = (u32)pow2(0, chance(90) ? order : 20);
+	if (chance(40))
+		s->max_segments = 1 + below(chance(70) ? 64 : 600);
+	if (chance(10))
+		s->max_transfer_size = blk * (1 + below(600));
+}
+
 /* Address of a layout piece: near an interesting line, often aligned. */
 static u64 layout_line;
 
@@ -209,6 +251,9 @@ static u64 rand_line(const struct iodma_limits *lim)
 {
 	u64 line;
 
+	/* a PRP-shaped run often crosses the reach */
+	if (prp_shaped && lim->addr_limit != U64_MAX && chance(40))
+		return lim->addr_limit + 1;
 	switch (below(14)) {
 	case 0:
 		line = 1ULL << 32;
@@ -263,7 +308,7 @@ static u64 rand_piece_len(unsigned int kind)
 /* The descriptor's bus layout: contiguous, pages, odd pieces or huge. */
 static void rand_layout(const struct iodma_limits *lim)
 {
-	unsigned int kind = below(5), n, i;
+	unsigned int kind = prp_shaped && chance(50) ? 4 : below(5), n, i;
 	u64 len;
 
 	fc.md_n = 0;
@@ -412,6 +457,7 @@ static int errno_of(enum iodma_model_rule r)
 
 struct counts {
 	u64 cases, skipped_specs, calls, shadow_calls, segs, expected_errors;
+	u64 block_cases, block_calls, block_segs, block_dry_runs;
 	u64 dry_runs, dry_failures;
 	u64 specs, specs_rejected, by_rule[8];
 };
@@ -428,9 +474,9 @@ static int gen_width(struct iodma_cmd *c, int width, u64 *off, void *raw, u32 *n
 }
 
 /*
- * gen's fast path (lim.plain) against its general path, call by call: the
- * same call on a copy of the command with the fast path off must give the
- * same result, bytes, offset, cursor position and splits counted.
+ * gen's fast paths (lim.plain, lim.block) against its general path, call
+ * by call: the same call on a copy of the command with both off must give
+ * the same result, bytes, offset, cursor position and splits counted.
  */
 static struct iodma_cmd shadow;
 
@@ -462,19 +508,21 @@ static bool gen_call(const struct iodma_model_limits *m, u64 *off, u32 cap)
 	struct iodma_model_range want[MAX_CAP];
 	u64 raw[2 * MAX_CAP], nwant, bad, before = *off, got_a, got_l, pos;
 	u64 splits_before = cmd.splits;
-	bool plain = cmd.lim.plain;
+	bool fast = cmd.lim.plain || cmd.lim.block;
 	enum iodma_model_rule r;
 	u32 n = cap, i;
 	int ret, width = below(3);
 
-	if (plain) {
+	if (fast) {
 		shadow = cmd;
 		shadow.lim.plain = false;
+		shadow.lim.block = 0;
 	}
 	memset(raw, 0xa5, sizeof(raw));
 	ret = gen_width(&cmd, width, off, raw, &n);
 	cnt.calls++;
-	if (plain)
+	cnt.block_calls += cmd.lim.block != 0;
+	if (fast)
 		shadow_call(width, before, cap, ret, *off, n, raw, splits_before);
 	if (before >= fc.prep_len) {
 		if (ret != -EOVERFLOW || *off != before || n != cap)
@@ -507,6 +555,10 @@ static bool gen_call(const struct iodma_model_limits *m, u64 *off, u32 cap)
 			     before, cap, i, pos, got_a, got_l, want[i].addr, want[i].len);
 			return false;
 		}
+		/* a whole block right after the segment before it: the block path's kind */
+		if (i && cmd.lim.block && got_l == cmd.lim.block && !(got_a & (got_l - 1)) &&
+		    want[i - 1].addr + want[i - 1].len == got_a)
+			cnt.block_segs++;
 		pos += want[i].len;
 	}
 	cnt.segs += n;
@@ -542,6 +594,15 @@ static void check_dry_run(const struct iodma_model_limits *m, u64 reach)
 		fail("dry run moved the cursor");
 	else if ((int)iodma_segments_check(&cmd.view, &lim, cmd.prep_len) != (int)mr)
 		fail("iodma_segments_check() disagrees with iodma_segments_count()");
+	if (fail_len || !lim.block)
+		return;
+	/* the block path off: the same answer, segment by segment */
+	lim.block = 0;
+	r = iodma_segments_count(&cmd.view, &lim, cmd.prep_len, &mn, &mbad);
+	cnt.block_dry_runs++;
+	if ((int)r != (int)mr || n != mn || bad != mbad)
+		fail("dry run: %s at 0x%llx, %llu segments; without blocks %s at 0x%llx, %llu",
+		     rule_names[mr], bad, n, r < 8 ? rule_names[r] : "?", mbad, mn);
 }
 
 static void gen_session(const struct iodma_model_limits *m)
@@ -606,8 +667,12 @@ static bool segments_case(void)
 	u64 md_len = 0, la, bound;
 	unsigned int i, tries;
 
+	prp_shaped = chance(33);
 	for (tries = 0;; tries++) {
-		rand_spec(&fc.spec);
+		if (prp_shaped)
+			rand_prp_spec(&fc.spec);
+		else
+			rand_spec(&fc.spec);
 		if (!iodma_spec_normalize(&fc.spec, &lim))
 			break;
 		cnt.skipped_specs++;
@@ -664,6 +729,7 @@ static bool segments_case(void)
 		fc.src = fc.spec.map == IODMA_MAPPED ? IODMA_SRC_SG_DMA : IODMA_SRC_SG_PHYS;
 	split_entries(fc.src != IODMA_SRC_RANGES);
 	setup_cmd(&lim);
+	cnt.block_cases += lim.block != 0;
 
 	check_dry_run(&m, chance(50) ? U64_MAX : m.last);
 	if (!fail_len)
@@ -980,8 +1046,11 @@ int main(int argc, char **argv)
 	       cnt.skipped_specs, cnt.calls, cnt.segs);
 	printf(" %llu expected gen errors, %llu dry runs (%llu breaking a rule)\n",
 	       cnt.expected_errors, cnt.dry_runs, cnt.dry_failures);
-	printf("# %llu gen calls of the fast path checked against the general path\n",
+	printf("# %llu gen calls of the fast paths checked against the general path\n",
 	       cnt.shadow_calls);
+	printf("# block path: %llu cases, %llu gen calls, %llu segments of whole blocks,",
+	       cnt.block_cases, cnt.block_calls, cnt.block_segs);
+	printf(" %llu dry runs checked without it\n", cnt.block_dry_runs);
 	printf("# dry runs by rule: %llu none, %llu address, %llu alignment,", cnt.by_rule[0],
 	       cnt.by_rule[1], cnt.by_rule[2]);
 	printf(" %llu length, %llu internal, %llu segments, %llu gaps\n", cnt.by_rule[3],

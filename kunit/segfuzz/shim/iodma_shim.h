@@ -30,6 +30,7 @@
 #define min_t(t, a, b)	min((t)(a), (t)(b))
 #define max_t(t, a, b)	max((t)(a), (t)(b))
 #define max3(a, b, c)	max(max(a, b), c)
+#define min3(a, b, c)	min(min(a, b), c)
 #define round_down(x, y)	((x) & ~((__typeof__(x))(y) - 1))
 
 #define cpu_to_be32(x)	htobe32(x)
