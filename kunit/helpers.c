@@ -439,6 +439,13 @@ void iodma_test_set_reach(struct iodma_cmd *cmd, u64 last)
 	cmd->lim.addr_limit = last;
 }
 
+/* The specification's reach, as if addr_bits could be any bus_dma_limit. */
+void iodma_test_set_spec_limit(struct iodma_cmd *cmd, u64 last)
+{
+	cmd->spec_limit = last;
+	cmd->lim.addr_limit = cmd->ops->reach(cmd);
+}
+
 /* Segments gen cut short by a limit, since the command was made. */
 u64 iodma_test_splits(const struct iodma_cmd *cmd)
 {

@@ -108,6 +108,7 @@ void iodma_test_set_map_max(struct iodma_cmd *cmd, u64 max);
 void iodma_test_set_plain(struct iodma_cmd *cmd, bool plain);
 /* The prepared command's reach: the last bus address gen lets a segment touch. */
 void iodma_test_set_reach(struct iodma_cmd *cmd, u64 last);
+void iodma_test_set_spec_limit(struct iodma_cmd *cmd, u64 last);
 u64 iodma_test_splits(const struct iodma_cmd *cmd);
 u64 iodma_test_set_block(struct iodma_cmd *cmd, u64 block);
 

@@ -1297,6 +1297,7 @@ struct block_case {
 	enum iodma_bounce_reason reason;	/* the dry run's (explain's) answer */
 	u64 bad_offset;
 	u64 nsegs;
+	u64 reach;			/* else the reach of addr_bits */
 };
 
 #define P	0x10000000ULL
@@ -1325,6 +1326,16 @@ static const struct block_case block_cases[] = {
 	{ "reach_in_the_middle_of_a_batch", SZ_4K, 0, 0, 32,
 	  { { SZ_4G - 3 * SZ_4K - 0x200, SZ_32K } }, 1, 5, {},
 	  -ERANGE, IODMA_BOUNCE_ADDRESS, 0x200 + 3 * SZ_4K, 4 },
+	/*
+	 * A reach (a bus_dma_limit) 2 bytes short of the end of the block
+	 * where the run of blocks would start: the block ends past it, so the
+	 * segment there is cut at the reach and breaks the gap rule.
+	 */
+	{ "reach_two_bytes_short_of_a_block", SZ_4K, 0, 0, 0, { { P + 0x2200, SZ_64K } }, 1, 2,
+	  {}, -EINVAL, IODMA_BOUNCE_GAPS, 0xe00, 1, P + 0x3ffe },
+	{ "reach_on_a_block_end", SZ_4K, 0, 0, 0, { { P + 0x2200, SZ_64K } }, 1, 2,
+	  { { P + 0x2200, 0xe00, 1 }, { P + 0x3000, SZ_4K, 1 } }, -ERANGE, IODMA_BOUNCE_ADDRESS,
+	  0xe00 + SZ_4K, 2, P + 0x3fff },
 };
 
 KUNIT_ARRAY_PARAM_DESC(block, block_cases, name);
@@ -1400,6 +1411,8 @@ static void block_runs_match_the_general_path(struct kunit *test)
 								   DMA_TO_DEVICE));
 	u64 block = iodma_test_set_block(cmd, 0);
 
+	if (bc->reach)
+		iodma_test_set_spec_limit(cmd, bc->reach);
 	/* the block path is on for these rules */
 	KUNIT_ASSERT_EQ(test, block, bc->block ? bc->block : bc->max_seg);
 	expect_block_dry_run(test, bc, cmd, md);

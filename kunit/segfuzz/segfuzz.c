@@ -247,6 +247,13 @@ static void rand_prp_spec(struct iodma_spec *s)
 /* Address of a layout piece: near an interesting line, often aligned. */
 static u64 layout_line;
 
+/*
+ * A PRP-shaped case whose reach ends one or two bytes around a block's
+ * end: where its contiguous layout may start, in the block before that one
+ * (then the block path starts right below the reach), or 0.
+ */
+static u64 grid_start;
+
 static u64 rand_line(const struct iodma_limits *lim)
 {
 	u64 line;
@@ -317,6 +324,8 @@ static void rand_layout(const struct iodma_limits *lim)
 		len = chance(70) ? 1 + below(1 << 21) : 1 + below(1ULL << 42);
 		fc.md[0].len = len;
 		fc.md[0].addr = rand_addr(lim, len);
+		if (grid_start && chance(60) && grid_start <= U64_MAX - len)
+			fc.md[0].addr = grid_start & ~(friendly_unit ? friendly_unit - 1 : 0);
 		fc.md_n = 1;
 		return;
 	}
@@ -457,7 +466,7 @@ static int errno_of(enum iodma_model_rule r)
 
 struct counts {
 	u64 cases, skipped_specs, calls, shadow_calls, segs, expected_errors;
-	u64 block_cases, block_calls, block_segs, block_dry_runs;
+	u64 block_cases, block_calls, block_segs, block_dry_runs, grid_reaches;
 	u64 dry_runs, dry_failures;
 	u64 specs, specs_rejected, by_rule[8];
 };
@@ -678,13 +687,23 @@ static bool segments_case(void)
 		cnt.skipped_specs++;
 	}
 	fc.reach = 0;
-	if (chance(30)) {
+	grid_start = 0;
+	if (prp_shaped && lim.block && chance(25)) {
+		/* a reach 2 bytes short of a block's end to 1 past it: block_run()'s room */
+		u64 blk = lim.block;
+		u64 base = (((1ULL << 20) + below(1ULL << 40)) & ~(blk - 1)) + 2 * blk;
+
+		fc.reach = base - 3 + below(4);
+		grid_start = base - blk - 1 - below(blk - 1);
+		cnt.grid_reaches++;
+	} else if (chance(30)) {
 		/* a device reach: DMA mask, or a bus_dma_limit that need not be 2^n - 1 */
 		fc.reach = chance(50) ? pow2(20, 63) - 1 : (1ULL << 20) + below(1ULL << 40);
 		if (chance(30))
 			fc.reach = ((1ULL << 32) - 1) - below(1ULL << 30);
-		lim.addr_limit = min(lim.addr_limit, fc.reach);
 	}
+	if (fc.reach)
+		lim.addr_limit = min(lim.addr_limit, fc.reach);
 	iodma_model_spec_of(&fc.spec, fc.reach, &ms);
 	iodma_model_limits(&ms, &m);
 	if (m.last != lim.addr_limit || m.max_seg != lim.max_seg || m.align != lim.align ||
@@ -1050,7 +1069,8 @@ int main(int argc, char **argv)
 	       cnt.shadow_calls);
 	printf("# block path: %llu cases, %llu gen calls, %llu segments of whole blocks,",
 	       cnt.block_cases, cnt.block_calls, cnt.block_segs);
-	printf(" %llu dry runs checked without it\n", cnt.block_dry_runs);
+	printf(" %llu dry runs checked without it, %llu reaches around a block's end\n",
+	       cnt.block_dry_runs, cnt.grid_reaches);
 	printf("# dry runs by rule: %llu none, %llu address, %llu alignment,", cnt.by_rule[0],
 	       cnt.by_rule[1], cnt.by_rule[2]);
 	printf(" %llu length, %llu internal, %llu segments, %llu gaps\n", cnt.by_rule[3],
