@@ -312,6 +312,8 @@ enum iodma_src_kind {
  * @nranges: ranges in use
  * @ranges_cap: ranges allocated (the storage only grows)
  * @ranges_mapped: the backend mapped @ranges (and must unmap them)
+ * @sg_single: the DMA API backend mapped the one entry of @sgt as a page
+ *	(dma_map_page_attrs()), not as a table: unmap and sync it so
  * @map_max: MAPPED: dma_max_mapping_size() of @map_dev, read at init and by
  *	iodma_view_refresh() (the command calls it when the device changed)
  * @src: which of the above the cursor reads, set by the backend's map (or
@@ -333,6 +335,7 @@ struct iodma_view {
 	unsigned int nranges;
 	unsigned int ranges_cap;
 	bool ranges_mapped;
+	bool sg_single;
 	u64 map_max;
 	enum iodma_src_kind src;
 	unsigned int src_n;
@@ -510,9 +513,10 @@ void iodma_dev_limits_changed(void);
  * Valid while a descriptor is set (iodma_cmd_set_memory_descriptor()):
  * @md: the descriptor, referenced
  * @md_bus: it is bus memory (ranges, not pages)
- * @bvec_md: the descriptor iodma_cmd_set_bvecs() sets up in place over the
- *	caller's bio_vec array (@md then points at it): no reference while
- *	not set, the command's one and any caller's while set
+ * @bvec_md: the descriptor iodma_cmd_set_bvecs() points in place at the
+ *	caller's bio_vec array (@md then points at it): set up at creation,
+ *	with the command's one reference for the command's life; while not
+ *	set, no other reference and no wiring (clearing it requires that)
  *
  * Valid while prepared (@prepared > 0):
  * @prepared: nesting count of prepares
