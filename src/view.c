@@ -303,7 +303,8 @@ static int view_fill(struct iodma_md *md, u64 off, u64 len, bool ranges, struct 
  */
 static int view_fill_cpu(struct iodma_view *v, struct iodma_md *md, u64 off, u64 len)
 {
-	struct view_ctx ctx = { .view = v, .fill = true, .cap = v->sgt_cap };
+	/* set field by field: the slow path below fills in the rest before its use */
+	struct view_ctx ctx;
 	struct scatterlist *sg = NULL, *dst = NULL;
 	const struct bio_vec *bv = NULL;
 	unsigned int i, count, n = 0;
@@ -320,6 +321,9 @@ static int view_fill_cpu(struct iodma_view *v, struct iodma_md *md, u64 off, u64
 	} else {
 		return -EOPNOTSUPP;
 	}
+	ctx.view = v;
+	ctx.fill = true;
+	ctx.cap = v->sgt_cap;
 	entry_limits(v, &ctx);
 	sg_unmark_end(v->sgt_end);
 	for (i = 0; i < count && len; i++) {
@@ -375,6 +379,35 @@ static int view_fill_cpu(struct iodma_view *v, struct iodma_md *md, u64 off, u64
 	return 0;
 }
 
+/*
+ * The general build, through iodma_md_walk(): every other descriptor, bus
+ * ranges, and a scatterlist that has to grow (a first walk counts).  Out of
+ * line: the fast fill needs none of its walk context.
+ */
+static noinline int view_build_walk(struct iodma_view *v, struct iodma_md *md, u64 off,
+				    u64 len, bool ranges, gfp_t gfp)
+{
+	struct view_ctx ctx = { .view = v };
+	int ret;
+
+	entry_limits(v, &ctx);
+	if (ranges ? v->ranges_cap : v->sgt_cap) {
+		ret = view_fill(md, off, len, ranges, &ctx);
+		if (ret != -ENOSPC)
+			return ret;
+		view_ctx_reset(&ctx, false, 0);
+	}
+	ret = view_walk(md, off, len, ranges, &ctx);
+	if (ret)
+		return ret;
+	ret = ranges ? reserve_ranges(v, ctx.n, gfp) : reserve_sg(v, ctx.n, gfp);
+	if (ret)
+		return ret;
+	ret = view_fill(md, off, len, ranges, &ctx);
+	WARN_ON_ONCE(ret);
+	return ret;
+}
+
 /**
  * iodma_view_build() - the view of [@off, @off + @len) of @md
  * @v: the view (its storage grows if needed)
@@ -394,7 +427,6 @@ int iodma_view_build(struct iodma_view *v, struct iodma_md *md, u64 off, u64 len
 		     bool in_place, gfp_t gfp)
 {
 	bool ranges = md->bus || (md->kind == IODMA_MD_COPYBUF && in_place);
-	struct view_ctx ctx = { .view = v };
 	int ret;
 
 	v->src = IODMA_SRC_NONE;
@@ -404,22 +436,7 @@ int iodma_view_build(struct iodma_view *v, struct iodma_md *md, u64 off, u64 len
 		if (ret != -EOPNOTSUPP && ret != -ENOSPC)
 			return ret;
 	}
-	entry_limits(v, &ctx);
-	if (ranges ? v->ranges_cap : v->sgt_cap) {
-		ret = view_fill(md, off, len, ranges, &ctx);
-		if (ret != -ENOSPC)
-			return ret;
-		view_ctx_reset(&ctx, false, 0);
-	}
-	ret = view_walk(md, off, len, ranges, &ctx);
-	if (ret)
-		return ret;
-	ret = ranges ? reserve_ranges(v, ctx.n, gfp) : reserve_sg(v, ctx.n, gfp);
-	if (ret)
-		return ret;
-	ret = view_fill(md, off, len, ranges, &ctx);
-	WARN_ON_ONCE(ret);
-	return ret;
+	return view_build_walk(v, md, off, len, ranges, gfp);
 }
 
 /**
