@@ -420,6 +420,7 @@ EXPORT_SYMBOL_GPL(iodma_pool_get);
 int iodma_pool_put(struct iodma_pool *pool, struct iodma_cmd *cmd)
 {
 	unsigned long flags;
+	bool wake;
 
 	if (!pool || !cmd || cmd->pool != pool)
 		return -EINVAL;
@@ -433,11 +434,16 @@ int iodma_pool_put(struct iodma_pool *pool, struct iodma_cmd *cmd)
 	list_add(&cmd->pool_node, &pool->free);
 	pool->in_use--;
 	pool->puts++;
+	/*
+	 * A sleeper counts itself under the lock before its first look at the
+	 * free list, and looks again under the lock after queueing: one not
+	 * counted yet will find this command, so no barrier is needed here.
+	 */
+	wake = pool->waiters;
 	/* with a budget, its copy buffer serves whichever command needs one next */
 	iodma_bounce_park(cmd);
 	spin_unlock_irqrestore(&pool->lock, flags);
-	/* the barrier pairs with the waiter's queueing (see wq_has_sleeper()) */
-	if (wq_has_sleeper(&pool->wait))
+	if (wake)
 		wake_up(&pool->wait);
 	return 0;
 }
