@@ -149,11 +149,19 @@ struct iodma_cmd *iodma_cmd_alloc(struct device *dev, const struct iodma_spec *s
 	INIT_LIST_HEAD(&cmd->pool_node);
 	cmd->domain = domain;
 	cmd->translated = iodma_dev_translated(dev);
+	/*
+	 * The command's own descriptor, ready for iodma_cmd_set_bvecs(): its
+	 * one reference is the command's for the command's life, and it is
+	 * unwired whenever it is not set, so that a request only fills in
+	 * the entries, the direction and the length.
+	 */
+	iodma_md_setup_bvecs(&cmd->bvec_md, NULL, 0, DMA_NONE, 0);
 	cmd->ops = ops;
 	apply_spec(cmd, spec, &lim);
 	if (cmd->ops->init) {
 		ret = cmd->ops->init(cmd);
 		if (ret) {
+			iodma_md_put(&cmd->bvec_md);
 			put_device(cmd->dev);
 			kfree(cmd);
 			return ERR_PTR(ret);
@@ -210,6 +218,7 @@ void iodma_cmd_destroy(struct iodma_cmd *cmd)
 		cmd->ops->release(cmd);
 	iodma_view_free(&cmd->view);
 	iodma_bounce_drop(cmd);
+	iodma_md_put(&cmd->bvec_md);
 	put_device(cmd->dev);
 	kfree(cmd);
 }
@@ -317,6 +326,9 @@ EXPORT_SYMBOL_GPL(iodma_cmd_clone);
  */
 static int examine_md(struct iodma_cmd *cmd, struct iodma_md *md)
 {
+	/* its own descriptor while not set: no request fills it in */
+	if (md == &cmd->bvec_md)
+		return -EINVAL;
 	if (md->mapped_dev && md->mapped_dev != cmd->dev)
 		return -EINVAL;
 	if (cmd->ops->own_addresses &&
@@ -351,7 +363,8 @@ static void set_md(struct iodma_cmd *cmd, struct iodma_md *md)
 
 	cmd->md = md ? iodma_md_get(md) : NULL;
 	cmd->md_bus = md && md->bus;
-	if (old)
+	/* the command's reference on its own descriptor is for its life */
+	if (old && old != &cmd->bvec_md)
 		iodma_md_put(old);
 }
 
@@ -468,8 +481,11 @@ int iodma_cmd_set_bvecs(struct iodma_cmd *cmd, const struct bio_vec *bv, unsigne
 	if (!ret) {
 		if (cmd->md)
 			set_md(cmd, NULL);
-		/* the command's reference is the one the setup makes */
-		iodma_md_setup_bvecs(&cmd->bvec_md, bv, n, dir, len);
+		/* the rest is set once, at creation (iodma_cmd_alloc()) */
+		cmd->bvec_md.bvec.bv = bv;
+		cmd->bvec_md.bvec.n = n;
+		cmd->bvec_md.dir = dir;
+		cmd->bvec_md.length = len;
 		cmd->md = &cmd->bvec_md;
 		cmd->md_bus = false;
 		if (auto_prepare) {
