@@ -293,18 +293,19 @@ static int view_fill(struct iodma_md *md, u64 off, u64 len, bool ranges, struct 
 
 /*
  * The fill of a prepare on the descriptors of a driver's I/O path, an
- * sg_table or a bio_vec array, with room in the scatterlist: their entries
- * are read here rather than through iodma_md_walk()'s callback (the same
- * pieces in the same order as walk_sgt() and walk_bvecs() in md.c), and a
- * piece that neither continues the last entry nor needs cutting -- the
- * common case -- becomes an entry with the walk's state in registers.  Any
- * other piece goes through view_add_phys().  -EOPNOTSUPP for the other
- * kinds, -ENOSPC (nothing changed) when the room runs out.
+ * sg_table (@from_sg) or a bio_vec array, with room in the scatterlist:
+ * their entries are read here rather than through iodma_md_walk()'s
+ * callback (the same pieces in the same order as walk_sgt() and
+ * walk_bvecs() in md.c), and a piece that neither continues the last entry
+ * nor needs cutting -- the common case -- becomes an entry with the walk's
+ * state in registers.  Any other piece goes through view_add_phys().
+ * -ENOSPC (nothing changed) when the room runs out.  Inline once per
+ * source, so that the loop tests the source's kind at compile time.
  */
-static int view_fill_cpu(struct iodma_view *v, struct iodma_md *md, u64 off, u64 len)
+static __always_inline int fill_cpu(struct iodma_view *v, struct iodma_md *md, bool from_sg,
+				    u64 off, u64 len)
 {
-	/* set field by field: the slow path below fills in the rest before its use */
-	struct view_ctx ctx;
+	struct view_ctx ctx = { .view = v, .fill = true, .cap = v->sgt_cap };
 	struct scatterlist *sg = NULL, *dst = NULL;
 	const struct bio_vec *bv = NULL;
 	unsigned int i, count, n = 0;
@@ -312,22 +313,17 @@ static int view_fill_cpu(struct iodma_view *v, struct iodma_md *md, u64 off, u64
 	phys_addr_t phys;
 	int ret = 0;
 
-	if (md->kind == IODMA_MD_SGTABLE) {
+	if (from_sg) {
 		sg = md->sgt.sgt->sgl;
 		count = md->sgt.sgt->orig_nents;
-	} else if (md->kind == IODMA_MD_BVEC) {
+	} else {
 		bv = md->bvec.bv;
 		count = md->bvec.n;
-	} else {
-		return -EOPNOTSUPP;
 	}
-	ctx.view = v;
-	ctx.fill = true;
-	ctx.cap = v->sgt_cap;
 	entry_limits(v, &ctx);
 	sg_unmark_end(v->sgt_end);
 	for (i = 0; i < count && len; i++) {
-		if (sg) {
+		if (from_sg) {
 			if (i)
 				sg = iodma_sg_next(sg);
 			plen = sg->length;
@@ -337,7 +333,7 @@ static int view_fill_cpu(struct iodma_view *v, struct iodma_md *md, u64 off, u64
 		take = iodma_clip(&off, &len, plen, &in);
 		if (!take)
 			continue;
-		phys = (sg ? sg_phys(sg) : page_to_phys(bv[i].bv_page) + bv[i].bv_offset) + in;
+		phys = (from_sg ? sg_phys(sg) : page_to_phys(bv[i].bv_page) + bv[i].bv_offset) + in;
 		if (unlikely((n && phys == end) || n == ctx.cap || take > ctx.max_entry ||
 			     (phys | ctx.boundary) - phys < take - 1)) {
 			ctx.sg = dst;
@@ -358,7 +354,13 @@ static int view_fill_cpu(struct iodma_view *v, struct iodma_md *md, u64 off, u64
 			continue;
 		}
 		dst = n ? iodma_sg_next(dst) : v->sgt.sgl;
-		sg_set_page(dst, pfn_to_page(PHYS_PFN(phys)), take, offset_in_page(phys));
+		/*
+		 * sg_set_page() without keeping the entry's marks: iodma_sg_next()
+		 * never yields a chain entry, and the end mark was taken off above.
+		 */
+		dst->page_link = (unsigned long)pfn_to_page(PHYS_PFN(phys));
+		dst->offset = offset_in_page(phys);
+		dst->length = take;
 		sg_clear_dma(dst);
 		n++;
 		bits |= phys | take;
@@ -377,6 +379,16 @@ static int view_fill_cpu(struct iodma_view *v, struct iodma_md *md, u64 off, u64
 	v->bits = bits;
 	v->end = max_end;
 	return 0;
+}
+
+/* The fast fill of an sg_table or bio_vec descriptor; -EOPNOTSUPP for other kinds. */
+static noinline int view_fill_cpu(struct iodma_view *v, struct iodma_md *md, u64 off, u64 len)
+{
+	if (md->kind == IODMA_MD_SGTABLE)
+		return fill_cpu(v, md, true, off, len);
+	if (md->kind == IODMA_MD_BVEC)
+		return fill_cpu(v, md, false, off, len);
+	return -EOPNOTSUPP;
 }
 
 /*
