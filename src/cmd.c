@@ -412,8 +412,9 @@ static int set_memory_descriptor(struct iodma_cmd *cmd, struct iodma_md *md, boo
  * descriptor set.
  *
  * Context: Process context; may sleep.
- * Return: 0, -EINVAL for a NULL @cmd or a descriptor already mapped for
- * another device, -EOPNOTSUPP for DMA API addresses (a mapped sg_table, a
+ * Return: 0, -EINVAL for a NULL @cmd, a descriptor already mapped for
+ * another device, or the command's own descriptor of iodma_cmd_set_bvecs()
+ * while it is not set, -EOPNOTSUPP for DMA API addresses (a mapped sg_table, a
  * copy buffer of the device) on a command of an owned IOMMU domain, -EBUSY
  * (see above, and while the descriptor set by iodma_cmd_set_bvecs() is
  * referenced elsewhere), or iodma_cmd_prepare()'s error.
@@ -703,8 +704,9 @@ err_unwire:
 	return ret;
 }
 
-static int prepare_counted(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_cache,
-			   bool synchronize, gfp_t gfp)
+/* Inline in both prepares: one call less on every I/O. */
+static __always_inline int prepare_counted(struct iodma_cmd *cmd, u64 offset, u64 length,
+					   bool flush_cache, bool synchronize, gfp_t gfp)
 {
 	int ret = __prepare(cmd, offset, length, flush_cache, synchronize, gfp, NULL);
 
@@ -879,29 +881,9 @@ int iodma_cmd_prepare_window(struct iodma_cmd *cmd, u64 offset, u64 *length)
 }
 EXPORT_SYMBOL_GPL(iodma_cmd_prepare_window);
 
-/**
- * iodma_cmd_complete_partial() - undo one prepare after a short transfer
- * @cmd: the command
- * @done: bytes the device transferred, from the start of the prepared range
- * @invalidate_cache: make device writes visible to the CPU (dma_sync for cpu)
- * @synchronize: copy out of the copy buffer when bouncing (implies
- *	@invalidate_cache)
- *
- * As iodma_cmd_complete(), but only the first @done bytes are synced for the
- * CPU or copied out of the copy buffer (or of the DMA API's own bounce
- * slot): the rest of the descriptor's memory is left exactly as it was
- * before the I/O, whatever the device left in the copy buffer there (a
- * short read, an aborted command).  Only the last complete of a nest looks
- * at @done.
- *
- * Context: Process context; may sleep.  Any context (does not sleep) when
- * the range was prepared with iodma_cmd_prepare_nowait(): a last unpin of
- * user memory then goes to a worker.
- * Return: 0, -EINVAL for a NULL @cmd or @done beyond the prepared range,
- * -ENODATA if not prepared.
- */
-int iodma_cmd_complete_partial(struct iodma_cmd *cmd, u64 done, bool invalidate_cache,
-			       bool synchronize)
+/* The body of both completes, inline in each: one call less on every I/O. */
+static __always_inline int complete_partial(struct iodma_cmd *cmd, u64 done,
+					    bool invalidate_cache, bool synchronize)
 {
 	bool sync = invalidate_cache || synchronize;
 
@@ -933,6 +915,33 @@ int iodma_cmd_complete_partial(struct iodma_cmd *cmd, u64 done, bool invalidate_
 	cmd->cur.valid = false;
 	return 0;
 }
+
+/**
+ * iodma_cmd_complete_partial() - undo one prepare after a short transfer
+ * @cmd: the command
+ * @done: bytes the device transferred, from the start of the prepared range
+ * @invalidate_cache: make device writes visible to the CPU (dma_sync for cpu)
+ * @synchronize: copy out of the copy buffer when bouncing (implies
+ *	@invalidate_cache)
+ *
+ * As iodma_cmd_complete(), but only the first @done bytes are synced for the
+ * CPU or copied out of the copy buffer (or of the DMA API's own bounce
+ * slot): the rest of the descriptor's memory is left exactly as it was
+ * before the I/O, whatever the device left in the copy buffer there (a
+ * short read, an aborted command).  Only the last complete of a nest looks
+ * at @done.
+ *
+ * Context: Process context; may sleep.  Any context (does not sleep) when
+ * the range was prepared with iodma_cmd_prepare_nowait(): a last unpin of
+ * user memory then goes to a worker.
+ * Return: 0, -EINVAL for a NULL @cmd or @done beyond the prepared range,
+ * -ENODATA if not prepared.
+ */
+int iodma_cmd_complete_partial(struct iodma_cmd *cmd, u64 done, bool invalidate_cache,
+			       bool synchronize)
+{
+	return complete_partial(cmd, done, invalidate_cache, synchronize);
+}
 EXPORT_SYMBOL_GPL(iodma_cmd_complete_partial);
 
 /**
@@ -952,8 +961,7 @@ EXPORT_SYMBOL_GPL(iodma_cmd_complete_partial);
  */
 int iodma_cmd_complete(struct iodma_cmd *cmd, bool invalidate_cache, bool synchronize)
 {
-	return iodma_cmd_complete_partial(cmd, cmd ? cmd->prep_len : 0, invalidate_cache,
-					  synchronize);
+	return complete_partial(cmd, cmd ? cmd->prep_len : 0, invalidate_cache, synchronize);
 }
 EXPORT_SYMBOL_GPL(iodma_cmd_complete);
 

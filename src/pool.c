@@ -441,7 +441,8 @@ int iodma_pool_put(struct iodma_pool *pool, struct iodma_cmd *cmd)
 	 */
 	wake = pool->waiters;
 	/* with a budget, its copy buffer serves whichever command needs one next */
-	iodma_bounce_park(cmd);
+	if (cmd->cbuf_md)
+		iodma_bounce_park(cmd);
 	spin_unlock_irqrestore(&pool->lock, flags);
 	if (wake)
 		wake_up(&pool->wait);
