@@ -146,7 +146,6 @@ struct iodma_cmd *iodma_cmd_alloc(struct device *dev, const struct iodma_spec *s
 		return ERR_PTR(-ENOMEM);
 	cmd->dev = get_device(dev);
 	cmd->id = atomic_inc_return(&cmd_ids);
-	INIT_LIST_HEAD(&cmd->pool_node);
 	cmd->domain = domain;
 	cmd->translated = iodma_dev_translated(dev);
 	/*
@@ -680,7 +679,7 @@ static int __prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_c
 			return ret;
 	}
 	refresh_dev_limits(cmd);
-	ret = iodma_md_wire(cmd->md, gfp);
+	ret = iodma_md_wire_io(cmd->md, gfp);
 	if (ret)
 		return ret;
 	cmd->in_place = iodma_bounce_in_place(cmd, cmd->md);
@@ -700,7 +699,7 @@ static int __prepare(struct iodma_cmd *cmd, u64 offset, u64 length, bool flush_c
 err_unwire:
 	cmd->view.src = IODMA_SRC_NONE;
 	cmd->in_place = false;
-	iodma_md_unwire(cmd->md, gfp);
+	iodma_md_unwire_io(cmd->md, gfp);
 	return ret;
 }
 
@@ -907,7 +906,7 @@ static __always_inline int complete_partial(struct iodma_cmd *cmd, u64 done,
 			cmd->ops->sync(cmd, false, 0, done);
 		cmd->ops->unmap(cmd, DMA_ATTR_SKIP_CPU_SYNC);
 	}
-	iodma_md_unwire(cmd->md, cmd->prep_nowait ? GFP_ATOMIC : GFP_KERNEL);
+	iodma_md_unwire_io(cmd->md, cmd->prep_nowait ? GFP_ATOMIC : GFP_KERNEL);
 	cmd->prep_nowait = false;
 	cmd->force_bounce = false;
 	cmd->in_place = false;

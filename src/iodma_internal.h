@@ -227,6 +227,36 @@ struct iodma_chunk {
 int iodma_md_walk(struct iodma_md *md, u64 offset, u64 len, iodma_chunk_fn fn, void *ctx);
 int iodma_md_wire(struct iodma_md *md, gfp_t gfp);
 int iodma_md_unwire(struct iodma_md *md, gfp_t gfp);
+
+/*
+ * Is wiring @md only its count?  Not for user memory (pinned at the first
+ * wiring) nor for a sub-range or a multi (whose parts are wired with it).
+ */
+static inline bool iodma_md_wire_counts(const struct iodma_md *md)
+{
+	return md->kind != IODMA_MD_USER && md->kind != IODMA_MD_SUBRANGE &&
+	       md->kind != IODMA_MD_MULTI;
+}
+
+/*
+ * iodma_md_wire() and iodma_md_unwire() for a command's I/O path: inline
+ * where they only count.
+ */
+static __always_inline int iodma_md_wire_io(struct iodma_md *md, gfp_t gfp)
+{
+	if (likely(iodma_md_wire_counts(md))) {
+		atomic_inc(&md->wire_count);
+		return 0;
+	}
+	return iodma_md_wire(md, gfp);
+}
+
+static __always_inline int iodma_md_unwire_io(struct iodma_md *md, gfp_t gfp)
+{
+	if (likely(iodma_md_wire_counts(md)))
+		return atomic_dec_if_positive(&md->wire_count) < 0 ? -ENODATA : 0;
+	return iodma_md_unwire(md, gfp);
+}
 struct iodma_md *iodma_md_from_cbuf(struct iodma_cbuf *cb, enum dma_data_direction dir);
 extern struct workqueue_struct *iodma_wq;
 int iodma_md_init(void);
@@ -542,7 +572,7 @@ void iodma_dev_limits_changed(void);
  *
  * Pool membership (pool.c, under the pool's lock):
  * @pool: the pool the command belongs to, or NULL
- * @pool_node: on the pool's free list while free
+ * @pool_free: on the pool's free stack
  */
 struct iodma_cmd {
 	struct device *dev;
@@ -578,7 +608,7 @@ struct iodma_cmd {
 	u64 splits;
 
 	struct iodma_pool *pool;
-	struct list_head pool_node;
+	bool pool_free;
 };
 
 /* A command's number in traces: never its address (a kernel pointer). */
@@ -667,8 +697,15 @@ void iodma_bounce_out(struct iodma_cmd *cmd, u64 off, u64 len);
 void iodma_bounce_sync(struct iodma_cmd *cmd, bool for_device, u64 off, u64 len);
 
 struct iodma_pool {
-	spinlock_t lock;	/* protects free, in_use, high_water, waiters, dying, gets, puts */
-	struct list_head free;
+	/* protects free, nfree, in_use, high_water, waiters, dying, gets, puts */
+	spinlock_t lock;
+	/*
+	 * The free commands, a stack (a command taken and given back at once
+	 * is the one taken next): an array, not a list, so that get and put
+	 * only move a pointer under the lock.  In the allocation of @cmds.
+	 */
+	struct iodma_cmd **free;
+	unsigned int nfree;
 	struct list_head node;	/* on the list of pools (memory hot-add re-checks them) */
 	struct iodma_budget budget;
 	struct iodma_cmd *tmpl;	/* the commands' rules, never handed out */
@@ -676,7 +713,7 @@ struct iodma_pool {
 	bool reserving;		/* copy buffers are reserved (some I/O could bounce) */
 	wait_queue_head_t wait;
 	unsigned int count;
-	struct iodma_cmd **cmds;	/* all of them, for statistics and destroy */
+	struct iodma_cmd **cmds;	/* all of them, for statistics and destroy; then @free */
 	unsigned int in_use;
 	unsigned int high_water;
 	unsigned int waiters;	/* sleepers in iodma_pool_get() */
