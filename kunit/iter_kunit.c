@@ -794,7 +794,8 @@ static void set_bvecs_own_descriptor_follows_each_request(struct kunit *test)
 		if (c == cmd && i % 4 == 1)
 			KUNIT_ASSERT_EQ(test, iodma_cmd_set_spec(c, i & 4 ? &set_spec : &spec2), 0);
 		bv[0] = (struct bio_vec){ .bv_page = page, .bv_offset = off, .bv_len = len0 };
-		bv[1] = (struct bio_vec){ .bv_page = page + 1, .bv_offset = i % 64, .bv_len = len1 };
+		bv[1] = (struct bio_vec){ .bv_page = page + 1, .bv_offset = i % 64,
+					  .bv_len = len1 };
 		KUNIT_ASSERT_EQ(test, iodma_cmd_set_bvecs(c, bv, n, dir, false), 0);
 		own = iodma_cmd_get_memory_descriptor(c);
 		if (!first[c != cmd])
@@ -805,7 +806,8 @@ static void set_bvecs_own_descriptor_follows_each_request(struct kunit *test)
 		bad += iodma_md_direction(own) != dir;
 		bad += iodma_test_md_refs(own) != 1 || iodma_test_md_wired(own) != 0;
 		/* its entries are this request's: the bytes at the end of the first */
-		bad += iodma_md_read_bytes(own, len0 - sizeof(buf), buf, sizeof(buf)) != sizeof(buf);
+		bad += iodma_md_read_bytes(own, len0 - sizeof(buf), buf,
+					   sizeof(buf)) != sizeof(buf);
 		bad += !!memcmp(buf, mem + off + len0 - sizeof(buf), sizeof(buf));
 		if (len1) {
 			bad += iodma_md_read_bytes(own, len0, buf, 1) != 1;

@@ -257,6 +257,7 @@ static __always_inline int iodma_md_unwire_io(struct iodma_md *md, gfp_t gfp)
 		return atomic_dec_if_positive(&md->wire_count) < 0 ? -ENODATA : 0;
 	return iodma_md_unwire(md, gfp);
 }
+
 struct iodma_md *iodma_md_from_cbuf(struct iodma_cbuf *cb, enum dma_data_direction dir);
 extern struct workqueue_struct *iodma_wq;
 int iodma_md_init(void);
