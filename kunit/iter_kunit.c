@@ -837,6 +837,51 @@ static void set_bvecs_own_descriptor_follows_each_request(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(first[0]), 1U);
 }
 
+/*
+ * A range of a one-entry descriptor -- an sg_table's or a bio_vec array's,
+ * whole or any part of it -- is one segment at exactly its bytes, request
+ * after request on the same command (the view's one-entry fill).
+ */
+static void one_entry_range_is_its_bytes(struct kunit *test)
+{
+	static const struct iodma_spec spec = { .output = IODMA_OUT_HOST64,
+						.map = IODMA_BYPASSED };
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+	struct iodma_pool *pool = iodma_test_pool(test, dev, &spec, 1);
+	struct page *page = iodma_test_pages(test, 2);
+	struct sg_table *sgt = iodma_test_sgtable(test, 1);
+	struct bio_vec bv = { .bv_page = page, .bv_offset = 300, .bv_len = 3 * PAGE_SIZE };
+	struct iodma_seg64 *segs;
+	struct iodma_md *md;
+	struct iodma_cmd *c;
+	unsigned int i;
+	int n;
+
+	sg_set_page(sgt->sgl, page, 3 * PAGE_SIZE, 300);
+	md = iodma_test_md(test, iodma_md_from_sgtable(sgt, DMA_TO_DEVICE));
+	for (i = 0; i < 12; i++) {
+		u64 off = (i * 1237) % (2 * PAGE_SIZE), len = 1 + (i * 2851) % PAGE_SIZE;
+
+		c = i & 1 ? iodma_pool_get(pool, GFP_KERNEL) : cmd;
+		KUNIT_ASSERT_NOT_NULL(test, c);
+		if (i & 2)
+			KUNIT_ASSERT_EQ(test, iodma_cmd_set_bvecs(c, &bv, 1, DMA_TO_DEVICE, false), 0);
+		else
+			KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(c, md, false), 0);
+		KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(c, off, len, true, true), 0);
+		n = iodma_test_segments(test, c, 4, &segs);
+		KUNIT_EXPECT_EQ(test, n, 1);
+		if (n == 1) {
+			KUNIT_EXPECT_EQ(test, segs[0].addr, page_to_phys(page) + 300 + off);
+			KUNIT_EXPECT_EQ(test, segs[0].len, len);
+		}
+		KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(c, true), 0);
+		if (c != cmd)
+			KUNIT_ASSERT_EQ(test, iodma_pool_put(pool, c), 0);
+	}
+}
+
 static struct kunit_case iter_test_cases[] = {
 	KUNIT_CASE(from_bvecs_bad_input_returns_einval),
 	KUNIT_CASE(from_bvecs_matches_kva),
@@ -857,6 +902,7 @@ static struct kunit_case iter_test_cases[] = {
 	KUNIT_CASE(set_bvecs_refused_changes_nothing),
 	KUNIT_CASE(set_bvecs_failed_auto_prepare_leaves_no_descriptor),
 	KUNIT_CASE(set_bvecs_own_descriptor_follows_each_request),
+	KUNIT_CASE(one_entry_range_is_its_bytes),
 	KUNIT_CASE(set_bvecs_referenced_descriptor_stays_until_put),
 	KUNIT_CASE(set_bvecs_reused_over_1000_requests),
 	{}

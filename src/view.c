@@ -232,17 +232,23 @@ static int view_range_chunk(void *arg, const struct iodma_chunk *c)
  * no entry crosses: the device's DMA parameters (DMA-API debug checks them)
  * and swiotlb's largest mapping.
  */
-static void entry_limits(const struct iodma_view *view, struct view_ctx *v)
+static __always_inline void limits_of(const struct iodma_view *view, u64 *max_entry,
+				      u64 *boundary)
 {
 	u64 max = SZ_1G;
 
-	v->boundary = U64_MAX;
+	*boundary = U64_MAX;
 	if (view->map_dev) {
 		max = min_t(u64, max, view->map_max);
 		max = min_t(u64, max, dma_get_max_seg_size(view->map_dev));
-		v->boundary = dma_get_seg_boundary(view->map_dev);
+		*boundary = dma_get_seg_boundary(view->map_dev);
 	}
-	v->max_entry = max(round_down(max, PAGE_SIZE), PAGE_SIZE);
+	*max_entry = max(round_down(max, PAGE_SIZE), PAGE_SIZE);
+}
+
+static void entry_limits(const struct iodma_view *view, struct view_ctx *v)
+{
+	limits_of(view, &v->max_entry, &v->boundary);
 }
 
 /* Walk [off, off + len) of @md as the view needs it: bus ranges or CPU pages. */
@@ -381,6 +387,41 @@ static __always_inline int fill_cpu(struct iodma_view *v, struct iodma_md *md, b
 	return 0;
 }
 
+/*
+ * The fill of the most common I/O, an sg_table or bio_vec descriptor of one
+ * entry that no entry limit cuts: what view_fill_cpu() makes of it, without
+ * its walk state and loop.  false (nothing changed): the other fills decide.
+ */
+static __always_inline bool view_fill_one(struct iodma_view *v, struct iodma_md *md, u64 off,
+					  u64 len)
+{
+	struct scatterlist *dst = v->sgt.sgl;
+	u64 max_entry, boundary;
+	phys_addr_t phys;
+
+	/* one entry: md_range() put [off, off + len) inside it */
+	if (md->kind == IODMA_MD_SGTABLE && md->sgt.sgt->orig_nents == 1)
+		phys = sg_phys(md->sgt.sgt->sgl);
+	else if (md->kind == IODMA_MD_BVEC && md->bvec.n == 1)
+		phys = page_to_phys(md->bvec.bv->bv_page) + md->bvec.bv->bv_offset;
+	else
+		return false;
+	phys += off;
+	limits_of(v, &max_entry, &boundary);
+	if (len > max_entry || (phys | boundary) - phys < len - 1)
+		return false;
+	sg_unmark_end(v->sgt_end);
+	sg_set_page(dst, pfn_to_page(PHYS_PFN(phys)), len, offset_in_page(phys));
+	sg_clear_dma(dst);
+	sg_mark_end(dst);
+	v->sgt_end = dst;
+	v->sgt.orig_nents = 1;
+	v->sgt.nents = 1;
+	v->bits = phys | len;
+	v->end = phys + len;
+	return true;
+}
+
 /* The fast fill of an sg_table or bio_vec descriptor; -EOPNOTSUPP for other kinds. */
 static noinline int view_fill_cpu(struct iodma_view *v, struct iodma_md *md, u64 off, u64 len)
 {
@@ -444,6 +485,8 @@ int iodma_view_build(struct iodma_view *v, struct iodma_md *md, u64 off, u64 len
 	v->src = IODMA_SRC_NONE;
 	v->end = 0;
 	if (!ranges && v->sgt_cap) {
+		if (view_fill_one(v, md, off, len))
+			return 0;
 		ret = view_fill_cpu(v, md, off, len);
 		if (ret != -EOPNOTSUPP && ret != -ENOSPC)
 			return ret;
