@@ -856,7 +856,7 @@ static void one_entry_range_is_its_bytes(struct kunit *test)
 	struct iodma_md *md;
 	struct iodma_cmd *c;
 	unsigned int i;
-	int n;
+	int n, ret;
 
 	sg_set_page(sgt->sgl, page, 3 * PAGE_SIZE, 300);
 	md = iodma_test_md(test, iodma_md_from_sgtable(sgt, DMA_TO_DEVICE));
@@ -865,10 +865,9 @@ static void one_entry_range_is_its_bytes(struct kunit *test)
 
 		c = i & 1 ? iodma_pool_get(pool, GFP_KERNEL) : cmd;
 		KUNIT_ASSERT_NOT_NULL(test, c);
-		if (i & 2)
-			KUNIT_ASSERT_EQ(test, iodma_cmd_set_bvecs(c, &bv, 1, DMA_TO_DEVICE, false), 0);
-		else
-			KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(c, md, false), 0);
+		ret = i & 2 ? iodma_cmd_set_bvecs(c, &bv, 1, DMA_TO_DEVICE, false) :
+			      iodma_cmd_set_memory_descriptor(c, md, false);
+		KUNIT_ASSERT_EQ(test, ret, 0);
 		KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(c, off, len, true, true), 0);
 		n = iodma_test_segments(test, c, 4, &segs);
 		KUNIT_EXPECT_EQ(test, n, 1);
