@@ -753,6 +753,134 @@ static void set_bvecs_reused_over_1000_requests(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bad, 0U);
 }
 
+/*
+ * The command's own descriptor is set up once, at creation, and each
+ * request fills in only its entries, direction and length: every request
+ * must see exactly its own, with the command's one reference and no wiring
+ * left between requests, whatever came between them (another descriptor,
+ * a spec change, a reference taken and dropped, hundreds of pooled I/Os).
+ * Not set, it is no descriptor a caller may set.
+ */
+static void set_bvecs_own_descriptor_follows_each_request(struct kunit *test)
+{
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_pool *pool = iodma_test_pool(test, dev, &set_spec, 1);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &set_spec);
+	struct page *page = iodma_test_pages(test, 1);
+	u8 *mem = page_address(page);
+	struct iodma_md *kva = iodma_test_md(test, iodma_md_from_kva(mem, 64, DMA_TO_DEVICE));
+	struct iodma_spec spec2 = { .output = IODMA_OUT_HOST64, .max_segment_size = 512 };
+	struct iodma_md *own, *first[2] = {};
+	struct bio_vec bv[2];
+	unsigned int i, bad = 0;
+	u8 buf[48];
+
+	iodma_test_fill(mem, 2 * PAGE_SIZE, 11);
+
+	for (i = 0; i < 300; i++) {
+		enum dma_data_direction dir = i & 1 ? DMA_FROM_DEVICE :
+					      i % 3 ? DMA_TO_DEVICE : DMA_BIDIRECTIONAL;
+		u32 off = (i * 97) % PAGE_SIZE, len0 = 48 + (i * 37) % 3000;
+		u32 len1 = i & 2 ? 1 + (i * 53) % PAGE_SIZE : 0;
+		unsigned int n = len1 ? 2 : 1;
+		struct iodma_cmd *c = i < 10 ? cmd : iodma_pool_get(pool, GFP_KERNEL);
+
+		KUNIT_ASSERT_NOT_NULL(test, c);
+		if (i % 5 == 0) {
+			/* another kind of descriptor between two requests */
+			KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(c, kva, true), 0);
+			KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(c, true), 0);
+		}
+		if (c == cmd && i % 4 == 1)
+			KUNIT_ASSERT_EQ(test, iodma_cmd_set_spec(c, i & 4 ? &set_spec : &spec2), 0);
+		bv[0] = (struct bio_vec){ .bv_page = page, .bv_offset = off, .bv_len = len0 };
+		bv[1] = (struct bio_vec){ .bv_page = page + 1, .bv_offset = i % 64,
+					  .bv_len = len1 };
+		KUNIT_ASSERT_EQ(test, iodma_cmd_set_bvecs(c, bv, n, dir, false), 0);
+		own = iodma_cmd_get_memory_descriptor(c);
+		if (!first[c != cmd])
+			first[c != cmd] = own;
+		/* the same descriptor, the command's own, request after request */
+		KUNIT_ASSERT_PTR_EQ(test, own, first[c != cmd]);
+		bad += iodma_md_length(own) != len0 + len1;
+		bad += iodma_md_direction(own) != dir;
+		bad += iodma_test_md_refs(own) != 1 || iodma_test_md_wired(own) != 0;
+		/* its entries are this request's: the bytes at the end of the first */
+		bad += iodma_md_read_bytes(own, len0 - sizeof(buf), buf,
+					   sizeof(buf)) != sizeof(buf);
+		bad += !!memcmp(buf, mem + off + len0 - sizeof(buf), sizeof(buf));
+		if (len1) {
+			bad += iodma_md_read_bytes(own, len0, buf, 1) != 1;
+			bad += buf[0] != mem[PAGE_SIZE + i % 64];
+		}
+		if (c == cmd)
+			KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(c, 0, 0, true, true), 0);
+		else
+			KUNIT_ASSERT_EQ(test, iodma_cmd_prepare_nowait(c, 0, 0, true, true), 0);
+		bad += iodma_test_md_wired(own) != 1;
+		if (i % 3 == 2) {
+			/* a reference taken between requests holds the descriptor */
+			iodma_md_get(own);
+			KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(c, true), -EBUSY);
+			KUNIT_EXPECT_EQ(test, iodma_test_nesting(c), 1U);
+			iodma_md_put(own);
+		}
+		KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(c, true), 0);
+		bad += iodma_test_md_refs(own) != 1 || iodma_test_md_wired(own) != 0;
+		if (c != cmd)
+			KUNIT_ASSERT_EQ(test, iodma_pool_put(pool, c), 0);
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0U);
+	/* not set, it is nothing a caller may set: no request filled it in */
+	KUNIT_EXPECT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, first[0], false), -EINVAL);
+	KUNIT_EXPECT_NULL(test, iodma_cmd_get_memory_descriptor(cmd));
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(first[0]), 1U);
+}
+
+/*
+ * A range of a one-entry descriptor -- an sg_table's or a bio_vec array's,
+ * whole or any part of it -- is one segment at exactly its bytes, request
+ * after request on the same command (the view's one-entry fill).
+ */
+static void one_entry_range_is_its_bytes(struct kunit *test)
+{
+	static const struct iodma_spec spec = { .output = IODMA_OUT_HOST64,
+						.map = IODMA_BYPASSED };
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_cmd *cmd = iodma_test_cmd(test, dev, &spec);
+	struct iodma_pool *pool = iodma_test_pool(test, dev, &spec, 1);
+	struct page *page = iodma_test_pages(test, 2);
+	struct sg_table *sgt = iodma_test_sgtable(test, 1);
+	struct bio_vec bv = { .bv_page = page, .bv_offset = 300, .bv_len = 3 * PAGE_SIZE };
+	struct iodma_seg64 *segs;
+	struct iodma_md *md;
+	struct iodma_cmd *c;
+	unsigned int i;
+	int n, ret;
+
+	sg_set_page(sgt->sgl, page, 3 * PAGE_SIZE, 300);
+	md = iodma_test_md(test, iodma_md_from_sgtable(sgt, DMA_TO_DEVICE));
+	for (i = 0; i < 12; i++) {
+		u64 off = (i * 1237) % (2 * PAGE_SIZE), len = 1 + (i * 2851) % PAGE_SIZE;
+
+		c = i & 1 ? iodma_pool_get(pool, GFP_KERNEL) : cmd;
+		KUNIT_ASSERT_NOT_NULL(test, c);
+		ret = i & 2 ? iodma_cmd_set_bvecs(c, &bv, 1, DMA_TO_DEVICE, false) :
+			      iodma_cmd_set_memory_descriptor(c, md, false);
+		KUNIT_ASSERT_EQ(test, ret, 0);
+		KUNIT_ASSERT_EQ(test, iodma_cmd_prepare(c, off, len, true, true), 0);
+		n = iodma_test_segments(test, c, 4, &segs);
+		KUNIT_EXPECT_EQ(test, n, 1);
+		if (n == 1) {
+			KUNIT_EXPECT_EQ(test, segs[0].addr, page_to_phys(page) + 300 + off);
+			KUNIT_EXPECT_EQ(test, segs[0].len, len);
+		}
+		KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(c, true), 0);
+		if (c != cmd)
+			KUNIT_ASSERT_EQ(test, iodma_pool_put(pool, c), 0);
+	}
+}
+
 static struct kunit_case iter_test_cases[] = {
 	KUNIT_CASE(from_bvecs_bad_input_returns_einval),
 	KUNIT_CASE(from_bvecs_matches_kva),
@@ -772,6 +900,8 @@ static struct kunit_case iter_test_cases[] = {
 	KUNIT_CASE(set_bvecs_matches_from_bvecs),
 	KUNIT_CASE(set_bvecs_refused_changes_nothing),
 	KUNIT_CASE(set_bvecs_failed_auto_prepare_leaves_no_descriptor),
+	KUNIT_CASE(set_bvecs_own_descriptor_follows_each_request),
+	KUNIT_CASE(one_entry_range_is_its_bytes),
 	KUNIT_CASE(set_bvecs_referenced_descriptor_stays_until_put),
 	KUNIT_CASE(set_bvecs_reused_over_1000_requests),
 	{}

@@ -74,6 +74,50 @@ static void pool_get_nonblocking_on_empty_pool_returns_null(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, b), 0);
 }
 
+/*
+ * The free commands are a stack: every command is handed out once until it
+ * comes back, the last one given back is the next one taken, and a refused
+ * put (twice, while in the pool) changes nothing, over many rounds.
+ */
+static void pool_free_commands_are_a_stack(struct kunit *test)
+{
+	struct iodma_pool *pool = iodma_test_pool(test, iodma_test_dev(test, 64), &pool_spec, 4);
+	struct iodma_cmd *c[4], *x;
+	unsigned int i, j, round;
+
+	for (i = 0; i < 4; i++) {
+		c[i] = iodma_pool_get(pool, GFP_NOWAIT);
+		KUNIT_ASSERT_NOT_NULL(test, c[i]);
+		for (j = 0; j < i; j++)
+			KUNIT_ASSERT_PTR_NE(test, c[i], c[j]);
+	}
+	KUNIT_EXPECT_NULL(test, iodma_pool_get(pool, GFP_NOWAIT));
+	for (round = 0; round < 50; round++) {
+		/* give back two in an order that changes, the second twice */
+		struct iodma_cmd *first = c[round % 4], *second = c[(round + 1 + round / 4) % 4];
+
+		if (first == second)
+			second = c[(round + 2) % 4];
+		KUNIT_ASSERT_EQ(test, iodma_pool_put(pool, first), 0);
+		KUNIT_ASSERT_EQ(test, iodma_pool_put(pool, second), 0);
+		KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, second), -EINVAL);
+		x = iodma_pool_get(pool, GFP_NOWAIT);
+		KUNIT_EXPECT_PTR_EQ(test, x, second);
+		x = iodma_pool_get(pool, GFP_NOWAIT);
+		KUNIT_EXPECT_PTR_EQ(test, x, first);
+		KUNIT_EXPECT_NULL(test, iodma_pool_get(pool, GFP_NOWAIT));
+	}
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, c[i]), 0);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, c[i]), -EINVAL);
+	/* all back: the last one given back comes out first */
+	KUNIT_EXPECT_PTR_EQ(test, iodma_pool_get(pool, GFP_NOWAIT), c[3]);
+	KUNIT_EXPECT_PTR_EQ(test, iodma_pool_get(pool, GFP_NOWAIT), c[2]);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, c[2]), 0);
+	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, c[3]), 0);
+}
+
 static void pool_put_with_descriptor_set_returns_ebusy(struct kunit *test)
 {
 	struct iodma_pool *pool = iodma_test_pool(test, iodma_test_dev(test, 64), &pool_spec, 1);
@@ -622,6 +666,7 @@ static struct kunit_case pool_test_cases[] = {
 	KUNIT_CASE(pool_create_bad_input),
 	KUNIT_CASE(pool_name_is_a_unique_stats_directory),
 	KUNIT_CASE(pool_get_nonblocking_on_empty_pool_returns_null),
+	KUNIT_CASE(pool_free_commands_are_a_stack),
 	KUNIT_CASE(pool_put_with_descriptor_set_returns_ebusy),
 	KUNIT_CASE(pool_put_to_other_pool_or_null_returns_einval),
 	KUNIT_CASE(pool_put_twice_returns_einval),

@@ -227,6 +227,37 @@ struct iodma_chunk {
 int iodma_md_walk(struct iodma_md *md, u64 offset, u64 len, iodma_chunk_fn fn, void *ctx);
 int iodma_md_wire(struct iodma_md *md, gfp_t gfp);
 int iodma_md_unwire(struct iodma_md *md, gfp_t gfp);
+
+/*
+ * Is wiring @md only its count?  Not for user memory (pinned at the first
+ * wiring) nor for a sub-range or a multi (whose parts are wired with it).
+ */
+static inline bool iodma_md_wire_counts(const struct iodma_md *md)
+{
+	return md->kind != IODMA_MD_USER && md->kind != IODMA_MD_SUBRANGE &&
+	       md->kind != IODMA_MD_MULTI;
+}
+
+/*
+ * iodma_md_wire() and iodma_md_unwire() for a command's I/O path: inline
+ * where they only count.
+ */
+static __always_inline int iodma_md_wire_io(struct iodma_md *md, gfp_t gfp)
+{
+	if (likely(iodma_md_wire_counts(md))) {
+		atomic_inc(&md->wire_count);
+		return 0;
+	}
+	return iodma_md_wire(md, gfp);
+}
+
+static __always_inline int iodma_md_unwire_io(struct iodma_md *md, gfp_t gfp)
+{
+	if (likely(iodma_md_wire_counts(md)))
+		return atomic_dec_if_positive(&md->wire_count) < 0 ? -ENODATA : 0;
+	return iodma_md_unwire(md, gfp);
+}
+
 struct iodma_md *iodma_md_from_cbuf(struct iodma_cbuf *cb, enum dma_data_direction dir);
 extern struct workqueue_struct *iodma_wq;
 int iodma_md_init(void);
@@ -313,6 +344,8 @@ enum iodma_src_kind {
  * @nranges: ranges in use
  * @ranges_cap: ranges allocated (the storage only grows)
  * @ranges_mapped: the backend mapped @ranges (and must unmap them)
+ * @sg_single: the DMA API backend mapped the one entry of @sgt as a page
+ *	(dma_map_page_attrs()), not as a table: unmap and sync it so
  * @map_max: MAPPED: dma_max_mapping_size() of @map_dev, read at init and by
  *	iodma_view_refresh() (the command calls it when the device changed)
  * @src: which of the above the cursor reads, set by the backend's map (or
@@ -334,6 +367,7 @@ struct iodma_view {
 	unsigned int nranges;
 	unsigned int ranges_cap;
 	bool ranges_mapped;
+	bool sg_single;
 	u64 map_max;
 	enum iodma_src_kind src;
 	unsigned int src_n;
@@ -512,9 +546,10 @@ void iodma_dev_limits_changed(void);
  * Valid while a descriptor is set (iodma_cmd_set_memory_descriptor()):
  * @md: the descriptor, referenced
  * @md_bus: it is bus memory (ranges, not pages)
- * @bvec_md: the descriptor iodma_cmd_set_bvecs() sets up in place over the
- *	caller's bio_vec array (@md then points at it): no reference while
- *	not set, the command's one and any caller's while set
+ * @bvec_md: the descriptor iodma_cmd_set_bvecs() points in place at the
+ *	caller's bio_vec array (@md then points at it): set up at creation,
+ *	with the command's one reference for the command's life; while not
+ *	set, no other reference and no wiring (clearing it requires that)
  *
  * Valid while prepared (@prepared > 0):
  * @prepared: nesting count of prepares
@@ -540,7 +575,7 @@ void iodma_dev_limits_changed(void);
  *
  * Pool membership (pool.c, under the pool's lock):
  * @pool: the pool the command belongs to, or NULL
- * @pool_node: on the pool's free list while free
+ * @pool_free: on the pool's free stack
  */
 struct iodma_cmd {
 	struct device *dev;
@@ -576,7 +611,7 @@ struct iodma_cmd {
 	u64 splits;
 
 	struct iodma_pool *pool;
-	struct list_head pool_node;
+	bool pool_free;
 };
 
 /* A command's number in traces: never its address (a kernel pointer). */
@@ -665,8 +700,15 @@ void iodma_bounce_out(struct iodma_cmd *cmd, u64 off, u64 len);
 void iodma_bounce_sync(struct iodma_cmd *cmd, bool for_device, u64 off, u64 len);
 
 struct iodma_pool {
-	spinlock_t lock;	/* protects free, in_use, high_water, waiters, dying, gets, puts */
-	struct list_head free;
+	/* protects free, nfree, in_use, high_water, waiters, dying, gets, puts */
+	spinlock_t lock;
+	/*
+	 * The free commands, a stack (a command taken and given back at once
+	 * is the one taken next): an array, not a list, so that get and put
+	 * only move a pointer under the lock.  In the allocation of @cmds.
+	 */
+	struct iodma_cmd **free;
+	unsigned int nfree;
 	struct list_head node;	/* on the list of pools (memory hot-add re-checks them) */
 	struct iodma_budget budget;
 	struct iodma_cmd *tmpl;	/* the commands' rules, never handed out */
@@ -674,7 +716,7 @@ struct iodma_pool {
 	bool reserving;		/* copy buffers are reserved (some I/O could bounce) */
 	wait_queue_head_t wait;
 	unsigned int count;
-	struct iodma_cmd **cmds;	/* all of them, for statistics and destroy */
+	struct iodma_cmd **cmds;	/* all of them, for statistics and destroy; then @free */
 	unsigned int in_use;
 	unsigned int high_water;
 	unsigned int waiters;	/* sleepers in iodma_pool_get() */

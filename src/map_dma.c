@@ -3,12 +3,13 @@
  * DMA API backend: MAPPED commands of devices that use the kernel's DMA
  * mapping (dma-direct, swiotlb or the device's IOMMU DMA domain).
  *
- * CPU memory is mapped as one scatterlist with dma_map_sgtable(); physical
- * ranges with dma_map_resource(); descriptors already mapped for the device,
- * and copy buffers allocated for it, are used as they are.  Syncs are the
- * DMA API's.
+ * CPU memory is mapped as one scatterlist with dma_map_sgtable(), or, as a
+ * single entry, with dma_map_page_attrs(); physical ranges with
+ * dma_map_resource(); descriptors already mapped for the device, and copy
+ * buffers allocated for it, are used as they are.  Syncs are the DMA API's.
  */
 #include <linux/dma-mapping.h>
+#include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
 #include <linux/swiotlb.h>
@@ -73,6 +74,28 @@ static int map_dma_map_ranges(struct iodma_cmd *cmd, unsigned long attrs)
 	return 0;
 }
 
+/*
+ * A range of one entry, the most common I/O, is one page mapping: the DMA
+ * API's scatterlist path would map the same entry the same way (dma-direct,
+ * swiotlb and dma-iommu all map a lone entry as a page), after a walk and
+ * checks that cost more than the mapping itself.  A PCI peer-to-peer page
+ * goes to dma_map_sgtable(), the only call that knows its bus address.
+ */
+static int map_dma_map_single(struct iodma_cmd *cmd, unsigned long attrs)
+{
+	struct scatterlist *sg = cmd->view.sgt.sgl;
+	dma_addr_t a;
+
+	a = dma_map_page_attrs(cmd->dev, sg_page(sg), sg->offset, sg->length, cmd->md->dir,
+			       attrs);
+	if (dma_mapping_error(cmd->dev, a))
+		return -ENOMEM;
+	sg_dma_address(sg) = a;
+	sg_dma_len(sg) = sg->length;
+	cmd->view.sgt.nents = 1;
+	return 0;
+}
+
 static int map_dma_map(struct iodma_cmd *cmd, unsigned long attrs, gfp_t gfp)
 {
 	struct iodma_view *v = &cmd->view;
@@ -92,9 +115,16 @@ static int map_dma_map(struct iodma_cmd *cmd, unsigned long attrs, gfp_t gfp)
 			v->src = IODMA_SRC_NONE;
 		return ret;
 	}
-	ret = dma_map_sgtable(cmd->dev, &v->sgt, cmd->md->dir, attrs);
-	if (ret)
-		return ret == -EINVAL ? -EINVAL : -ENOMEM;
+	v->sg_single = v->sgt.orig_nents == 1 && !is_pci_p2pdma_page(sg_page(v->sgt.sgl));
+	if (v->sg_single) {
+		ret = map_dma_map_single(cmd, attrs);
+		if (ret)
+			return ret;
+	} else {
+		ret = dma_map_sgtable(cmd->dev, &v->sgt, cmd->md->dir, attrs);
+		if (ret)
+			return ret == -EINVAL ? -EINVAL : -ENOMEM;
+	}
 	v->src = IODMA_SRC_SG_DMA;
 	v->src_n = v->sgt.nents;
 	return 0;
@@ -123,6 +153,15 @@ static void map_dma_sync_sg(struct iodma_cmd *cmd, bool for_device, u64 off, u64
 	unsigned int i;
 	u64 take, in;
 
+	if (!off && len == cmd->prep_len && cmd->view.sg_single) {
+		if (for_device)
+			dma_sync_single_for_device(cmd->dev, sg_dma_address(sgt->sgl),
+						   sg_dma_len(sgt->sgl), cmd->md->dir);
+		else
+			dma_sync_single_for_cpu(cmd->dev, sg_dma_address(sgt->sgl),
+						sg_dma_len(sgt->sgl), cmd->md->dir);
+		return;
+	}
 	if (!off && len == cmd->prep_len) {
 		if (for_device)
 			dma_sync_sgtable_for_device(cmd->dev, sgt, cmd->md->dir);
@@ -145,6 +184,9 @@ static void map_dma_unmap(struct iodma_cmd *cmd, unsigned long attrs)
 		if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
 			iodma_cbuf_sync(&cmd->md->cbuf, cmd->prep_off, cmd->prep_len,
 					cmd->md->dir, false);
+	} else if (!cmd->md_bus && cmd->view.sg_single) {
+		dma_unmap_page_attrs(cmd->dev, sg_dma_address(cmd->view.sgt.sgl),
+				     sg_dma_len(cmd->view.sgt.sgl), cmd->md->dir, attrs);
 	} else if (!cmd->md_bus) {
 		dma_unmap_sgtable(cmd->dev, &cmd->view.sgt, cmd->md->dir, attrs);
 	} else if (cmd->view.ranges_mapped) {

@@ -103,7 +103,7 @@ static int pool_fill(struct iodma_pool *pool)
 	}
 	for (i = 0; i < pool->count; i++) {
 		spin_lock_irq(&pool->lock);
-		taken = !list_empty(&pool->cmds[i]->pool_node) && !pool->cmds[i]->cbuf_md;
+		taken = pool->cmds[i]->pool_free && !pool->cmds[i]->cbuf_md;
 		spin_unlock_irq(&pool->lock);
 		if (!taken)
 			continue;
@@ -111,7 +111,7 @@ static int pool_fill(struct iodma_pool *pool)
 		if (IS_ERR_OR_NULL(md))
 			return PTR_ERR_OR_ZERO(md);
 		spin_lock_irq(&pool->lock);
-		taken = !list_empty(&pool->cmds[i]->pool_node) &&
+		taken = pool->cmds[i]->pool_free &&
 			iodma_bounce_adopt(pool->cmds[i], md);
 		spin_unlock_irq(&pool->lock);
 		if (!taken)
@@ -194,11 +194,11 @@ static struct iodma_pool *pool_create(struct device *dev, struct iodma_domain *d
 		return ERR_PTR(-ENOMEM);
 	spin_lock_init(&pool->lock);
 	init_waitqueue_head(&pool->wait);
-	INIT_LIST_HEAD(&pool->free);
 	iodma_budget_init(&pool->budget);
 	strscpy(pool->name, name, sizeof(pool->name));
-	if (!iodma_should_fail(count * sizeof(*pool->cmds)))
-		pool->cmds = kvcalloc(count, sizeof(*pool->cmds), GFP_KERNEL | __GFP_NOWARN);
+	/* the commands, then the stack of the free ones */
+	if (!iodma_should_fail(sizeof(*pool->cmds) * 2 * count))
+		pool->cmds = kvcalloc(count, 2 * sizeof(*pool->cmds), GFP_KERNEL | __GFP_NOWARN);
 	if (!pool->cmds) {
 		ret = -ENOMEM;
 		goto err_free_pool;
@@ -229,8 +229,12 @@ static struct iodma_pool *pool_create(struct device *dev, struct iodma_domain *d
 			pool->count++;
 			goto err_free_cmds;
 		}
-		list_add_tail(&cmd->pool_node, &pool->free);
+		cmd->pool_free = true;
 	}
+	/* handed out in creation order, the first command first */
+	pool->free = pool->cmds + count;
+	for (pool->nfree = 0; pool->nfree < count; pool->nfree++)
+		pool->free[pool->nfree] = pool->cmds[count - 1 - pool->nfree];
 	mutex_lock(&pools_lock);
 	ret = pool_debugfs_add(pool);
 	if (!ret) {
@@ -324,10 +328,9 @@ static struct iodma_cmd *take_free(struct iodma_pool *pool)
 	unsigned long flags;
 
 	spin_lock_irqsave(&pool->lock, flags);
-	cmd = pool->dying ? NULL :
-	      list_first_entry_or_null(&pool->free, struct iodma_cmd, pool_node);
+	cmd = pool->dying || !pool->nfree ? NULL : pool->free[--pool->nfree];
 	if (cmd) {
-		list_del_init(&cmd->pool_node);
+		cmd->pool_free = false;
 		pool->in_use++;
 		pool->high_water = max(pool->high_water, pool->in_use);
 		pool->gets++;
@@ -420,24 +423,33 @@ EXPORT_SYMBOL_GPL(iodma_pool_get);
 int iodma_pool_put(struct iodma_pool *pool, struct iodma_cmd *cmd)
 {
 	unsigned long flags;
+	bool wake;
 
 	if (!pool || !cmd || cmd->pool != pool)
 		return -EINVAL;
 	if (cmd->md)
 		return -EBUSY;
 	spin_lock_irqsave(&pool->lock, flags);
-	if (!list_empty(&cmd->pool_node)) {
+	if (cmd->pool_free) {
 		spin_unlock_irqrestore(&pool->lock, flags);
 		return -EINVAL;
 	}
-	list_add(&cmd->pool_node, &pool->free);
+	/* each command is on the stack at most once: it has room */
+	pool->free[pool->nfree++] = cmd;
+	cmd->pool_free = true;
 	pool->in_use--;
 	pool->puts++;
+	/*
+	 * A sleeper counts itself under the lock before its first look at the
+	 * free list, and looks again under the lock after queueing: one not
+	 * counted yet will find this command, so no barrier is needed here.
+	 */
+	wake = pool->waiters;
 	/* with a budget, its copy buffer serves whichever command needs one next */
-	iodma_bounce_park(cmd);
+	if (cmd->cbuf_md)
+		iodma_bounce_park(cmd);
 	spin_unlock_irqrestore(&pool->lock, flags);
-	/* the barrier pairs with the waiter's queueing (see wq_has_sleeper()) */
-	if (wq_has_sleeper(&pool->wait))
+	if (wake)
 		wake_up(&pool->wait);
 	return 0;
 }

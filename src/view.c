@@ -232,17 +232,23 @@ static int view_range_chunk(void *arg, const struct iodma_chunk *c)
  * no entry crosses: the device's DMA parameters (DMA-API debug checks them)
  * and swiotlb's largest mapping.
  */
-static void entry_limits(const struct iodma_view *view, struct view_ctx *v)
+static __always_inline void limits_of(const struct iodma_view *view, u64 *max_entry,
+				      u64 *boundary)
 {
 	u64 max = SZ_1G;
 
-	v->boundary = U64_MAX;
+	*boundary = U64_MAX;
 	if (view->map_dev) {
 		max = min_t(u64, max, view->map_max);
 		max = min_t(u64, max, dma_get_max_seg_size(view->map_dev));
-		v->boundary = dma_get_seg_boundary(view->map_dev);
+		*boundary = dma_get_seg_boundary(view->map_dev);
 	}
-	v->max_entry = max(round_down(max, PAGE_SIZE), PAGE_SIZE);
+	*max_entry = max(round_down(max, PAGE_SIZE), PAGE_SIZE);
+}
+
+static void entry_limits(const struct iodma_view *view, struct view_ctx *v)
+{
+	limits_of(view, &v->max_entry, &v->boundary);
 }
 
 /* Walk [off, off + len) of @md as the view needs it: bus ranges or CPU pages. */
@@ -293,15 +299,17 @@ static int view_fill(struct iodma_md *md, u64 off, u64 len, bool ranges, struct 
 
 /*
  * The fill of a prepare on the descriptors of a driver's I/O path, an
- * sg_table or a bio_vec array, with room in the scatterlist: their entries
- * are read here rather than through iodma_md_walk()'s callback (the same
- * pieces in the same order as walk_sgt() and walk_bvecs() in md.c), and a
- * piece that neither continues the last entry nor needs cutting -- the
- * common case -- becomes an entry with the walk's state in registers.  Any
- * other piece goes through view_add_phys().  -EOPNOTSUPP for the other
- * kinds, -ENOSPC (nothing changed) when the room runs out.
+ * sg_table (@from_sg) or a bio_vec array, with room in the scatterlist:
+ * their entries are read here rather than through iodma_md_walk()'s
+ * callback (the same pieces in the same order as walk_sgt() and
+ * walk_bvecs() in md.c), and a piece that neither continues the last entry
+ * nor needs cutting -- the common case -- becomes an entry with the walk's
+ * state in registers.  Any other piece goes through view_add_phys().
+ * -ENOSPC (nothing changed) when the room runs out.  Inline once per
+ * source, so that the loop tests the source's kind at compile time.
  */
-static int view_fill_cpu(struct iodma_view *v, struct iodma_md *md, u64 off, u64 len)
+static __always_inline int fill_cpu(struct iodma_view *v, struct iodma_md *md, bool from_sg,
+				    u64 off, u64 len)
 {
 	struct view_ctx ctx = { .view = v, .fill = true, .cap = v->sgt_cap };
 	struct scatterlist *sg = NULL, *dst = NULL;
@@ -311,19 +319,17 @@ static int view_fill_cpu(struct iodma_view *v, struct iodma_md *md, u64 off, u64
 	phys_addr_t phys;
 	int ret = 0;
 
-	if (md->kind == IODMA_MD_SGTABLE) {
+	if (from_sg) {
 		sg = md->sgt.sgt->sgl;
 		count = md->sgt.sgt->orig_nents;
-	} else if (md->kind == IODMA_MD_BVEC) {
+	} else {
 		bv = md->bvec.bv;
 		count = md->bvec.n;
-	} else {
-		return -EOPNOTSUPP;
 	}
 	entry_limits(v, &ctx);
 	sg_unmark_end(v->sgt_end);
 	for (i = 0; i < count && len; i++) {
-		if (sg) {
+		if (from_sg) {
 			if (i)
 				sg = iodma_sg_next(sg);
 			plen = sg->length;
@@ -333,7 +339,7 @@ static int view_fill_cpu(struct iodma_view *v, struct iodma_md *md, u64 off, u64
 		take = iodma_clip(&off, &len, plen, &in);
 		if (!take)
 			continue;
-		phys = (sg ? sg_phys(sg) : page_to_phys(bv[i].bv_page) + bv[i].bv_offset) + in;
+		phys = (from_sg ? sg_phys(sg) : page_to_phys(bv[i].bv_page) + bv[i].bv_offset) + in;
 		if (unlikely((n && phys == end) || n == ctx.cap || take > ctx.max_entry ||
 			     (phys | ctx.boundary) - phys < take - 1)) {
 			ctx.sg = dst;
@@ -354,7 +360,13 @@ static int view_fill_cpu(struct iodma_view *v, struct iodma_md *md, u64 off, u64
 			continue;
 		}
 		dst = n ? iodma_sg_next(dst) : v->sgt.sgl;
-		sg_set_page(dst, pfn_to_page(PHYS_PFN(phys)), take, offset_in_page(phys));
+		/*
+		 * sg_set_page() without keeping the entry's marks: iodma_sg_next()
+		 * never yields a chain entry, and the end mark was taken off above.
+		 */
+		dst->page_link = (unsigned long)pfn_to_page(PHYS_PFN(phys));
+		dst->offset = offset_in_page(phys);
+		dst->length = take;
 		sg_clear_dma(dst);
 		n++;
 		bits |= phys | take;
@@ -373,6 +385,80 @@ static int view_fill_cpu(struct iodma_view *v, struct iodma_md *md, u64 off, u64
 	v->bits = bits;
 	v->end = max_end;
 	return 0;
+}
+
+/*
+ * The fill of the most common I/O, an sg_table or bio_vec descriptor of one
+ * entry that no entry limit cuts: what view_fill_cpu() makes of it, without
+ * its walk state and loop.  false (nothing changed): the other fills decide.
+ */
+static __always_inline bool view_fill_one(struct iodma_view *v, struct iodma_md *md, u64 off,
+					  u64 len)
+{
+	struct scatterlist *dst = v->sgt.sgl;
+	u64 max_entry, boundary;
+	phys_addr_t phys;
+
+	/* one entry: md_range() put [off, off + len) inside it */
+	if (md->kind == IODMA_MD_SGTABLE && md->sgt.sgt->orig_nents == 1)
+		phys = sg_phys(md->sgt.sgt->sgl);
+	else if (md->kind == IODMA_MD_BVEC && md->bvec.n == 1)
+		phys = page_to_phys(md->bvec.bv->bv_page) + md->bvec.bv->bv_offset;
+	else
+		return false;
+	phys += off;
+	limits_of(v, &max_entry, &boundary);
+	if (len > max_entry || (phys | boundary) - phys < len - 1)
+		return false;
+	sg_unmark_end(v->sgt_end);
+	sg_set_page(dst, pfn_to_page(PHYS_PFN(phys)), len, offset_in_page(phys));
+	sg_clear_dma(dst);
+	sg_mark_end(dst);
+	v->sgt_end = dst;
+	v->sgt.orig_nents = 1;
+	v->sgt.nents = 1;
+	v->bits = phys | len;
+	v->end = phys + len;
+	return true;
+}
+
+/* The fast fill of an sg_table or bio_vec descriptor; -EOPNOTSUPP for other kinds. */
+static noinline int view_fill_cpu(struct iodma_view *v, struct iodma_md *md, u64 off, u64 len)
+{
+	if (md->kind == IODMA_MD_SGTABLE)
+		return fill_cpu(v, md, true, off, len);
+	if (md->kind == IODMA_MD_BVEC)
+		return fill_cpu(v, md, false, off, len);
+	return -EOPNOTSUPP;
+}
+
+/*
+ * The general build, through iodma_md_walk(): every other descriptor, bus
+ * ranges, and a scatterlist that has to grow (a first walk counts).  Out of
+ * line: the fast fill needs none of its walk context.
+ */
+static noinline int view_build_walk(struct iodma_view *v, struct iodma_md *md, u64 off,
+				    u64 len, bool ranges, gfp_t gfp)
+{
+	struct view_ctx ctx = { .view = v };
+	int ret;
+
+	entry_limits(v, &ctx);
+	if (ranges ? v->ranges_cap : v->sgt_cap) {
+		ret = view_fill(md, off, len, ranges, &ctx);
+		if (ret != -ENOSPC)
+			return ret;
+		view_ctx_reset(&ctx, false, 0);
+	}
+	ret = view_walk(md, off, len, ranges, &ctx);
+	if (ret)
+		return ret;
+	ret = ranges ? reserve_ranges(v, ctx.n, gfp) : reserve_sg(v, ctx.n, gfp);
+	if (ret)
+		return ret;
+	ret = view_fill(md, off, len, ranges, &ctx);
+	WARN_ON_ONCE(ret);
+	return ret;
 }
 
 /**
@@ -394,32 +480,18 @@ int iodma_view_build(struct iodma_view *v, struct iodma_md *md, u64 off, u64 len
 		     bool in_place, gfp_t gfp)
 {
 	bool ranges = md->bus || (md->kind == IODMA_MD_COPYBUF && in_place);
-	struct view_ctx ctx = { .view = v };
 	int ret;
 
 	v->src = IODMA_SRC_NONE;
 	v->end = 0;
 	if (!ranges && v->sgt_cap) {
+		if (view_fill_one(v, md, off, len))
+			return 0;
 		ret = view_fill_cpu(v, md, off, len);
 		if (ret != -EOPNOTSUPP && ret != -ENOSPC)
 			return ret;
 	}
-	entry_limits(v, &ctx);
-	if (ranges ? v->ranges_cap : v->sgt_cap) {
-		ret = view_fill(md, off, len, ranges, &ctx);
-		if (ret != -ENOSPC)
-			return ret;
-		view_ctx_reset(&ctx, false, 0);
-	}
-	ret = view_walk(md, off, len, ranges, &ctx);
-	if (ret)
-		return ret;
-	ret = ranges ? reserve_ranges(v, ctx.n, gfp) : reserve_sg(v, ctx.n, gfp);
-	if (ret)
-		return ret;
-	ret = view_fill(md, off, len, ranges, &ctx);
-	WARN_ON_ONCE(ret);
-	return ret;
+	return view_build_walk(v, md, off, len, ranges, gfp);
 }
 
 /**
