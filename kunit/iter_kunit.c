@@ -838,6 +838,48 @@ static void set_bvecs_own_descriptor_follows_each_request(struct kunit *test)
 }
 
 /*
+ * A command's own descriptor, cleared, describes nothing: a stray pointer
+ * to it (a driver that kept iodma_cmd_get_memory_descriptor()'s answer past
+ * the clear) is refused by another command, a sub-range and a multi, and a
+ * stray reference keeps the command from reusing or freeing it.
+ */
+static void set_bvecs_stale_own_descriptor_is_refused(struct kunit *test)
+{
+	struct device *dev = iodma_test_dev(test, 64);
+	struct iodma_cmd *a = iodma_test_cmd(test, dev, &set_spec);
+	struct iodma_cmd *b = iodma_test_cmd(test, dev, &set_spec);
+	struct page *page = iodma_test_pages(test, 1);
+	struct bio_vec bv = { .bv_page = page, .bv_offset = 0, .bv_len = 512 };
+	struct iodma_md *own, *part;
+
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_bvecs(b, &bv, 1, DMA_TO_DEVICE, false), 0);
+	own = iodma_cmd_get_memory_descriptor(b);
+	/* while set, another command may share it (and holds it) */
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(a, own, false), 0);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(b, false), -EBUSY);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(a, false), 0);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_clear_memory_descriptor(b, false), 0);
+
+	/* cleared: nothing may use it */
+	KUNIT_EXPECT_EQ(test, iodma_md_length(own), 0ULL);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_set_memory_descriptor(a, own, false), -EINVAL);
+	KUNIT_EXPECT_NULL(test, iodma_cmd_get_memory_descriptor(a));
+	part = iodma_md_subrange(own, 0, 512);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(part), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iodma_test_md_refs(own), 1U);
+
+	/* a stray reference: the command neither reuses nor lets go of it */
+	iodma_md_get(own);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_set_bvecs(b, &bv, 1, DMA_FROM_DEVICE, false), -EBUSY);
+	KUNIT_EXPECT_NULL(test, iodma_cmd_get_memory_descriptor(b));
+	KUNIT_EXPECT_EQ(test, iodma_md_direction(own), DMA_NONE);
+	iodma_md_put(own);
+	KUNIT_ASSERT_EQ(test, iodma_cmd_set_bvecs(b, &bv, 1, DMA_FROM_DEVICE, false), 0);
+	KUNIT_EXPECT_EQ(test, iodma_md_length(own), 512ULL);
+	KUNIT_EXPECT_EQ(test, iodma_cmd_clear_memory_descriptor(b, false), 0);
+}
+
+/*
  * A range of a one-entry descriptor -- an sg_table's or a bio_vec array's,
  * whole or any part of it -- is one segment at exactly its bytes, request
  * after request on the same command (the view's one-entry fill).
@@ -901,6 +943,7 @@ static struct kunit_case iter_test_cases[] = {
 	KUNIT_CASE(set_bvecs_refused_changes_nothing),
 	KUNIT_CASE(set_bvecs_failed_auto_prepare_leaves_no_descriptor),
 	KUNIT_CASE(set_bvecs_own_descriptor_follows_each_request),
+	KUNIT_CASE(set_bvecs_stale_own_descriptor_is_refused),
 	KUNIT_CASE(one_entry_range_is_its_bytes),
 	KUNIT_CASE(set_bvecs_referenced_descriptor_stays_until_put),
 	KUNIT_CASE(set_bvecs_reused_over_1000_requests),

@@ -211,7 +211,8 @@ void iodma_cmd_destroy(struct iodma_cmd *cmd)
 			iodma_cmd_complete(cmd, true, true);
 	}
 	/* its own descriptor still referenced elsewhere: leak rather than free it */
-	if (WARN_ON_ONCE(iodma_cmd_clear_memory_descriptor(cmd, true)))
+	if (WARN_ON_ONCE(iodma_cmd_clear_memory_descriptor(cmd, true) ||
+			 kref_read(&cmd->bvec_md.ref) != 1))
 		return;
 	if (cmd->ops->release)
 		cmd->ops->release(cmd);
@@ -325,8 +326,8 @@ EXPORT_SYMBOL_GPL(iodma_cmd_clone);
  */
 static int examine_md(struct iodma_cmd *cmd, struct iodma_md *md)
 {
-	/* its own descriptor while not set: no request fills it in */
-	if (md == &cmd->bvec_md)
+	/* a command's own descriptor while not set: no request fills it in */
+	if (md->embedded && md->dir == DMA_NONE)
 		return -EINVAL;
 	if (md->mapped_dev && md->mapped_dev != cmd->dev)
 		return -EINVAL;
@@ -356,6 +357,21 @@ static bool md_releasable(const struct iodma_cmd *cmd)
 		atomic_read(&cmd->bvec_md.wire_count) <= !!cmd->prepared);
 }
 
+/*
+ * The command lets go of its own descriptor (no one else references it:
+ * md_releasable()): it describes nothing until the next request, so that a
+ * stray pointer to it (a driver bug) is refused rather than read through
+ * to a caller's array that may be gone -- see examine_md(), and a length
+ * of 0 for a sub-range or a multi.
+ */
+static void own_md_forget(struct iodma_cmd *cmd)
+{
+	cmd->bvec_md.bvec.bv = NULL;
+	cmd->bvec_md.bvec.n = 0;
+	cmd->bvec_md.dir = DMA_NONE;
+	cmd->bvec_md.length = 0;
+}
+
 static void set_md(struct iodma_cmd *cmd, struct iodma_md *md)
 {
 	struct iodma_md *old = cmd->md;
@@ -365,6 +381,8 @@ static void set_md(struct iodma_cmd *cmd, struct iodma_md *md)
 	/* the command's reference on its own descriptor is for its life */
 	if (old && old != &cmd->bvec_md)
 		iodma_md_put(old);
+	else if (old)
+		own_md_forget(cmd);
 }
 
 static int set_memory_descriptor(struct iodma_cmd *cmd, struct iodma_md *md, bool auto_prepare)
@@ -412,8 +430,8 @@ static int set_memory_descriptor(struct iodma_cmd *cmd, struct iodma_md *md, boo
  *
  * Context: Process context; may sleep.
  * Return: 0, -EINVAL for a NULL @cmd, a descriptor already mapped for
- * another device, or the command's own descriptor of iodma_cmd_set_bvecs()
- * while it is not set, -EOPNOTSUPP for DMA API addresses (a mapped sg_table, a
+ * another device, or a command's own descriptor of iodma_cmd_set_bvecs()
+ * while it is not set on that command, -EOPNOTSUPP for DMA API addresses (a mapped sg_table, a
  * copy buffer of the device) on a command of an owned IOMMU domain, -EBUSY
  * (see above, and while the descriptor set by iodma_cmd_set_bvecs() is
  * referenced elsewhere), or iodma_cmd_prepare()'s error.
@@ -476,7 +494,9 @@ int iodma_cmd_set_bvecs(struct iodma_cmd *cmd, const struct bio_vec *bv, unsigne
 		return -EINVAL;
 	/* every check before the old descriptor goes: a refusal changes nothing */
 	ret = iodma_bvecs_length(bv, n, dir, &len);
-	if (!ret && (cmd->prepared || !md_releasable(cmd)))
+	/* nor while a stray reference holds the unset own descriptor (a driver bug) */
+	if (!ret && (cmd->prepared || !md_releasable(cmd) ||
+		     kref_read(&cmd->bvec_md.ref) != 1))
 		ret = -EBUSY;
 	if (!ret) {
 		if (cmd->md)
