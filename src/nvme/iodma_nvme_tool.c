@@ -573,8 +573,13 @@ static __u8 *scatter_buffer(const char **why)
 	unsigned int i, j;
 
 	*why = "mmap-failed";
-	if (pool == MAP_FAILED || buf == MAP_FAILED)
+	if (pool == MAP_FAILED || buf == MAP_FAILED) {
+		if (pool != MAP_FAILED)
+			munmap(pool, POOL_PAGES * PAGE);
+		if (buf != MAP_FAILED)
+			munmap(buf, BENCH_BUF);
 		return NULL;
+	}
 	/* no transparent huge page: the pool must be 4 KiB pages */
 	madvise(pool, POOL_PAGES * PAGE, MADV_NOHUGEPAGE);
 	for (i = POOL_PAGES; i--; )	/* faulted in backwards */
