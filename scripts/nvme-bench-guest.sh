@@ -6,6 +6,8 @@
 # iodma_nvme_tool -B measures the same O_DIRECT workload on /dev/nvme0n1
 # (Linux's driver) and /dev/iodma-nvme0n1, with data_mode=prp and then sgl,
 # twice each, alternating; its IODMA-NVMEBENCH lines go to the results port.
+# The 128 KiB jobs run on a hugetlb page (contig) and on 4 KiB pages no two
+# of which are adjacent (scatter): vm.nr_hugepages is set here.
 # Then the breakdown of iodma_nvme's data path, IODMA-NVMEPHASE lines.
 # Kernel command line: iodma_nvme_bench.ios=N (default 1000).
 
@@ -53,6 +55,18 @@ if ! wait_dev /dev/nvme0n1 || ! wait_dev /dev/iodma-nvme0n1; then
 fi
 echo "IODMA-NVMEBENCH info=$(dmesg | grep 'iodma_nvme .*I/O queues' | tail -n 1 | cut -c16-)" >$R
 
+# hugetlb pages for the tool's physically contiguous buffers (one 2 MiB
+# page per run), reserved before anything fragments memory; a kernel
+# without CONFIG_HUGETLBFS (the debug test kernel) has none, and the
+# tool then reports its contig jobs skipped
+hp=/proc/sys/vm/nr_hugepages
+if [ -w $hp ]; then
+	echo 4 >$hp
+	echo "IODMA-NVMEBENCH hugepages=$(cat $hp)" >$R
+else
+	echo "IODMA-NVMEBENCH hugepages=none" >$R
+fi
+
 rc=0
 for mode in prp sgl; do
 	if [ $mode = sgl ]; then
@@ -83,7 +97,8 @@ for mode in prp sgl; do
 	echo "$bdf" >/sys/bus/pci/drivers_probe
 	wait_dev /dev/iodma-nvme0n1 || rc=1
 	for job in randread-4k-qd1 randwrite-4k-qd1 randread-4k-qd32 randwrite-4k-qd32 \
-		read-128k-qd1 write-128k-qd1; do
+		read-128k-qd1-contig write-128k-qd1-contig read-128k-qd1-scatter \
+		write-128k-qd1-scatter; do
 		echo 0 >$P
 		/bin/iodma_nvme_tool -B "iodma_nvme-$mode-phases" -d /dev/iodma-nvme0n1 \
 			-n "$ios" -j $job -S >$R || rc=1

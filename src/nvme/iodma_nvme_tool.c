@@ -446,6 +446,21 @@ static void measure_background(void)
 	background = span_work(&s) / 1e9;
 }
 
+/*
+ * The physical layout of a 128 KiB job's buffer is a variable of its own:
+ * Linux's block layer makes physically contiguous pages one bio_vec, so the
+ * same I/O is one SGL segment or 32 bio_vecs depending on where anonymous
+ * memory happens to land.  So each such job runs on two buffers whose layout
+ * is known: LAYOUT_CONTIG, in a hugetlb page (the guest reserves them,
+ * vm.nr_hugepages), and LAYOUT_SCATTER, 4 KiB pages of which no two
+ * neighbours are physically adjacent (chosen from a pool through
+ * /proc/self/pagemap and moved into place with mremap).  A 4 KiB job is one
+ * page whatever the layout: LAYOUT_ANY, plain anonymous memory.
+ */
+enum layout { LAYOUT_ANY, LAYOUT_CONTIG, LAYOUT_SCATTER, NR_LAYOUTS };
+
+static const char *const layout_names[NR_LAYOUTS] = { "", "contig", "scatter" };
+
 /* The workloads of make nvme-bench, named as fio names them. */
 struct job {
 	const char *op;
@@ -453,16 +468,154 @@ struct job {
 	bool random;
 	size_t size;
 	unsigned int qd;
+	enum layout layout;
 };
 
 static const struct job jobs[] = {
-	{ "randread", false, true, 4096, 1 },
-	{ "randwrite", true, true, 4096, 1 },
-	{ "randread", false, true, 4096, 32 },
-	{ "randwrite", true, true, 4096, 32 },
-	{ "read", false, false, 131072, 1 },
-	{ "write", true, false, 131072, 1 },
+	{ "randread", false, true, 4096, 1, LAYOUT_ANY },
+	{ "randwrite", true, true, 4096, 1, LAYOUT_ANY },
+	{ "randread", false, true, 4096, 32, LAYOUT_ANY },
+	{ "randwrite", true, true, 4096, 32, LAYOUT_ANY },
+	{ "read", false, false, 131072, 1, LAYOUT_CONTIG },
+	{ "write", true, false, 131072, 1, LAYOUT_CONTIG },
+	{ "read", false, false, 131072, 1, LAYOUT_SCATTER },
+	{ "write", true, false, 131072, 1, LAYOUT_SCATTER },
 };
+
+/* Every job's buffer: qd * size bytes at most. */
+#define BENCH_BUF	131072UL
+#define BENCH_PAGES	(BENCH_BUF / PAGE)
+#define HUGE_PAGE	(2 * MiB)
+#define POOL_PAGES	(4 * BENCH_PAGES)
+
+/* The page frame of each page of @buf, read from /proc/self/pagemap. */
+static int page_frames(const void *buf, unsigned int n, __u64 *pfn)
+{
+	int pfd = open("/proc/self/pagemap", O_RDONLY);
+	unsigned int i;
+	__u64 e;
+
+	if (pfd < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		off_t at = ((unsigned long)buf / PAGE + i) * sizeof(e);
+
+		/* bit 63: present; bits 0-54: the frame (0 without CAP_SYS_ADMIN) */
+		if (pread(pfd, &e, sizeof(e), at) != sizeof(e) || !(e >> 63) ||
+		    !(e & ((1ULL << 55) - 1))) {
+			close(pfd);
+			return -1;
+		}
+		pfn[i] = e & ((1ULL << 55) - 1);
+	}
+	close(pfd);
+	return 0;
+}
+
+/* NULL if @buf has @layout, else why not. */
+static const char *layout_wrong(const void *buf, enum layout layout)
+{
+	__u64 pfn[BENCH_PAGES];
+	unsigned int i;
+
+	if (layout == LAYOUT_ANY)
+		return NULL;
+	if (page_frames(buf, BENCH_PAGES, pfn))
+		return "no-page-frames-in-pagemap";
+	for (i = 1; i < BENCH_PAGES; i++) {
+		bool next = pfn[i] == pfn[i - 1] + 1;
+
+		if (layout == LAYOUT_CONTIG && !next)
+			return "hugetlb-page-not-contiguous";
+		if (layout == LAYOUT_SCATTER && (next || pfn[i] + 1 == pfn[i - 1]))
+			return "scattered-pages-became-adjacent";
+	}
+	return NULL;
+}
+
+/* A hugetlb page's first BENCH_BUF bytes, or NULL and @why. */
+static __u8 *contig_buffer(const char **why)
+{
+	__u8 *p = mmap(NULL, HUGE_PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+
+	if (p == MAP_FAILED) {
+		*why = "no-hugetlb-page(vm.nr_hugepages)";
+		return NULL;
+	}
+	if (madvise(p, HUGE_PAGE, MADV_DONTFORK)) {
+		*why = "madvise-dontfork-failed";
+		munmap(p, HUGE_PAGE);
+		return NULL;
+	}
+	fill(p, 0, BENCH_BUF);
+	*why = layout_wrong(p, LAYOUT_CONTIG);
+	if (*why) {
+		munmap(p, HUGE_PAGE);
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * BENCH_PAGES anonymous 4 KiB pages, each physically adjacent to neither
+ * virtual neighbour: from a pool of POOL_PAGES faulted-in pages, the next
+ * page that is not adjacent to the previous one is moved into place.
+ */
+static __u8 *scatter_buffer(const char **why)
+{
+	__u8 *pool = mmap(NULL, POOL_PAGES * PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	__u8 *buf = mmap(NULL, BENCH_BUF, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	static __u64 pfn[POOL_PAGES];
+	bool used[POOL_PAGES] = { false };
+	__u64 last = 0;
+	unsigned int i, j;
+
+	*why = "mmap-failed";
+	if (pool == MAP_FAILED || buf == MAP_FAILED) {
+		if (pool != MAP_FAILED)
+			munmap(pool, POOL_PAGES * PAGE);
+		if (buf != MAP_FAILED)
+			munmap(buf, BENCH_BUF);
+		return NULL;
+	}
+	/* no transparent huge page: the pool must be 4 KiB pages */
+	madvise(pool, POOL_PAGES * PAGE, MADV_NOHUGEPAGE);
+	for (i = POOL_PAGES; i--; )	/* faulted in backwards */
+		pool[i * PAGE] = 1;
+	*why = "no-page-frames-in-pagemap";
+	if (page_frames(pool, POOL_PAGES, pfn))
+		goto fail;
+	for (i = 0; i < BENCH_PAGES; i++) {
+		for (j = 0; j < POOL_PAGES; j++)
+			if (!used[j] && (!i || (pfn[j] != last + 1 && pfn[j] + 1 != last)))
+				break;
+		*why = "no-non-adjacent-page-in-pool";
+		if (j == POOL_PAGES)
+			goto fail;
+		*why = "mremap-failed";
+		if (mremap(pool + j * PAGE, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   buf + i * PAGE) == MAP_FAILED)
+			goto fail;
+		used[j] = true;
+		last = pfn[j];
+	}
+	munmap(pool, POOL_PAGES * PAGE);
+	pool = NULL;
+	*why = "madvise-dontfork-failed";
+	if (madvise(buf, BENCH_BUF, MADV_DONTFORK))
+		goto fail;
+	fill(buf, 0, BENCH_BUF);
+	*why = layout_wrong(buf, LAYOUT_SCATTER);
+	if (!*why)
+		return buf;
+fail:
+	if (pool)
+		munmap(pool, POOL_PAGES * PAGE);
+	munmap(buf, BENCH_BUF);
+	return NULL;
+}
 
 #define MAX_QD	32
 
@@ -557,15 +710,18 @@ static int run_aio(int bfd, const struct job *job, __u8 *buf, __u64 span, unsign
 
 /*
  * make nvme-bench: each job of @ios O_DIRECT I/Os from page-aligned
- * buffers on the first half of @dev, and per I/O the elapsed guest ns and
- * the guest instructions it cost (see the spinners above).  One
- * "IODMA-NVMEBENCH" line per job; status 1 if an I/O fails.
+ * buffers of the job's layout on the first half of @dev, and per I/O the
+ * elapsed guest ns and the guest instructions it cost (see the spinners
+ * above).  One "IODMA-NVMEBENCH" line per job, with "skipped=WHY" for a job
+ * whose buffer layout could not be had; status 1 if an I/O fails or the
+ * layout changed under a job.
  */
 static int bench(const char *dev, const char *label, unsigned int ios, const char *only,
 		 bool spinners)
 {
 	int bfd = open(dev, O_RDWR | O_DIRECT);
-	__u8 *buf = map_buffer(MAX_QD * 131072);
+	__u8 *bufs[NR_LAYOUTS];
+	const char *why[NR_LAYOUTS] = { NULL };
 	unsigned int j;
 	__u64 dsize = 0;
 	int ret = 0;
@@ -574,7 +730,19 @@ static int bench(const char *dev, const char *label, unsigned int ios, const cha
 		fprintf(stderr, "%s: %s\n", dev, strerror(errno));
 		return 1;
 	}
-	fill(buf, 0, MAX_QD * 131072);
+	/*
+	 * Not in the spinners' copy of the memory (MADV_DONTFORK): a page
+	 * shared with a child is copied when an O_DIRECT read pins it for
+	 * writing, and the copy lies wherever the allocator puts it.
+	 */
+	bufs[LAYOUT_ANY] = map_buffer(BENCH_BUF);
+	if (madvise(bufs[LAYOUT_ANY], BENCH_BUF, MADV_DONTFORK)) {
+		perror("madvise");
+		return 1;
+	}
+	fill(bufs[LAYOUT_ANY], 0, BENCH_BUF);
+	bufs[LAYOUT_CONTIG] = contig_buffer(&why[LAYOUT_CONTIG]);
+	bufs[LAYOUT_SCATTER] = scatter_buffer(&why[LAYOUT_SCATTER]);
 	if (spinners && start_spinners()) {
 		perror("spinners");
 		return 1;
@@ -585,22 +753,36 @@ static int bench(const char *dev, const char *label, unsigned int ios, const cha
 	       nr_spinners);
 	for (j = 0; j < ARRAY_SIZE(jobs) && !ret; j++) {
 		const struct job *job = &jobs[j];
+		__u8 *buf = bufs[job->layout];
+		const char *layout = layout_names[job->layout];
 		char name[64];
 		struct span s;
 		__u64 ns;
 		double work;
 
-		snprintf(name, sizeof(name), "%s-%zuk-qd%u", job->op, job->size / 1024, job->qd);
+		snprintf(name, sizeof(name), "%s-%zuk-qd%u%s%s", job->op, job->size / 1024,
+			 job->qd, *layout ? "-" : "", layout);
 		if (only && strcmp(only, name))
 			continue;
+		printf("IODMA-NVMEBENCH driver=%s job=%s op=%s size=%zu qd=%u layout=%s",
+		       label, name, job->op, job->size, job->qd, *layout ? layout : "any");
+		if (!buf) {
+			printf(" skipped=%s\n", why[job->layout]);
+			fflush(stdout);
+			continue;
+		}
 		span_start(&s);
 		ret = job->qd > 1 ? run_aio(bfd, job, buf, dsize / 2, ios) :
 				    run_sync(bfd, job, buf, dsize / 2, ios);
 		ns = now_ns() - s.ns;
 		work = span_work(&s);
-		printf("IODMA-NVMEBENCH driver=%s job=%s op=%s size=%zu qd=%u ios=%u ns=%llu",
-		       label, name, job->op, job->size, job->qd, ios, ns / ios);
-		printf(" work=%.0f\n", work / ios);
+		why[job->layout] = layout_wrong(buf, job->layout);
+		if (why[job->layout]) {
+			printf(" error=%s\n", why[job->layout]);
+			ret = -1;
+			break;
+		}
+		printf(" ios=%u ns=%llu work=%.0f\n", ios, ns / ios, work / ios);
 		fflush(stdout);
 	}
 	stop_spinners();
@@ -615,7 +797,8 @@ static void print_usage(FILE *f)
 		"  the KTAP suite iodma_nvme_e2e on stdout; the extents written and the seed\n"
 		"  as '# extent OFFSET LENGTH' and '# seed SEED' lines\n"
 		"  -B: the benchmark, IODMA-NVMEBENCH driver=LABEL lines (make nvme-bench);\n"
-		"      -j: only the job JOB (randread-4k-qd1, ..., write-128k-qd1);\n"
+		"      -j: only the job JOB (randread-4k-qd1, ..., read-128k-qd1-contig,\n"
+		"          write-128k-qd1-scatter);\n"
 		"      -S: no spinners (the work figures are then meaningless)\n");
 }
 
