@@ -54,6 +54,16 @@ enum dma_data_direction {
 struct kref { int refcount; };
 struct mutex { int locked; };
 typedef struct { int counter; } atomic_t;
+/* iodma_internal.h's inline wire counting: never called here */
+static inline void atomic_inc(atomic_t *v)
+{
+	v->counter++;
+}
+
+static inline int atomic_dec_if_positive(atomic_t *v)
+{
+	return v->counter > 0 ? --v->counter : v->counter - 1;
+}
 typedef struct { int lock; } spinlock_t;
 struct list_head { struct list_head *next, *prev; };
 typedef struct { int head; } wait_queue_head_t;
