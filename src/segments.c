@@ -736,39 +736,21 @@ static __always_inline int gen_general(struct iodma_cmd *cmd, void *segs, u32 ma
 	return gen_general_loop(cmd, segs, max, n, cuts, false);
 }
 
-static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsigned int width)
+/*
+ * gen at *@offset, the cursor moved there first: the plain fast path, then
+ * the general one.  Out of line, so that the short I/O that __gen() answers
+ * itself pays neither its frame nor its registers.
+ */
+static noinline int gen_walk(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs)
 {
 	bool stop = false;
 	u64 cuts = 0;
 	u32 n = 0;
 	int ret;
 
-	if (!cmd || !offset || !segs || !nsegs || !*nsegs)
-		return -EINVAL;
-	if (width && width != (cmd->lim.out32 ? 32 : 64))
-		return -EINVAL;
-	if (!cmd->prepared)
-		return -ENODATA;
-	if (*offset >= cmd->prep_len)
-		return -EOVERFLOW;
-
 	if (!cmd->cur.valid || cmd->cur.pos != *offset) {
 		iodma_cursor_reset(&cmd->cur, &cmd->view);
 		cursor_advance(&cmd->view, &cmd->cur, *offset);
-	}
-	/* the whole range of a one-entry view in one segment: the common short I/O */
-	if (!*offset && cmd->view.src_n == 1 && cmd->lim.shortcut) {
-		u64 addr, elen;
-
-		entry_of(&cmd->view, &cmd->cur, &addr, &elen);
-		if (one_segment(&cmd->view, &cmd->lim, addr, elen, cmd->prep_len)) {
-			put_seg(cmd->spec.output, segs, 0, addr, cmd->prep_len);
-			cmd->cur.pos = cmd->prep_len;
-			cmd->cur.in = cmd->prep_len;
-			*offset = cmd->prep_len;
-			*nsegs = 1;
-			return 0;
-		}
 	}
 	if (cmd->lim.plain)
 		n = gen_plain(cmd, segs, *nsegs, &cuts, &stop);
@@ -782,6 +764,40 @@ static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, uns
 	*offset = cmd->cur.pos;
 	*nsegs = n;
 	return 0;
+}
+
+static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsigned int width)
+{
+	u64 addr, elen;
+
+	if (!cmd || !offset || !segs || !nsegs || !*nsegs)
+		return -EINVAL;
+	if (width && width != (cmd->lim.out32 ? 32 : 64))
+		return -EINVAL;
+	if (!cmd->prepared)
+		return -ENODATA;
+	if (*offset >= cmd->prep_len)
+		return -EOVERFLOW;
+
+	/*
+	 * The whole range of a one-entry view in one segment, the common short
+	 * I/O, from the start, where prepare leaves the cursor (a valid cursor
+	 * at 0 is on the entry, nothing of it used).
+	 */
+	if (cmd->view.src_n == 1 && !*offset && cmd->cur.valid && !cmd->cur.pos &&
+	    cmd->lim.shortcut) {
+		entry_of(&cmd->view, &cmd->cur, &addr, &elen);
+		if (one_segment(&cmd->view, &cmd->lim, addr, elen, cmd->prep_len)) {
+			put_seg(cmd->spec.output, segs, 0, addr, cmd->prep_len);
+			/* where cursor_advance() leaves it: the entry used up, no step */
+			cmd->cur.pos = cmd->prep_len;
+			cmd->cur.in = cmd->prep_len;
+			*offset = cmd->prep_len;
+			*nsegs = 1;
+			return 0;
+		}
+	}
+	return gen_walk(cmd, offset, segs, nsegs);
 }
 
 static __always_inline int gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs,
