@@ -460,3 +460,12 @@ u64 iodma_test_set_block(struct iodma_cmd *cmd, u64 block)
 	cmd->lim.block = block;
 	return old;
 }
+
+/* Switch the short-view shortcut of the segment rules; returns the setting before. */
+bool iodma_test_set_shortcut(struct iodma_cmd *cmd, bool on)
+{
+	bool old = cmd->lim.shortcut;
+
+	cmd->lim.shortcut = on;
+	return old;
+}

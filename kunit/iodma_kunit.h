@@ -111,5 +111,6 @@ void iodma_test_set_reach(struct iodma_cmd *cmd, u64 last);
 void iodma_test_set_spec_limit(struct iodma_cmd *cmd, u64 last);
 u64 iodma_test_splits(const struct iodma_cmd *cmd);
 u64 iodma_test_set_block(struct iodma_cmd *cmd, u64 block);
+bool iodma_test_set_shortcut(struct iodma_cmd *cmd, bool on);
 
 #endif /* _IODMA_KUNIT_H */

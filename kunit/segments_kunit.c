@@ -1298,6 +1298,7 @@ struct block_case {
 	u64 bad_offset;
 	u64 nsegs;
 	u64 reach;			/* else the reach of addr_bits */
+	u32 len_align;
 };
 
 #define P	0x10000000ULL
@@ -1336,6 +1337,35 @@ static const struct block_case block_cases[] = {
 	{ "reach_on_a_block_end", SZ_4K, 0, 0, 0, { { P + 0x2200, SZ_64K } }, 1, 2,
 	  { { P + 0x2200, 0xe00, 1 }, { P + 0x3000, SZ_4K, 1 } }, -ERANGE, IODMA_BOUNCE_ADDRESS,
 	  0xe00 + SZ_4K, 2, P + 0x3fff },
+	/*
+	 * Short I/O, one entry: the shortcut takes the first rows; each of the
+	 * others lies just outside its conditions and goes to the general walk.
+	 */
+	{ "one_page", SZ_4K, 0, 0, 0, { { P, SZ_4K } }, 1, 1,
+	  { { P, SZ_4K, 1 } }, 0, IODMA_BOUNCE_NONE, 0, 1 },
+	{ "one_entry_inside_a_block", SZ_4K, 0, 1, 0, { { P + 0x204, 0x100 } }, 1, 1,
+	  { { P + 0x204, 0x100, 1 } }, 0, IODMA_BOUNCE_NONE, 0, 1 },
+	{ "one_page_reach_on_its_last_byte", SZ_4K, 0, 0, 0, { { P, SZ_4K } }, 1, 1,
+	  { { P, SZ_4K, 1 } }, 0, IODMA_BOUNCE_NONE, 0, 1, P + 0xfff },
+	{ "one_entry_across_the_boundary_by_a_byte", SZ_4K, 0, 0, 0, { { P + 0x200, 0xe01 } },
+	  1, 2, { { P + 0x200, 0xe00, 1 }, { P + SZ_4K, 1, 1 } }, 0, IODMA_BOUNCE_NONE, 0, 2 },
+	{ "one_entry_across_the_boundary_max_segments_1", SZ_4K, 0, 1, 0,
+	  { { P + 0x200, 0xe01 } }, 1, 2, {}, 0, IODMA_BOUNCE_SEGMENTS, 0xe00, 2 },
+	{ "one_entry_misaligned_by_a_byte", SZ_4K, 0, 0, 0, { { P + 1, 0x100 } }, 1, 1,
+	  {}, -EINVAL, IODMA_BOUNCE_ALIGNMENT, 0, 0 },
+	{ "one_page_reach_a_byte_short", SZ_4K, 0, 0, 0, { { P, SZ_4K } }, 1, 1,
+	  {}, -EINVAL, IODMA_BOUNCE_GAPS, 0, 0, P + 0xffe },
+	{ "one_page_reach_in_its_middle", SZ_4K, 0, 0, 0, { { P, SZ_4K } }, 1, 1,
+	  {}, -EINVAL, IODMA_BOUNCE_GAPS, 0, 0, P + 0x7ff },
+	{ "one_page_beyond_the_reach", SZ_4K, 0, 0, 0, { { P, SZ_4K } }, 1, 1,
+	  {}, -ERANGE, IODMA_BOUNCE_ADDRESS, 0, 0, P - 1 },
+	{ "one_entry_4_bytes_over_max_segment_size", 0, SZ_2K, 0, 0, { { P, SZ_2K + 4 } }, 1, 2,
+	  { { P, SZ_2K, 1 }, { P + SZ_2K, 4, 1 } }, 0, IODMA_BOUNCE_NONE, 0, 2 },
+	{ "one_entry_length_unit_of_1k_across_a_boundary", SZ_4K, 0, 0, 0,
+	  { { P + 0xe00, 0x400 } }, 1, 2, {}, -EINVAL, IODMA_BOUNCE_LENGTH, 0, 0, 0, 0x400 },
+	{ "one_entry_length_unit_of_512_across_a_boundary", SZ_4K, 0, 0, 0,
+	  { { P + 0xe00, 0x400 } }, 1, 2, { { P + 0xe00, 0x200, 1 }, { P + SZ_4K, 0x200, 1 } },
+	  0, IODMA_BOUNCE_NONE, 0, 2, 0, 0x200 },
 };
 
 KUNIT_ARRAY_PARAM_DESC(block, block_cases, name);
@@ -1405,6 +1435,7 @@ static void block_runs_match_the_general_path(struct kunit *test)
 		.seg_boundary_mask = bc->block ? bc->block - 1 : SZ_4K - 1,
 		.virt_boundary_mask = (bc->block ? bc->block : bc->max_seg) - 1,
 		.max_segments = bc->max_segs, .addr_bits = bc->addr_bits,
+		.length_alignment = bc->len_align,
 	};
 	struct iodma_cmd *cmd = iodma_test_cmd(test, iodma_test_dev(test, 64), &spec);
 	struct iodma_md *md = iodma_test_md(test, iodma_md_from_phys(bc->r, bc->nr,
@@ -1413,16 +1444,19 @@ static void block_runs_match_the_general_path(struct kunit *test)
 
 	if (bc->reach)
 		iodma_test_set_spec_limit(cmd, bc->reach);
-	/* the block path is on for these rules */
+	/* the block path and the shortcut are on for these rules */
 	KUNIT_ASSERT_EQ(test, block, bc->block ? bc->block : bc->max_seg);
+	KUNIT_ASSERT_TRUE(test, iodma_test_set_shortcut(cmd, false));
 	expect_block_dry_run(test, bc, cmd, md);
 	iodma_test_set_block(cmd, block);
+	iodma_test_set_shortcut(cmd, true);
 	expect_block_dry_run(test, bc, cmd, md);
 	if (bc->reason == IODMA_BOUNCE_SEGMENTS)
 		return;		/* an iterate-only command cannot prepare it */
 	KUNIT_ASSERT_EQ(test, iodma_cmd_set_memory_descriptor(cmd, md, true), 0);
 	expect_block_segments(test, bc, cmd);
 	iodma_test_set_block(cmd, 0);
+	iodma_test_set_shortcut(cmd, false);
 	expect_block_segments(test, bc, cmd);
 }
 

@@ -289,6 +289,7 @@ struct iodma_limits {
 	u64 block;		/* runs split into blocks of it (segments.c), 0 = no */
 	bool out32;
 	bool plain;		/* no alignment, length, boundary or gap rule */
+	bool shortcut;		/* one_segment() may decide (segments.c) */
 };
 
 int iodma_spec_normalize(const struct iodma_spec *spec, struct iodma_limits *lim);

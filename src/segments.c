@@ -292,6 +292,31 @@ static u64 block_run(const struct seg_walk *w, u64 max, u64 *first)
 	return k;
 }
 
+/*
+ * The short-view shortcut (lim->shortcut).  A range of @len bytes that is
+ * its view's only entry, at @addr with @elen = @len bytes, is one segment,
+ * [addr, addr + len), that breaks no rule, when it is not empty, within
+ * max_segment_size, the reach and one boundary block, on alignment, and
+ * max_segments is not 0.  next_segment() finds for it at the range's start:
+ *  - the address within the reach and on alignment; no gap rule (the
+ *    first segment);
+ *  - the cap, min(max_seg, len, reach, boundary), = len, and a run of len
+ *    (no entry to look ahead at): the segment is len bytes, uncut;
+ *  - no length_alignment or gap-rule cut (it is the last segment) and no
+ *    internal_alignment cut (nothing is cut).
+ * The view's entries hold exactly the range, so one entry is the short I/O
+ * of one page or buffer, PRP's included.  Anything else goes to the walk.
+ */
+static __always_inline bool one_segment(const struct iodma_view *v,
+					const struct iodma_limits *lim, u64 addr, u64 elen,
+					u64 len)
+{
+	return len && elen == len && v->src_n == 1 && len <= lim->max_seg && lim->max_segs &&
+	       addr <= lim->addr_limit && len - 1 <= lim->addr_limit - addr &&
+	       !(addr & (lim->align - 1)) &&
+	       (!lim->boundary_mask || len - 1 <= lim->boundary_mask - (addr & lim->boundary_mask));
+}
+
 /**
  * iodma_segments_check() - dry run of the segment rules over a view
  * @v: the view, its source set
@@ -370,6 +395,16 @@ enum iodma_bounce_reason iodma_segments_count(const struct iodma_view *v,
 	bool cut;
 
 	iodma_cursor_reset(&cur, v);
+	if (lim->shortcut && len) {
+		entry_of(v, &cur, &addr, &seg);
+		if (one_segment(v, lim, addr, seg, len)) {
+			if (nsegs)
+				*nsegs = 1;
+			if (bad_off)
+				*bad_off = 0;
+			return IODMA_BOUNCE_NONE;
+		}
+	}
 	while (cur.pos < len) {
 		/* max_segments: what is left needs one more */
 		if (n == lim->max_segs) {
@@ -701,21 +736,17 @@ static __always_inline int gen_general(struct iodma_cmd *cmd, void *segs, u32 ma
 	return gen_general_loop(cmd, segs, max, n, cuts, false);
 }
 
-static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsigned int width)
+/*
+ * gen at *@offset, the cursor moved there first: the plain fast path, then
+ * the general one.  Out of line, so that the short I/O that __gen() answers
+ * itself pays neither its frame nor its registers.
+ */
+static noinline int gen_walk(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs)
 {
 	bool stop = false;
 	u64 cuts = 0;
 	u32 n = 0;
 	int ret;
-
-	if (!cmd || !offset || !segs || !nsegs || !*nsegs)
-		return -EINVAL;
-	if (width && width != (cmd->lim.out32 ? 32 : 64))
-		return -EINVAL;
-	if (!cmd->prepared)
-		return -ENODATA;
-	if (*offset >= cmd->prep_len)
-		return -EOVERFLOW;
 
 	if (!cmd->cur.valid || cmd->cur.pos != *offset) {
 		iodma_cursor_reset(&cmd->cur, &cmd->view);
@@ -733,6 +764,40 @@ static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, uns
 	*offset = cmd->cur.pos;
 	*nsegs = n;
 	return 0;
+}
+
+static int __gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs, unsigned int width)
+{
+	u64 addr, elen;
+
+	if (!cmd || !offset || !segs || !nsegs || !*nsegs)
+		return -EINVAL;
+	if (width && width != (cmd->lim.out32 ? 32 : 64))
+		return -EINVAL;
+	if (!cmd->prepared)
+		return -ENODATA;
+	if (*offset >= cmd->prep_len)
+		return -EOVERFLOW;
+
+	/*
+	 * The whole range of a one-entry view in one segment, the common short
+	 * I/O, from the start, where prepare leaves the cursor (a valid cursor
+	 * at 0 is on the entry, nothing of it used).
+	 */
+	if (cmd->view.src_n == 1 && !*offset && cmd->cur.valid && !cmd->cur.pos &&
+	    cmd->lim.shortcut) {
+		entry_of(&cmd->view, &cmd->cur, &addr, &elen);
+		if (one_segment(&cmd->view, &cmd->lim, addr, elen, cmd->prep_len)) {
+			put_seg(cmd->spec.output, segs, 0, addr, cmd->prep_len);
+			/* where cursor_advance() leaves it: the entry used up, no step */
+			cmd->cur.pos = cmd->prep_len;
+			cmd->cur.in = cmd->prep_len;
+			*offset = cmd->prep_len;
+			*nsegs = 1;
+			return 0;
+		}
+	}
+	return gen_walk(cmd, offset, segs, nsegs);
 }
 
 static __always_inline int gen(struct iodma_cmd *cmd, u64 *offset, void *segs, u32 *nsegs,

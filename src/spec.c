@@ -124,6 +124,7 @@ int iodma_spec_normalize(const struct iodma_spec *spec, struct iodma_limits *lim
 	l.plain = l.align == 1 && l.len_align == 1 && l.int_align == 1 && !l.boundary_mask &&
 		  !l.virt_mask;
 	l.block = iodma_segments_block(&l);
+	l.shortcut = true;
 	if (!spec_feasible(&l))
 		return -EINVAL;
 	if (lim)

@@ -353,6 +353,66 @@ static void rand_layout(const struct iodma_limits *lim)
 	fc.md_n = n;
 }
 
+/*
+ * A short I/O, the shortcut's kind (PRP's one-page I/O): one piece of
+ * about a block (the boundary's or max_segment_size's), on a block or an
+ * alignment unit or a byte off it, ending at or a unit or a byte around the
+ * block's end; sometimes in the block the reach ends in.  Prepared whole.
+ */
+static bool short_io;
+
+static void short_layout(const struct iodma_limits *lim)
+{
+	u64 blk = lim->boundary_mask ? lim->boundary_mask + 1 : lim->max_seg;
+	u64 base, off, len;
+
+	blk = min(blk, 1ULL << 24);
+	if (lim->addr_limit != U64_MAX && lim->addr_limit >= blk && chance(30))
+		base = lim->addr_limit & ~(blk - 1);
+	else
+		base = layout_line & ~(blk - 1);
+	if (base > U64_MAX - 4 * blk)
+		base -= 4 * blk;
+	switch (below(6)) {
+	case 0:
+		off = 1;
+		break;
+	case 1:
+		off = lim->align;
+		break;
+	case 2:
+		off = below(blk);
+		break;
+	default:
+		off = 0;
+		break;
+	}
+	len = blk > off ? blk - off : 1;
+	switch (below(8)) {
+	case 0:
+		len += 1;
+		break;
+	case 1:
+		len = len > 1 ? len - 1 : len;
+		break;
+	case 2:
+		len += lim->len_align;
+		break;
+	case 3:
+		len = 1 + below(blk);
+		break;
+	case 4:
+		len = chance(50) ? lim->max_seg : lim->max_seg + 1;
+		len = min(len, 1ULL << 25);
+		break;
+	default:
+		break;
+	}
+	fc.md[0].addr = base + off;
+	fc.md[0].len = len;
+	fc.md_n = 1;
+}
+
 /* Cut the prepared range out of the layout. */
 static void slice_view(void)
 {
@@ -467,6 +527,7 @@ static int errno_of(enum iodma_model_rule r)
 struct counts {
 	u64 cases, skipped_specs, calls, shadow_calls, segs, expected_errors;
 	u64 block_cases, block_calls, block_segs, block_dry_runs, grid_reaches;
+	u64 short_cases, short_hits;
 	u64 dry_runs, dry_failures;
 	u64 specs, specs_rejected, by_rule[8];
 };
@@ -506,9 +567,11 @@ static void shadow_call(int width, u64 before, u32 cap, int ret, u64 off, u32 n,
 	else if (shadow.splits - splits_before != cmd.splits - splits_before)
 		fail("gen 0x%llx/%u: fast path counts %llu splits, general path %llu", before, cap,
 		     cmd.splits - splits_before, shadow.splits - splits_before);
-	else if (!ret && shadow.cur.pos != cmd.cur.pos)
-		fail("gen 0x%llx/%u: cursor at 0x%llx, general path's at 0x%llx", before, cap,
-		     cmd.cur.pos, shadow.cur.pos);
+	else if (!ret && (shadow.cur.pos != cmd.cur.pos || shadow.cur.in != cmd.cur.in ||
+			  shadow.cur.idx != cmd.cur.idx))
+		fail("gen 0x%llx/%u: cursor 0x%llx (%u+0x%llx), general path's 0x%llx (%u+0x%llx)",
+		     before, cap, cmd.cur.pos, cmd.cur.idx, cmd.cur.in, shadow.cur.pos,
+		     shadow.cur.idx, shadow.cur.in);
 }
 
 /* One gen call at @off with capacity @cap, checked against the model. */
@@ -517,7 +580,7 @@ static bool gen_call(const struct iodma_model_limits *m, u64 *off, u32 cap)
 	struct iodma_model_range want[MAX_CAP];
 	u64 raw[2 * MAX_CAP], nwant, bad, before = *off, got_a, got_l, pos;
 	u64 splits_before = cmd.splits;
-	bool fast = cmd.lim.plain || cmd.lim.block;
+	bool fast = cmd.lim.plain || cmd.lim.block || cmd.lim.shortcut;
 	enum iodma_model_rule r;
 	u32 n = cap, i;
 	int ret, width = below(3);
@@ -526,6 +589,7 @@ static bool gen_call(const struct iodma_model_limits *m, u64 *off, u32 cap)
 		shadow = cmd;
 		shadow.lim.plain = false;
 		shadow.lim.block = 0;
+		shadow.lim.shortcut = false;
 	}
 	memset(raw, 0xa5, sizeof(raw));
 	ret = gen_width(&cmd, width, off, raw, &n);
@@ -603,10 +667,17 @@ static void check_dry_run(const struct iodma_model_limits *m, u64 reach)
 		fail("dry run moved the cursor");
 	else if ((int)iodma_segments_check(&cmd.view, &lim, cmd.prep_len) != (int)mr)
 		fail("iodma_segments_check() disagrees with iodma_segments_count()");
-	if (fail_len || !lim.block)
+	if (cmd.prep_len) {
+		u64 a, l;
+
+		entry_at(&cmd.view, 0, cmd.view.sgt.sgl, &a, &l);
+		cnt.short_hits += one_segment(&cmd.view, &lim, a, l, cmd.prep_len);
+	}
+	if (fail_len || (!lim.block && !lim.shortcut))
 		return;
-	/* the block path off: the same answer, segment by segment */
+	/* the block path and the shortcut off: the same answer, segment by segment */
 	lim.block = 0;
+	lim.shortcut = false;
 	r = iodma_segments_count(&cmd.view, &lim, cmd.prep_len, &mn, &mbad);
 	cnt.block_dry_runs++;
 	if ((int)r != (int)mr || n != mn || bad != mbad)
@@ -719,6 +790,10 @@ static bool segments_case(void)
 	if (friendly_unit)
 		friendly_unit = max(friendly_unit, lim.virt_mask + 1);
 	rand_layout(&lim);
+	short_io = chance(20);
+	if (short_io)
+		short_layout(&lim);
+	cnt.short_cases += short_io;
 	for (i = 0; i < fc.md_n; i++)
 		md_len += fc.md[i].len;
 	la = lim.len_align;
@@ -729,13 +804,13 @@ static bool segments_case(void)
 		md_len += la;
 	}
 	/* a prepared range: a multiple of length_alignment, not too many segments */
-	fc.prep_off = chance(50) ? 0 : below(md_len - la + 1);
+	fc.prep_off = chance(50) || short_io ? 0 : below(md_len - la + 1);
 	if (friendly_unit)
 		fc.prep_off = round_down(fc.prep_off, friendly_unit);
 	bound = md_len - fc.prep_off;
 	if (min_cut(&m) < bound / 512)
 		bound = min_cut(&m) * 512;
-	fc.prep_len = round_down(chance(60) ? bound : 1 + below(bound), la);
+	fc.prep_len = round_down(chance(60) || short_io ? bound : 1 + below(bound), la);
 	if (!fc.prep_len) {
 		fc.prep_off = 0;
 		fc.prep_len = la;
@@ -1069,8 +1144,10 @@ int main(int argc, char **argv)
 	       cnt.shadow_calls);
 	printf("# block path: %llu cases, %llu gen calls, %llu segments of whole blocks,",
 	       cnt.block_cases, cnt.block_calls, cnt.block_segs);
-	printf(" %llu dry runs checked without it, %llu reaches around a block's end\n",
-	       cnt.block_dry_runs, cnt.grid_reaches);
+	printf(" %llu dry runs checked without it and the shortcut,", cnt.block_dry_runs);
+	printf(" %llu reaches around a block's end\n", cnt.grid_reaches);
+	printf("# shortcut: %llu short I/O cases, %llu dry runs it decides\n", cnt.short_cases,
+	       cnt.short_hits);
 	printf("# dry runs by rule: %llu none, %llu address, %llu alignment,", cnt.by_rule[0],
 	       cnt.by_rule[1], cnt.by_rule[2]);
 	printf(" %llu length, %llu internal, %llu segments, %llu gaps\n", cnt.by_rule[3],
