@@ -8,6 +8,7 @@
  */
 #include <kunit/test.h>
 #include <linux/bvec.h>
+#include <linux/completion.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/fault-inject.h>
@@ -194,6 +195,7 @@ struct putter {
 	struct iodma_pool *pool;
 	struct iodma_cmd *cmd;
 	int ret;
+	struct completion done;	/* @ret is set; the thread no longer touches this */
 };
 
 static int put_later(void *arg)
@@ -202,6 +204,7 @@ static int put_later(void *arg)
 
 	msleep(50);
 	p->ret = iodma_pool_put(p->pool, p->cmd);
+	complete(&p->done);
 	return 0;
 }
 
@@ -213,12 +216,15 @@ static void pool_get_waits_for_put(struct kunit *test)
 	struct task_struct *t;
 	struct iodma_cmd *again;
 
+	init_completion(&p.done);
 	p.cmd = iodma_pool_get(pool, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p.cmd);
 	t = kthread_run(put_later, &p, "iodma-put");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	again = iodma_pool_get(pool, GFP_KERNEL);
 	KUNIT_EXPECT_PTR_EQ(test, again, p.cmd);
+	/* the put wakes this get before it returns to the thread: wait for it */
+	wait_for_completion(&p.done);
 	KUNIT_EXPECT_EQ(test, p.ret, 0);
 	KUNIT_EXPECT_EQ(test, iodma_pool_put(pool, again), 0);
 }
